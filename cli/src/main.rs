@@ -1,0 +1,281 @@
+//! `tokenscrub`: a stdin/stdout filter that masks leaked credentials in logs.
+//!
+//! This binary is thin: it parses arguments, opens files, and prints reports. Everything that
+//! decides what a secret is lives in the `tokenscrub` engine crate.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tokenscrub::report::FindingRecord;
+use tokenscrub::{
+    Config, Engine, FingerprintKey, MaskStyle, Masker, Redactor, StreamError, StreamOptions,
+    redact_stream,
+};
+
+const EXAMPLES: &str = "\
+Examples:
+  app 2>&1 | tokenscrub | vector --config vector.toml
+  tail -f /var/log/app.log | tokenscrub --mask hash
+  tokenscrub --stats --report leaks.jsonl app.log > app.redacted.log
+  tokenscrub --fail-on-leak < build.log > /dev/null    # exit 1 if anything leaked
+  tokenscrub rules                                     # list the rule catalog
+
+Environment:
+  TOKENSCRUB_HMAC_KEY   key of the --mask hash fingerprints (else `hmac_key` in --config;
+                        else a random key per run, and fingerprints only correlate within it)";
+
+#[derive(Parser)]
+#[command(
+    name = "tokenscrub",
+    version,
+    about = "Mask leaked credentials (tokens, keys, passwords, cookies) in log streams.",
+    long_about = "Reads logs on stdin (or FILEs) and writes them to stdout with every secret \
+                  masked. Everything else is copied byte for byte: same lines, same line \
+                  endings, invalid UTF-8 and binary passed through.",
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Files to read instead of stdin (`-` is stdin).
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// How secrets are replaced.
+    #[arg(long, value_enum, default_value_t = MaskArg::Label)]
+    mask: MaskArg,
+
+    /// TOML config: extra rules, disabled rules, allowlists, extra key names, HMAC key.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Disable a rule by id (repeatable); see `tokenscrub rules`.
+    #[arg(long, value_name = "RULE")]
+    disable: Vec<String>,
+
+    /// Print counts by rule on stderr at the end.
+    #[arg(long)]
+    stats: bool,
+
+    /// Write one JSON line per finding (rule, severity, line, column, fingerprint, masked
+    /// excerpt; never the secret) to FILE.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+
+    /// Exit 1 when anything was masked (2 is kept for errors).
+    #[arg(long)]
+    fail_on_leak: bool,
+
+    /// Lines longer than this many bytes are scanned in overlapping windows.
+    #[arg(long, value_name = "BYTES", default_value_t = tokenscrub::stream::DEFAULT_MAX_LINE)]
+    max_line: usize,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the rule catalog (with --config: as configured).
+    Rules {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MaskArg {
+    /// [REDACTED:rule-id]
+    Label,
+    /// **** and the last 4 characters; public prefixes stay
+    Partial,
+    /// [REDACTED:rule-id:1a2b3c4d], a keyed HMAC-SHA256 fingerprint
+    Hash,
+    /// one * per byte
+    Stars,
+}
+
+impl From<MaskArg> for MaskStyle {
+    fn from(m: MaskArg) -> MaskStyle {
+        match m {
+            MaskArg::Label => MaskStyle::Label,
+            MaskArg::Partial => MaskStyle::Partial,
+            MaskArg::Hash => MaskStyle::Hash,
+            MaskArg::Stars => MaskStyle::Stars,
+        }
+    }
+}
+
+/// An error for the user: printed as `tokenscrub: …`, exit code 2.
+struct Fail(String);
+
+impl<E: std::fmt::Display> From<E> for Fail {
+    fn from(e: E) -> Fail {
+        Fail(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Some(Command::Rules { config }) => list_rules(config.as_ref().or(cli.config.as_ref())),
+        None => filter(&cli),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Fail(msg)) => {
+            eprintln!("tokenscrub: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_engine(config_path: Option<&PathBuf>, disable: &[String]) -> Result<Engine, Fail> {
+    let mut config = match config_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Fail(format!("cannot read config {}: {e}", p.display())))?;
+            Config::from_toml(&text, &p.display().to_string())?
+        }
+        None => Config::default(),
+    };
+    config.disable.extend(disable.iter().cloned());
+    config.disable.sort();
+    config.disable.dedup();
+    Ok(Engine::new(&config)?)
+}
+
+fn list_rules(config: Option<&PathBuf>) -> Result<ExitCode, Fail> {
+    let engine = load_engine(config, &[])?;
+    let mut out = io::stdout().lock();
+    let width = engine.rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
+    for r in engine.rules() {
+        let family = match r.family {
+            tokenscrub::Family::Shaped => "token",
+            tokenscrub::Family::Keyed => "by key",
+        };
+        let line = format!(
+            "{:width$}  {:8}  {:6}  {}\n",
+            r.id, r.severity, family, r.description
+        );
+        if let Err(e) = out.write_all(line.as_bytes()) {
+            return quiet_on_broken_pipe(e);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn quiet_on_broken_pipe(e: io::Error) -> Result<ExitCode, Fail> {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Err(Fail(format!("writing output: {e}")))
+    }
+}
+
+fn fingerprint_key(engine: &Engine, needed: bool) -> FingerprintKey {
+    if let Some(k) = std::env::var_os("TOKENSCRUB_HMAC_KEY").filter(|k| !k.is_empty()) {
+        return FingerprintKey::new(k.as_encoded_bytes());
+    }
+    if let Some(k) = engine.config_hmac_key() {
+        return FingerprintKey::new(k.as_bytes());
+    }
+    if needed {
+        eprintln!(
+            "tokenscrub: no HMAC key set (TOKENSCRUB_HMAC_KEY or hmac_key in --config): \
+             using a random key, fingerprints only correlate within this run"
+        );
+    }
+    FingerprintKey::random()
+}
+
+fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
+    // Everything that can be wrong with the setup is reported before any input is read.
+    let engine = load_engine(cli.config.as_ref(), &cli.disable)?;
+    let style: MaskStyle = cli.mask.into();
+    let key = fingerprint_key(&engine, style == MaskStyle::Hash || cli.report.is_some());
+    let mut report = match &cli.report {
+        Some(p) => Some(BufWriter::new(File::create(p).map_err(|e| {
+            Fail(format!("cannot create report {}: {e}", p.display()))
+        })?)),
+        None => None,
+    };
+    let mut inputs: Vec<(String, Box<dyn Read>)> = Vec::new();
+    if cli.files.is_empty() {
+        inputs.push(("-".into(), Box::new(io::stdin().lock())));
+    } else {
+        for p in &cli.files {
+            if p.as_os_str() == "-" {
+                inputs.push(("-".into(), Box::new(io::stdin().lock())));
+            } else {
+                let f = File::open(p).map_err(|e| Fail(format!("cannot open {}: {e}", p.display())))?;
+                inputs.push((p.display().to_string(), Box::new(f)));
+            }
+        }
+    }
+
+    let opts = StreamOptions { max_line: cli.max_line };
+    let mut stdout = io::stdout().lock();
+    let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
+    let mut total = tokenscrub::StreamSummary::default();
+    let mut report_error: Option<io::Error> = None;
+    let mut closed = false;
+    for (name, input) in inputs {
+        let mut redactor = Redactor::new(&engine, Masker::new(style, key.clone()));
+        let result = redact_stream(&mut redactor, input, &mut stdout, opts, &mut |f| {
+            *by_rule.entry(engine.rule(f.rule).id.clone()).or_default() += 1;
+            if let (Some(w), None) = (report.as_mut(), report_error.as_ref()) {
+                let mut rec = FindingRecord::from_stream(&engine, &key, f);
+                if name != "-" {
+                    rec.file = Some(name.clone());
+                }
+                let line = serde_json::to_string(&rec).expect("a record serializes");
+                if let Err(e) = writeln!(w, "{line}") {
+                    report_error = Some(e);
+                }
+            }
+        });
+        match result {
+            Ok(s) => {
+                total.lines += s.lines;
+                total.bytes_in += s.bytes_in;
+                total.findings += s.findings;
+            }
+            Err(StreamError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+                closed = true;
+                break;
+            }
+            Err(StreamError::Read(e)) => return Err(Fail(format!("reading {name}: {e}"))),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(w) = report.as_mut() {
+        if let Some(e) = report_error.or_else(|| w.flush().err()) {
+            return Err(Fail(format!("writing report: {e}")));
+        }
+    }
+    if cli.stats {
+        print_stats(&total, &by_rule);
+    }
+    let _ = closed;
+    if cli.fail_on_leak && total.findings > 0 {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_stats(total: &tokenscrub::StreamSummary, by_rule: &BTreeMap<String, u64>) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "tokenscrub: {} secret(s) masked in {} line(s), {} byte(s)",
+        total.findings, total.lines, total.bytes_in
+    );
+    let mut rows: Vec<_> = by_rule.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (rule, n) in rows {
+        let _ = writeln!(err, "  {n:>8}  {rule}");
+    }
+}

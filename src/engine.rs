@@ -1,0 +1,546 @@
+//! The compiled engine and the per-stream scanner.
+//!
+//! [`Engine`] is built once (catalog + user config) and is immutable and `Sync`. A [`Scanner`]
+//! borrows it and carries what one stream needs from line to line: a key whose value is on the
+//! next line, a private-key block in progress, and the secrets already seen.
+//!
+//! One line goes through:
+//!
+//! 1. an open key block (PEM / PuTTY) takes the line if it is key material;
+//! 2. one Aho-Corasick pass over every rule keyword (ASCII case-insensitive); a line with no hit
+//!    skips to step 5;
+//! 3. keyed hits are parsed in place ([`crate::keyed`]); shaped rules with a hit run their regex
+//!    and validator;
+//! 4. a `BEGIN … PRIVATE KEY` without its END opens a block;
+//! 5. remembered secrets are looked up ([`crate::memory`]);
+//! 6. spans are filtered (allowlists, already masked), overlaps resolved, and sorted.
+
+use crate::block::{self, Block, BodyLine};
+use crate::config::Config;
+use crate::keyed::{KeyedHit, KeyedMatcher, Pending, is_masked};
+use crate::memory::SecretMemory;
+use crate::rules::{
+    BUILTIN_CATALOG, KeyedRule, RuleError, Severity, ShapedRule, compile_regex, parse_catalog,
+};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::bytes::{CaptureLocations, Regex};
+use std::collections::HashSet;
+use std::ops::Range;
+
+/// Index of a rule in [`Engine::rules`].
+pub type RuleIndex = usize;
+
+/// The family a rule belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Shaped,
+    Keyed,
+}
+
+/// What a report needs to know about a rule.
+#[derive(Debug, Clone)]
+pub struct RuleInfo {
+    pub id: String,
+    pub description: String,
+    pub severity: Severity,
+    pub family: Family,
+    pub keywords: Vec<String>,
+}
+
+/// A secret in a line: the rule that found it and the bytes to mask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: RuleIndex,
+    pub span: Range<usize>,
+}
+
+/// What a prefilter keyword leads to.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Shaped(usize),
+    Keyed,
+    /// The start of a multi-line key block.
+    Block,
+}
+
+pub struct Engine {
+    rules: Vec<RuleInfo>,
+    shaped: Vec<ShapedRule>,
+    keyed: KeyedMatcher,
+    prefilter: AhoCorasick,
+    targets: Vec<Vec<Target>>,
+    private_key_rule: Option<RuleIndex>,
+    allow_values: HashSet<Vec<u8>>,
+    allow_regexes: Vec<Regex>,
+    hmac_key: Option<String>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("rules", &self.rules.len())
+            .finish()
+    }
+}
+
+impl Engine {
+    /// The built-in catalog, no user config.
+    pub fn builtin() -> Engine {
+        Engine::new(&Config::default()).expect("the built-in catalog compiles")
+    }
+
+    /// The built-in catalog extended and adjusted by `config`.
+    pub fn new(config: &Config) -> Result<Engine, RuleError> {
+        let catalog = parse_catalog(BUILTIN_CATALOG, "built-in catalog")?;
+        let mut shaped_specs = catalog.rule;
+        let mut keyed_specs = catalog.keyed;
+        shaped_specs.extend(config.rule.iter().cloned());
+        // User keyed rules go first, so that their keys win over the built-in suffixes.
+        keyed_specs.splice(0..0, config.keyed.iter().cloned());
+
+        let known: HashSet<&str> = shaped_specs
+            .iter()
+            .map(|r| r.id.as_str())
+            .chain(keyed_specs.iter().map(|r| r.id.as_str()))
+            .collect();
+        for id in &config.disable {
+            if !known.contains(id.as_str()) {
+                return Err(RuleError(format!("cannot disable unknown rule {id:?}")));
+            }
+        }
+        for (id, names) in &config.extra_keys {
+            let Some(spec) = keyed_specs.iter_mut().find(|r| &r.id == id) else {
+                return Err(RuleError(format!(
+                    "extra_keys: {id:?} is not a keyed rule (see `tokenscrub rules`)"
+                )));
+            };
+            for name in names {
+                if name.trim().is_empty() {
+                    return Err(RuleError(format!("extra_keys.{id}: empty key name")));
+                }
+                spec.names.push(name.clone());
+                spec.keywords.push(name.to_ascii_lowercase());
+            }
+        }
+        let disabled: HashSet<&str> = config.disable.iter().map(String::as_str).collect();
+        let shaped: Vec<ShapedRule> = shaped_specs
+            .iter()
+            .filter(|s| !disabled.contains(s.id.as_str()))
+            .map(|s| s.compile())
+            .collect::<Result<_, _>>()?;
+        let keyed: Vec<KeyedRule> = keyed_specs
+            .iter()
+            .filter(|s| !disabled.contains(s.id.as_str()))
+            .map(|s| s.compile())
+            .collect::<Result<_, _>>()?;
+
+        let mut seen_ids = HashSet::new();
+        let mut infos = Vec::with_capacity(shaped.len() + keyed.len());
+        for r in &shaped {
+            infos.push(RuleInfo {
+                id: r.id.clone(),
+                description: r.description.clone(),
+                severity: r.severity,
+                family: Family::Shaped,
+                keywords: r.keywords.clone(),
+            });
+        }
+        for r in &keyed {
+            infos.push(RuleInfo {
+                id: r.id.clone(),
+                description: r.description.clone(),
+                severity: r.severity,
+                family: Family::Keyed,
+                keywords: r.keywords.clone(),
+            });
+        }
+        for info in &infos {
+            if !seen_ids.insert(info.id.clone()) {
+                return Err(RuleError(format!("rule id {:?} is defined twice", info.id)));
+            }
+        }
+
+        // One automaton over every keyword; each keyword knows which rules it wakes.
+        let mut keywords: Vec<String> = Vec::new();
+        let mut targets: Vec<Vec<Target>> = Vec::new();
+        let mut add = |kw: &str, t: Target| {
+            let kw = kw.to_ascii_lowercase();
+            match keywords.iter().position(|k| *k == kw) {
+                Some(i) => targets[i].push(t),
+                None => {
+                    keywords.push(kw);
+                    targets.push(vec![t]);
+                }
+            }
+        };
+        let private_key_rule = shaped.iter().position(|r| r.id == "private-key");
+        for (i, r) in shaped.iter().enumerate() {
+            for kw in &r.keywords {
+                add(kw, Target::Shaped(i));
+            }
+        }
+        for r in &keyed {
+            for kw in &r.keywords {
+                add(kw, Target::Keyed);
+            }
+        }
+        if private_key_rule.is_some() {
+            add("-----begin ", Target::Block);
+            add("private-lines:", Target::Block);
+        }
+        let prefilter = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&keywords)
+            .map_err(|e| RuleError(format!("keyword automaton: {e}")))?;
+
+        let allow_regexes = config
+            .allowlist
+            .regexes
+            .iter()
+            .map(|p| compile_regex(p, "allowlist"))
+            .collect::<Result<_, _>>()?;
+
+        Ok(Engine {
+            rules: infos,
+            shaped,
+            keyed: KeyedMatcher::new(keyed),
+            prefilter,
+            targets,
+            private_key_rule,
+            allow_values: config
+                .allowlist
+                .values
+                .iter()
+                .map(|v| v.as_bytes().to_vec())
+                .collect(),
+            allow_regexes,
+            hmac_key: config.hmac_key.clone(),
+        })
+    }
+
+    /// Every active rule, shaped first; a [`Finding`]'s `rule` indexes this.
+    pub fn rules(&self) -> &[RuleInfo] {
+        &self.rules
+    }
+
+    pub fn rule(&self, index: RuleIndex) -> &RuleInfo {
+        &self.rules[index]
+    }
+
+    /// The fingerprint key from the config, if any.
+    pub fn config_hmac_key(&self) -> Option<&str> {
+        self.hmac_key.as_deref()
+    }
+
+    /// Examples and counterexamples of a rule, for self-checks.
+    pub fn rule_examples(&self, index: RuleIndex) -> (&[String], &[String]) {
+        if index < self.shaped.len() {
+            let r = &self.shaped[index];
+            (&r.examples, &r.counterexamples)
+        } else {
+            let r = &self.keyed.rules[index - self.shaped.len()];
+            (&r.examples, &r.counterexamples)
+        }
+    }
+
+    /// A scanner for one stream.
+    pub fn scanner(&self) -> Scanner<'_> {
+        Scanner {
+            engine: self,
+            pending: None,
+            block: Block::None,
+            memory: SecretMemory::default(),
+            shaped_hit: vec![false; self.shaped.len()],
+            keyed_hits: Vec::new(),
+            shaped_found: Vec::new(),
+            memory_found: Vec::new(),
+            locs: self.shaped.iter().map(|r| r.regex.capture_locations()).collect(),
+            norm: Vec::new(),
+        }
+    }
+
+    fn allowed(&self, secret: &[u8]) -> bool {
+        self.allow_values.contains(secret) || self.allow_regexes.iter().any(|r| r.is_match(secret))
+    }
+}
+
+/// Scans lines of one stream, in order.
+pub struct Scanner<'e> {
+    engine: &'e Engine,
+    pending: Option<Pending>,
+    block: Block,
+    memory: SecretMemory,
+    // Scratch space reused from line to line.
+    shaped_hit: Vec<bool>,
+    keyed_hits: Vec<KeyedHit>,
+    shaped_found: Vec<(Range<usize>, Finding)>,
+    memory_found: Vec<(Range<usize>, usize)>,
+    locs: Vec<CaptureLocations>,
+    norm: Vec<u8>,
+}
+
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+impl<'e> Scanner<'e> {
+    pub fn engine(&self) -> &'e Engine {
+        self.engine
+    }
+
+    /// Find the secrets in one line (without its line terminator). `out` is cleared first and
+    /// receives non-overlapping findings sorted by position.
+    pub fn scan_line(&mut self, line: &[u8], out: &mut Vec<Finding>) {
+        self.scan(line, true, out);
+    }
+
+    /// Scan a piece of an over-long line: like [`Scanner::scan_line`], but the line-to-line
+    /// state (pending key, key block) is neither used nor changed.
+    pub fn scan_fragment(&mut self, fragment: &[u8], out: &mut Vec<Finding>) {
+        self.scan(fragment, false, out);
+    }
+
+    fn scan(&mut self, line: &[u8], whole_line: bool, out: &mut Vec<Finding>) {
+        out.clear();
+        let engine = self.engine;
+        if whole_line && self.block != Block::None {
+            let rule = engine.private_key_rule.expect("blocks need the private-key rule");
+            match block::body_line(&mut self.block, line) {
+                BodyLine::Secret(span) | BodyLine::End(span) => {
+                    if !span.is_empty() && !is_masked(&line[span.clone()]) {
+                        out.push(Finding { rule, span });
+                    }
+                    return;
+                }
+                BodyLine::Skip => return,
+                BodyLine::Outside => {}
+            }
+        }
+
+        self.keyed_hits.clear();
+        self.shaped_found.clear();
+        if whole_line {
+            if let Some(p) = self.pending.take() {
+                engine.keyed.resolve_pending(line, p, &mut self.keyed_hits);
+            }
+        }
+
+        let mut any_shaped = false;
+        let mut block_start = false;
+        let mut keyed_done_to = 0;
+        for m in engine.prefilter.find_overlapping_iter(line) {
+            for t in &engine.targets[m.pattern().as_usize()] {
+                match *t {
+                    Target::Shaped(i) => {
+                        self.shaped_hit[i] = true;
+                        any_shaped = true;
+                    }
+                    Target::Keyed => {
+                        let p = engine.keyed.scan_at(
+                            line,
+                            m.start()..m.end(),
+                            &mut keyed_done_to,
+                            &mut self.norm,
+                            &mut self.keyed_hits,
+                        );
+                        if whole_line && p.is_some() {
+                            self.pending = p;
+                        }
+                    }
+                    Target::Block => block_start = true,
+                }
+            }
+        }
+
+        if any_shaped {
+            for (i, rule) in engine.shaped.iter().enumerate() {
+                if !std::mem::take(&mut self.shaped_hit[i]) {
+                    continue;
+                }
+                let locs = &mut self.locs[i];
+                let mut at = 0;
+                while at <= line.len() {
+                    let Some(m) = rule.regex.captures_read_at(locs, line, at) else {
+                        break;
+                    };
+                    at = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+                    let Some((s, e)) = locs.get(rule.secret_group) else {
+                        continue;
+                    };
+                    let secret = &line[s..e];
+                    if s == e
+                        || rule.validator.is_some_and(|v| !v.check(m.as_bytes(), secret))
+                        || rule.allowlist.iter().any(|a| a.is_match(secret))
+                    {
+                        continue;
+                    }
+                    self.shaped_found
+                        .push((m.range(), Finding { rule: i, span: s..e }));
+                }
+            }
+        }
+
+        if whole_line && block_start {
+            if let Some(b) = block::opens_block(line) {
+                self.block = b;
+            }
+        }
+
+        // Shaped findings first; a keyed value that overlaps a self-identifying token is left to
+        // the token's rule, which knows which of its parts are public.
+        let offset = engine.shaped.len();
+        for (tok, f) in &self.shaped_found {
+            let yields = engine.shaped[f.rule].generic
+                && self.shaped_found.iter().any(|(other_tok, other)| {
+                    !engine.shaped[other.rule].generic && overlaps(other_tok, tok)
+                });
+            if !yields {
+                out.push(f.clone());
+            }
+        }
+        for h in &self.keyed_hits {
+            if !self.shaped_found.iter().any(|(tok, _)| overlaps(tok, &h.span)) {
+                out.push(Finding { rule: offset + h.rule, span: h.span.clone() });
+            }
+        }
+        out.retain(|f| {
+            let secret = &line[f.span.clone()];
+            !is_masked(secret) && !engine.allowed(secret)
+        });
+
+        self.memory_found.clear();
+        self.memory.find(line, &mut self.memory_found);
+        for (span, rule) in self.memory_found.drain(..) {
+            if !out.iter().any(|f| overlaps(&f.span, &span)) {
+                out.push(Finding { rule, span });
+            }
+        }
+
+        for f in out.iter() {
+            self.memory.remember(&line[f.span.clone()], f.rule);
+        }
+        merge_overlaps(out);
+    }
+}
+
+/// Sort by start and merge overlapping spans (the earlier finding's rule names the union).
+fn merge_overlaps(findings: &mut Vec<Finding>) {
+    if findings.len() < 2 {
+        return;
+    }
+    findings.sort_by_key(|f| (f.span.start, std::cmp::Reverse(f.span.end)));
+    let mut w = 0;
+    for r in 1..findings.len() {
+        if findings[r].span.start < findings[w].span.end {
+            let end = findings[r].span.end.max(findings[w].span.end);
+            findings[w].span.end = end;
+        } else {
+            w += 1;
+            findings.swap(w, r);
+        }
+    }
+    findings.truncate(w + 1);
+}
+
+/// Check every rule's examples and counterexamples: each example line yields a finding of
+/// its rule, each counterexample none. Returns the failures, described without secrets
+/// (they are the catalog's own fake tokens anyway).
+pub fn self_check(engine: &Engine) -> Vec<String> {
+    let mut failures = Vec::new();
+    let mut found = Vec::new();
+    for (idx, info) in engine.rules().iter().enumerate() {
+        let (examples, counterexamples) = engine.rule_examples(idx);
+        for ex in examples {
+            let mut sc = engine.scanner();
+            sc.scan_line(ex.as_bytes(), &mut found);
+            if !found.iter().any(|f| f.rule == idx) {
+                failures.push(format!("{}: example not found: {ex}", info.id));
+            }
+        }
+        for cx in counterexamples {
+            let mut sc = engine.scanner();
+            sc.scan_line(cx.as_bytes(), &mut found);
+            if found.iter().any(|f| f.rule == idx) {
+                failures.push(format!("{}: counterexample matched: {cx}", info.id));
+            }
+        }
+    }
+    failures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn findings(line: &str) -> Vec<(String, String)> {
+        let e = Engine::builtin();
+        let mut sc = e.scanner();
+        let mut out = Vec::new();
+        sc.scan_line(line.as_bytes(), &mut out);
+        out.iter()
+            .map(|f| (e.rule(f.rule).id.clone(), line[f.span.clone()].to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_rule_passes_its_examples() {
+        let failures = self_check(&Engine::builtin());
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn merge_joins_overlaps() {
+        let mut f = vec![
+            Finding { rule: 1, span: 5..9 },
+            Finding { rule: 0, span: 0..6 },
+            Finding { rule: 2, span: 12..14 },
+        ];
+        merge_overlaps(&mut f);
+        assert_eq!(f, vec![Finding { rule: 0, span: 0..9 }, Finding { rule: 2, span: 12..14 }]);
+    }
+
+    #[test]
+    fn shaped_token_wins_over_its_key() {
+        let f = findings("'GITHUB_TOKEN': 'ghp_FAKEtokenFORtestsONLY0123456784md06a'");
+        assert_eq!(f, vec![("github-token".into(), "FAKEtokenFORtestsONLY0123456784md06a".into())]);
+    }
+
+    #[test]
+    fn value_on_the_next_line() {
+        let e = Engine::builtin();
+        let mut sc = e.scanner();
+        let mut out = Vec::new();
+        sc.scan_line(b"DEBUG:botocore.auth:Signature:", &mut out);
+        assert!(out.is_empty());
+        let hex = b"8113be6185d578d0c7f11d2188d9499ba32226fcdfc513e450712a54d4d04806";
+        sc.scan_line(hex, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].span, 0..hex.len());
+    }
+
+    #[test]
+    fn remembered_secret_is_found_without_context() {
+        let e = Engine::builtin();
+        let mut sc = e.scanner();
+        let mut out = Vec::new();
+        sc.scan_line(b"{\"refresh_token\": \"FAKEexampleFAKEexample0123\"}", &mut out);
+        assert_eq!(out.len(), 1);
+        sc.scan_line(b"ExpressionAttributeValues: {':r': 'FAKEexampleFAKEexample0123'}", &mut out);
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn raw_pem_block_is_masked_line_by_line() {
+        let e = Engine::builtin();
+        let mut sc = e.scanner();
+        let mut out = Vec::new();
+        sc.scan_line(b"-----BEGIN EC PRIVATE KEY-----", &mut out);
+        assert!(out.is_empty());
+        sc.scan_line(b"MHcCAQEEIFAKEexampleFAKEexampleFAKEexample", &mut out);
+        assert_eq!(out.len(), 1);
+        sc.scan_line(b"-----END EC PRIVATE KEY-----", &mut out);
+        sc.scan_line(b"MHcCAQEEIFAKEexampleFAKEexampleFAKEexample but prose", &mut out);
+        assert!(out.is_empty());
+    }
+}

@@ -1,0 +1,578 @@
+//! Key-context secrets: find the value that follows a secret-bearing key, in every syntax logs use.
+//!
+//! The prefilter reports where a key keyword (`token`, `pass`, `cookie`…) occurs. From there this
+//! module reads the whole key, asks the catalog which keyed rule owns it, and parses what follows:
+//!
+//! ```text
+//! "k": "v"   'k': 'v'   'k': b'v'   k: 'v'   \"k\": \"v\"   k=v   k: v   K=v   <K>v</K>
+//! ('k', 'v')   "k": {"S": "v"}   k: { S: 'v' }   k:⏎v   key v (prose, random-looking v only)
+//! ```
+//!
+//! One hand-written pass serves all syntaxes: the quoting of the key tells how the value is
+//! quoted (including JSON escaped inside JSON, at any depth), so the value's end is found without
+//! a regex per syntax. Only the value is reported; key, quotes and separators stay.
+
+use crate::rules::validators::looks_random;
+use crate::rules::{KeyedRule, ValueSyntax, normalize_key};
+use std::ops::Range;
+
+/// A value found for a keyed rule: `rule` indexes the matcher's rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeyedHit {
+    pub rule: usize,
+    pub span: Range<usize>,
+}
+
+/// A secret key that ended its line: the value is expected on the next line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pending {
+    pub rule: usize,
+}
+
+pub(crate) struct KeyedMatcher {
+    pub rules: Vec<KeyedRule>,
+}
+
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+fn is_quote(b: u8) -> bool {
+    matches!(b, b'"' | b'\'' | b'`')
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t')
+}
+
+/// Number of backslashes immediately before `pos`.
+fn backslashes_before(line: &[u8], pos: usize) -> usize {
+    line[..pos].iter().rev().take_while(|&&b| b == b'\\').count()
+}
+
+fn skip_spaces(line: &[u8], mut i: usize) -> usize {
+    while i < line.len() && is_space(line[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// An opening quote at `i`, possibly escaped (`\"`, `\\\"`): returns (quote byte, escape count,
+/// index after the quote).
+fn opening_quote(line: &[u8], i: usize) -> Option<(u8, usize, usize)> {
+    let mut j = i;
+    while j < line.len() && line[j] == b'\\' {
+        j += 1;
+    }
+    if j < line.len() && is_quote(line[j]) {
+        Some((line[j], j - i, j + 1))
+    } else {
+        None
+    }
+}
+
+/// The end of a quoted value that opened with `quote` escaped by `esc` backslashes: the first
+/// `quote` preceded by the same escaping (a deeper-escaped quote is content). Returns the index of
+/// the closing sequence's first byte, or the line end when the value is cut off.
+fn closing_quote(line: &[u8], from: usize, quote: u8, esc: usize) -> usize {
+    let mut i = from;
+    while let Some(off) = memchr::memchr(quote, &line[i..]) {
+        let q = i + off;
+        let run = backslashes_before(line, q);
+        let closes = if run == esc {
+            true
+        } else {
+            run > esc && (run - esc) % (2 * (esc + 1)) == 0
+        };
+        if closes && q - esc >= from {
+            return q - esc;
+        }
+        i = q + 1;
+    }
+    line.len()
+}
+
+/// Does a quote at `i` end an unquoted value? Only when nothing token-like follows it, so that
+/// `password=ab"cd` keeps its quote while `'sid=abc'` ends at it.
+fn quote_ends_value(line: &[u8], i: usize) -> bool {
+    match line.get(i + 1) {
+        None => true,
+        Some(&n) => !(n.is_ascii_alphanumeric() || matches!(n, b'_' | b'-' | b'+' | b'/' | b'=')),
+    }
+}
+
+/// End of an unquoted value starting at `i`.
+fn unquoted_end(line: &[u8], mut i: usize, syntax: ValueSyntax) -> usize {
+    let to_line_end = matches!(syntax, ValueSyntax::Cookie | ValueSyntax::SetCookie);
+    while i < line.len() {
+        let b = line[i];
+        let stop = match b {
+            b'\\' | b'\r' | b'\n' => true,
+            b'"' | b'\'' | b'`' => quote_ends_value(line, i),
+            b' ' | b'\t' | b'&' | b';' | b',' | b')' | b']' | b'}' | b'>' | b'<' | b'|' => {
+                !to_line_end || matches!(b, b'>' | b'<')
+            }
+            _ => false,
+        };
+        if stop {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+fn trim(line: &[u8], mut r: Range<usize>) -> Range<usize> {
+    while r.start < r.end && line[r.start].is_ascii_whitespace() {
+        r.start += 1;
+    }
+    while r.end > r.start && line[r.end - 1].is_ascii_whitespace() {
+        r.end -= 1;
+    }
+    r
+}
+
+const STOPWORDS: &[&str] = &[
+    "null",
+    "none",
+    "nil",
+    "undefined",
+    "true",
+    "false",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "n/a",
+    "empty",
+    "redacted",
+    "hidden",
+    "masked",
+    "filtered",
+    "[filtered]",
+    "required",
+    "optional",
+    "bearer",
+    "basic",
+    "string",
+    "object",
+    "[object]",
+    "[object object]",
+    "[function]",
+    "[getter]",
+    "[array]",
+    "[redacted]",
+    "<redacted>",
+    "<hidden>",
+    "not set",
+    "unset",
+];
+
+/// A value that is already masked (ours or someone else's): never masked again, which is what
+/// makes scrubbing idempotent.
+pub(crate) fn is_masked(v: &[u8]) -> bool {
+    if v.starts_with(b"[REDACTED") {
+        return true;
+    }
+    let stars = v.iter().take_while(|&&b| b == b'*').count();
+    stars >= 3 && v.len() - stars <= 4
+}
+
+fn is_placeholder(v: &[u8]) -> bool {
+    let starts = |p: &[u8]| v.starts_with(p);
+    starts(b"${")
+        || starts(b"{{")
+        || starts(b"%s")
+        || starts(b"%(")
+        || starts(b"<%")
+        || (starts(b"<") && v.ends_with(b">"))
+        || (starts(b"$") && v[1..].iter().all(|b| b.is_ascii_uppercase() || *b == b'_'))
+        || v.iter().all(|&b| b == b'x' || b == b'X' || b == b'*' || b == b'.')
+}
+
+fn is_number(v: &[u8]) -> bool {
+    let body = v.strip_prefix(b"-").unwrap_or(v);
+    !body.is_empty() && body.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+}
+
+/// Mixes character classes the way generated values do (and words do not).
+fn token_like(v: &[u8]) -> bool {
+    let (mut lower, mut upper, mut digit, mut symbol) = (false, false, false, false);
+    for &b in v {
+        match b {
+            b'a'..=b'z' => lower = true,
+            b'A'..=b'Z' => upper = true,
+            b'0'..=b'9' => digit = true,
+            b' ' | b'\t' => return false,
+            _ => symbol = true,
+        }
+    }
+    (lower as u8 + upper as u8 + digit as u8 + symbol as u8) >= 2 && (digit || upper || v.len() >= 20)
+}
+
+impl KeyedMatcher {
+    pub fn new(rules: Vec<KeyedRule>) -> KeyedMatcher {
+        KeyedMatcher { rules }
+    }
+
+    fn owner(&self, key: &[u8], norm: &mut Vec<u8>) -> Option<usize> {
+        normalize_key(key, norm);
+        if norm.is_empty() {
+            return None;
+        }
+        self.rules.iter().position(|r| r.owns(norm))
+    }
+
+    /// Is `v` a plausible secret for `rule`?
+    fn accept(&self, rule: usize, v: &[u8]) -> bool {
+        let r = &self.rules[rule];
+        if v.len() < r.min_len || is_masked(v) || is_placeholder(v) || is_number(v) {
+            return false;
+        }
+        if STOPWORDS.iter().any(|s| s.as_bytes().eq_ignore_ascii_case(v)) {
+            return false;
+        }
+        if r.token_like && !token_like(v) {
+            return false;
+        }
+        !r.allowlist.iter().any(|re| re.is_match(v))
+    }
+
+    /// Look at the key around a keyword hit at `hit`. `done_to` is the end of the last key already
+    /// parsed on this line (a key is parsed once even if several keywords hit it). Findings go to
+    /// `out`; a key that ends the line with its separator returns the pending state for the next.
+    pub fn scan_at(
+        &self,
+        line: &[u8],
+        hit: Range<usize>,
+        done_to: &mut usize,
+        norm: &mut Vec<u8>,
+        out: &mut Vec<KeyedHit>,
+    ) -> Option<Pending> {
+        let mut ks = hit.start;
+        while ks > 0 && is_key_byte(line[ks - 1]) {
+            ks -= 1;
+        }
+        let mut ke = hit.end;
+        while ke < line.len() && is_key_byte(line[ke]) {
+            ke += 1;
+        }
+        // Sentence punctuation is not part of a key ("the password." / "api-key-").
+        while ke > hit.end && matches!(line[ke - 1], b'.' | b'-') {
+            ke -= 1;
+        }
+        if ks < *done_to {
+            return None;
+        }
+        *done_to = ke;
+        let rule = self.owner(&line[ks..ke], norm)?;
+        self.parse_after_key(line, rule, ks, ke, out)
+    }
+
+    fn parse_after_key(
+        &self,
+        line: &[u8],
+        rule: usize,
+        ks: usize,
+        ke: usize,
+        out: &mut Vec<KeyedHit>,
+    ) -> Option<Pending> {
+        // How is the key quoted? `"k"`, `'k'`, `\"k\"`… or an XML tag `<k>`.
+        let mut i = ke;
+        let mut key_quoted = false;
+        let mut before_key = ks;
+        if ks > 0 && is_quote(line[ks - 1]) {
+            let q = line[ks - 1];
+            let esc = backslashes_before(line, ks - 1);
+            let close_len = esc + 1;
+            if line.len() >= ke + close_len
+                && line[ke..ke + esc].iter().all(|&b| b == b'\\')
+                && line[ke + esc] == q
+            {
+                key_quoted = true;
+                i = ke + close_len;
+                before_key = ks - 1 - esc;
+            }
+        } else if ks > 0 && line[ks - 1] == b'<' && line.get(ke) == Some(&b'>') {
+            let vs = ke + 1;
+            let ve = memchr::memmem::find(&line[vs..], b"</").map_or(line.len(), |o| vs + o);
+            let v = trim(line, vs..ve);
+            if self.accept(rule, &line[v.clone()]) {
+                out.push(KeyedHit { rule, span: v });
+            }
+            return None;
+        }
+
+        // The separator.
+        let j = skip_spaces(line, i);
+        let assignment = match line.get(j) {
+            Some(b':') => {
+                // `k:` but not a URL scheme (`token://`) or `::`.
+                !matches!(line.get(j + 1), Some(b'/') | Some(b':'))
+            }
+            Some(b'=') => !matches!(line.get(j + 1), Some(b'=')),
+            Some(b',') => key_quoted && before_key > 0 && matches!(line[before_key - 1], b'(' | b'['),
+            _ => false,
+        };
+        if assignment {
+            let mut v = j + 1;
+            if line.get(v) == Some(&b'>') {
+                v += 1; // `=>`
+            }
+            let v = skip_spaces(line, v);
+            return self.parse_value(line, rule, v, out);
+        }
+        if !key_quoted && j == i + 1 && line.get(i) == Some(&b' ') && self.rules[rule].prose {
+            self.parse_prose(line, rule, j, out);
+        }
+        None
+    }
+
+    /// The value of `key = value` starting at `v` (separator and spaces skipped).
+    fn parse_value(
+        &self,
+        line: &[u8],
+        rule: usize,
+        v: usize,
+        out: &mut Vec<KeyedHit>,
+    ) -> Option<Pending> {
+        if v >= line.len() || line[v] == b'\r' {
+            return Some(Pending { rule });
+        }
+        // DynamoDB typed JSON: `{"S": "v"}`, `{ S: 'v' }`, or `{` with `S: 'v'` on the next line.
+        if line[v] == b'{' {
+            let w = skip_spaces(line, v + 1);
+            if w >= line.len() || line[w] == b'\r' {
+                return Some(Pending { rule });
+            }
+            self.parse_dynamo_string(line, rule, w, out);
+            return None;
+        }
+        let mut v = v;
+        // Python bytes repr: b'…'
+        if line[v] == b'b' && line.get(v + 1).is_some_and(|&b| b == b'\'' || b == b'"') {
+            v += 1;
+        }
+        let span = if let Some((q, esc, body)) = opening_quote(line, v) {
+            body..closing_quote(line, body, q, esc)
+        } else if matches!(line[v], b'[' | b'(' | b'{') {
+            return None;
+        } else {
+            let syntax = self.rules[rule].value;
+            let mut end = unquoted_end(line, v, syntax);
+            // `Authorization: Bearer xyz`: the scheme and one credential.
+            if syntax == ValueSyntax::Authorization && line.get(end) == Some(&b' ') {
+                let next = unquoted_end(line, end + 1, syntax);
+                if next > end + 1 {
+                    end = next;
+                }
+            }
+            v..end
+        };
+        self.emit_value(line, rule, span, out);
+        None
+    }
+
+    /// `S: 'v'` / `"S": "v"` inside a DynamoDB attribute value, starting at `w`.
+    fn parse_dynamo_string(&self, line: &[u8], rule: usize, w: usize, out: &mut Vec<KeyedHit>) {
+        let (s_pos, after_s) = match opening_quote(line, w) {
+            Some((q, esc, body)) => {
+                if line.get(body) == Some(&b'S') && closing_quote(line, body, q, esc) == body + 1 {
+                    (body, body + 1 + esc + 1)
+                } else {
+                    return;
+                }
+            }
+            None => (w, w + 1),
+        };
+        if line.get(s_pos) != Some(&b'S') {
+            return;
+        }
+        let c = skip_spaces(line, after_s);
+        if line.get(c) != Some(&b':') {
+            return;
+        }
+        let v = skip_spaces(line, c + 1);
+        if v < line.len() {
+            self.parse_value(line, rule, v, out);
+        }
+    }
+
+    /// Report the value in `span` according to the rule's value syntax.
+    fn emit_value(&self, line: &[u8], rule: usize, span: Range<usize>, out: &mut Vec<KeyedHit>) {
+        let span = trim(line, span);
+        match self.rules[rule].value {
+            ValueSyntax::Plain => {
+                if self.accept(rule, &line[span.clone()]) {
+                    out.push(KeyedHit { rule, span });
+                }
+            }
+            ValueSyntax::Authorization => self.emit_authorization(line, rule, span, out),
+            ValueSyntax::Cookie => self.emit_cookies(line, rule, span, false, out),
+            ValueSyntax::SetCookie => self.emit_cookies(line, rule, span, true, out),
+        }
+    }
+
+    /// `Bearer xyz` / `Basic xyz` / `token xyz` / `xyz`; SigV4 values are left to their rules.
+    fn emit_authorization(
+        &self,
+        line: &[u8],
+        rule: usize,
+        span: Range<usize>,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        let v = &line[span.clone()];
+        if v.starts_with(b"AWS4-") || v.starts_with(b"AWS ") {
+            return;
+        }
+        let scheme_len = v.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'-').count();
+        let cred = if scheme_len < v.len() && v[scheme_len] == b' ' {
+            let s = skip_spaces(line, span.start + scheme_len);
+            let e = s + line[s..span.end]
+                .iter()
+                .take_while(|b| !b.is_ascii_whitespace() && **b != b',')
+                .count();
+            s..e
+        } else {
+            span
+        };
+        if self.accept(rule, &line[cred.clone()]) {
+            out.push(KeyedHit { rule, span: cred });
+        }
+    }
+
+    fn emit_cookies(
+        &self,
+        line: &[u8],
+        rule: usize,
+        span: Range<usize>,
+        first_only: bool,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        let mut pos = span.start;
+        while pos < span.end {
+            let part_end = memchr::memchr(b';', &line[pos..span.end]).map_or(span.end, |o| pos + o);
+            if let Some(eq) = memchr::memchr(b'=', &line[pos..part_end]) {
+                let mut val = trim(line, pos + eq + 1..part_end);
+                if val.end - val.start >= 2 && line[val.start] == b'"' && line[val.end - 1] == b'"' {
+                    val = val.start + 1..val.end - 1;
+                }
+                let v = &line[val.clone()];
+                if !v.is_empty() && !is_masked(v) && !STOPWORDS.iter().any(|s| s.as_bytes() == v) {
+                    out.push(KeyedHit { rule, span: val });
+                }
+            }
+            if first_only {
+                break;
+            }
+            pos = part_end + 1;
+        }
+    }
+
+    /// `key value` in prose: taken only when the value is random-looking (or quoted, for
+    /// passwords), so that "Token expired for user 42" stays. `X -> Y` rotations take both.
+    fn parse_prose(&self, line: &[u8], rule: usize, v: usize, out: &mut Vec<KeyedHit>) {
+        let Some(first) = self.prose_value(line, rule, v) else {
+            return;
+        };
+        let mut end = first.end;
+        out.push(KeyedHit { rule, span: first });
+        // `old -> new`, `old => new`
+        while end < line.len() && matches!(line[end], b'\'' | b'"') {
+            end += 1;
+        }
+        for arrow in [&b" -> "[..], b" => "] {
+            if line[end..].starts_with(arrow) {
+                if let Some(second) = self.prose_value(line, rule, end + arrow.len()) {
+                    out.push(KeyedHit { rule, span: second });
+                }
+            }
+        }
+    }
+
+    fn prose_value(&self, line: &[u8], rule: usize, v: usize) -> Option<Range<usize>> {
+        if let Some((q, 0, body)) = opening_quote(line, v) {
+            let end = closing_quote(line, body, q, 0);
+            let span = body..end;
+            let val = &line[span.clone()];
+            let random = looks_random(val, 12);
+            let quoted_ok = self.rules[rule].value == ValueSyntax::Plain
+                && !self.rules[rule].token_like
+                && !val.contains(&b' ');
+            return ((random || quoted_ok) && self.accept(rule, val)).then_some(span);
+        }
+        if self.rules[rule].value == ValueSyntax::Authorization {
+            let e = line[v..]
+                .iter()
+                .position(|&b| matches!(b, b'>' | b'\'' | b'"' | b',' | b'\r'))
+                .map_or(line.len(), |o| v + o);
+            let mut hits = Vec::new();
+            self.emit_authorization(line, rule, v..e, &mut hits);
+            return hits.pop().map(|h| h.span);
+        }
+        let mut e = v;
+        while e < line.len() && !line[e].is_ascii_whitespace() && !matches!(line[e], b'\'' | b'"' | b')' | b',' | b';' | b'\\')
+        {
+            e += 1;
+        }
+        while e > v && matches!(line[e - 1], b'.' | b':') {
+            e -= 1;
+        }
+        let val = &line[v..e];
+        (looks_random(val, 12) && self.accept(rule, val)).then_some(v..e)
+    }
+
+    /// The line after a secret key that ended its line: a bare value (botocore's `Signature:`
+    /// then the hex), a quoted value, or DynamoDB's `S: 'v'`.
+    pub fn resolve_pending(&self, line: &[u8], p: Pending, out: &mut Vec<KeyedHit>) {
+        let v = skip_spaces(line, 0);
+        if v >= line.len() {
+            return;
+        }
+        if line[v] == b'S' || line[v..].starts_with(b"\"S\"") || line[v..].starts_with(b"'S'") {
+            self.parse_dynamo_string(line, p.rule, v, out);
+            return;
+        }
+        if opening_quote(line, v).is_some() {
+            self.parse_value(line, p.rule, v, out);
+            return;
+        }
+        // A bare value must be the whole line: anything else is the next log record.
+        let end = trim(line, v..line.len()).end;
+        let val = &line[v..end];
+        if !val.iter().any(|b| b.is_ascii_whitespace()) && self.accept(p.rule, val) {
+            out.push(KeyedHit { rule: p.rule, span: v..end });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closing_quote_respects_escape_depth() {
+        let l = br#"\"a\\\"b\" rest"#; // JSON-in-JSON: \"a\\\"b\"
+        assert_eq!(closing_quote(l, 2, b'"', 1), 8);
+        let l = br#"'ab\'c' x"#;
+        assert_eq!(closing_quote(l, 1, b'\'', 0), 6);
+        let l = br#""ab\\" x"#; // "ab\\" : escaped backslash, then the closing quote
+        assert_eq!(closing_quote(l, 1, b'"', 0), 5);
+    }
+
+    #[test]
+    fn unquoted_value_keeps_inner_quote() {
+        let l = br#"password=ab"cd%ef next"#;
+        assert_eq!(unquoted_end(l, 9, ValueSyntax::Plain), 17);
+        let l = br#"'sid=abc' ]"#;
+        assert_eq!(unquoted_end(l, 5, ValueSyntax::Plain), 8);
+    }
+
+    #[test]
+    fn masked_values_are_recognised() {
+        assert!(is_masked(b"[REDACTED:token]"));
+        assert!(is_masked(b"********"));
+        assert!(is_masked(b"****ab12"));
+        assert!(!is_masked(b"**a**bcdefg"));
+    }
+}

@@ -1,0 +1,38 @@
+//! tokenscrub: find leaked credentials in application logs, and mask them.
+//!
+//! The engine knows nothing of files, terminals or AWS: it turns bytes into findings and
+//! redacted bytes. Build an [`Engine`] once (built-in catalog plus an optional [`Config`]), then
+//! redact a stream with [`stream::redact_stream`], or lines with a [`Redactor`]:
+//!
+//! ```
+//! use tokenscrub::{Engine, Masker, MaskStyle, FingerprintKey, Redactor};
+//!
+//! let engine = Engine::builtin();
+//! let mut r = Redactor::new(&engine, Masker::new(MaskStyle::Label, FingerprintKey::random()));
+//! let mut out = Vec::new();
+//! r.redact_line(br#"{"refresh_token": "FAKE0123456789abcdefFAKE"}"#, &mut out);
+//! assert_eq!(out, br#"{"refresh_token": "[REDACTED:token]"}"#);
+//! ```
+//!
+//! Modules, one job each: [`rules`] (the catalog as data), `keyed` (key-context parsing),
+//! `block` (multi-line keys), `memory` (secrets seen before), [`engine`] (prefilter and
+//! orchestration), [`mask`], [`redact`], [`stream`] (the streaming contract), [`report`]
+//! (the finding record both binaries print), [`config`].
+
+mod block;
+pub mod config;
+pub mod engine;
+mod keyed;
+pub mod mask;
+mod memory;
+pub mod redact;
+pub mod report;
+pub mod rules;
+pub mod stream;
+
+pub use config::{Config, ConfigError};
+pub use engine::{Engine, Family, Finding, RuleIndex, RuleInfo, Scanner, self_check};
+pub use mask::{FingerprintKey, MaskStyle, Masker};
+pub use redact::{Redactor, apply_masks, redact_text};
+pub use rules::{RuleError, Severity};
+pub use stream::{StreamError, StreamFinding, StreamOptions, StreamSummary, redact_stream};

@@ -1,0 +1,74 @@
+//! Masking a line: the scanner's findings applied with a [`Masker`], every other byte copied.
+
+use crate::engine::{Engine, Finding, Scanner};
+use crate::mask::Masker;
+
+/// A scanner and a masker: turns lines into redacted lines.
+pub struct Redactor<'e> {
+    scanner: Scanner<'e>,
+    masker: Masker,
+    findings: Vec<Finding>,
+}
+
+impl<'e> Redactor<'e> {
+    pub fn new(engine: &'e Engine, masker: Masker) -> Redactor<'e> {
+        Redactor { scanner: engine.scanner(), masker, findings: Vec::new() }
+    }
+
+    pub fn engine(&self) -> &'e Engine {
+        self.scanner.engine()
+    }
+
+    pub fn masker(&self) -> &Masker {
+        &self.masker
+    }
+
+    /// Append the redacted `line` (without terminator) to `out`; returns the findings, with
+    /// spans in `line`.
+    pub fn redact_line(&mut self, line: &[u8], out: &mut Vec<u8>) -> &[Finding] {
+        self.scanner.scan_line(line, &mut self.findings);
+        apply_masks(self.scanner.engine(), &self.masker, line, &self.findings, out);
+        &self.findings
+    }
+
+    /// Find the secrets of a whole line (`whole_line`), or of a piece of an over-long line
+    /// (see [`Scanner::scan_fragment`]), into `out`, without masking.
+    pub fn scan(&mut self, line: &[u8], whole_line: bool, out: &mut Vec<Finding>) {
+        if whole_line {
+            self.scanner.scan_line(line, out);
+        } else {
+            self.scanner.scan_fragment(line, out);
+        }
+    }
+}
+
+/// Append `line` to `out` with each finding's span replaced by its mask. Findings must be
+/// sorted and non-overlapping (as the scanner returns them).
+pub fn apply_masks(
+    engine: &Engine,
+    masker: &Masker,
+    line: &[u8],
+    findings: &[Finding],
+    out: &mut Vec<u8>,
+) {
+    let mut at = 0;
+    for f in findings {
+        out.extend_from_slice(&line[at..f.span.start]);
+        masker.write(&engine.rule(f.rule).id, &line[f.span.clone()], out);
+        at = f.span.end;
+    }
+    out.extend_from_slice(&line[at..]);
+}
+
+/// Redact a whole text held in memory (a CloudWatch event, a test string), line by line with a
+/// fresh scanner. Line terminators are kept as they are.
+pub fn redact_text(engine: &Engine, masker: &Masker, text: &[u8]) -> Vec<u8> {
+    let mut r = Redactor::new(engine, masker.clone());
+    let mut out = Vec::with_capacity(text.len());
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        let (body, term) = crate::stream::split_terminator(line);
+        r.redact_line(body, &mut out);
+        out.extend_from_slice(term);
+    }
+    out
+}

@@ -1,0 +1,82 @@
+//! The finding record: what the CLI's `--report` and the Lambda's alerts print for one leak.
+//!
+//! A record names the rule, where the secret was and a keyed fingerprint of it, with an excerpt
+//! of the *redacted* text around it. It never holds the secret.
+
+use crate::engine::Engine;
+use crate::mask::FingerprintKey;
+use crate::stream::StreamFinding;
+use serde::Serialize;
+use std::ops::Range;
+
+/// Bytes of redacted context kept on each side of the mask in an excerpt.
+pub const EXCERPT_CONTEXT: usize = 60;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FindingRecord {
+    /// The input the finding is in, when there are several.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    pub rule: String,
+    pub severity: String,
+    pub line: u64,
+    pub column: u64,
+    pub fingerprint: String,
+    pub excerpt: String,
+}
+
+impl FindingRecord {
+    pub fn from_stream(engine: &Engine, key: &FingerprintKey, f: &StreamFinding<'_>) -> Self {
+        let info = engine.rule(f.rule);
+        FindingRecord {
+            file: None,
+            rule: info.id.clone(),
+            severity: info.severity.to_string(),
+            line: f.line_number,
+            column: f.column,
+            fingerprint: key.fingerprint(f.secret),
+            excerpt: excerpt(f.redacted, f.mask_at.clone()),
+        }
+    }
+}
+
+/// Up to [`EXCERPT_CONTEXT`] bytes of redacted text on each side of the mask, as text, with
+/// `…` where it was cut and control characters shown as spaces.
+pub fn excerpt(redacted: &[u8], mask_at: Range<usize>) -> String {
+    let mut s = mask_at.start.saturating_sub(EXCERPT_CONTEXT);
+    let mut e = (mask_at.end + EXCERPT_CONTEXT).min(redacted.len());
+    // Do not cut a UTF-8 sequence in two.
+    while s > 0 && (redacted[s] & 0xC0) == 0x80 {
+        s -= 1;
+    }
+    while e < redacted.len() && (redacted[e] & 0xC0) == 0x80 {
+        e += 1;
+    }
+    let mut text = String::new();
+    if s > 0 {
+        text.push('…');
+    }
+    text.extend(
+        String::from_utf8_lossy(&redacted[s..e])
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c }),
+    );
+    if e < redacted.len() {
+        text.push('…');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_is_cut_around_the_mask() {
+        let line = format!("{}[REDACTED:token]{}", "a".repeat(100), "b".repeat(100));
+        let x = excerpt(line.as_bytes(), 100..116);
+        assert!(x.starts_with('…') && x.ends_with('…'));
+        assert!(x.contains("[REDACTED:token]"));
+        assert_eq!(x.chars().count(), 2 + 60 + 16 + 60);
+    }
+}

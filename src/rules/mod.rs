@@ -1,0 +1,396 @@
+//! The rule catalog: what a secret looks like, as data.
+//!
+//! Rules live in `catalog.toml` (compiled into the binary) and may be extended by a user config.
+//! There are two families, mirroring how secrets leak into logs:
+//!
+//! * **shaped** rules (`[[rule]]`): the token identifies itself (`ghp_…`, `AKIA…`, a JWT). A regex
+//!   with a named group `secret` marks the part to mask; a validator may confirm the match.
+//! * **keyed** rules (`[[keyed]]`): the value is a secret only because of the key in front of it
+//!   (`refresh_token`, `Authorization`, `Cookie`). The syntax around the key (JSON, repr, query
+//!   strings, headers…) is parsed once for all keyed rules by [`crate::keyed`]; a keyed rule only
+//!   says which key names it owns and what a plausible value looks like.
+//!
+//! Every rule carries `examples` and `counterexamples`; the test suite runs them all.
+
+pub mod validators;
+
+use regex::bytes::{Regex, RegexBuilder};
+use serde::Deserialize;
+use std::fmt;
+
+/// The built-in catalog, compiled in.
+pub const BUILTIN_CATALOG: &str = include_str!("catalog.toml");
+
+/// How bad a leak of this kind is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the value after a secret key is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueSyntax {
+    /// The whole value is the secret.
+    #[default]
+    Plain,
+    /// `Bearer xyz`, `Basic xyz`, `token xyz`: the scheme stays, the credential is masked;
+    /// `AWS4-HMAC-SHA256 …` is left to the SigV4 rules (its scope and header list are public).
+    Authorization,
+    /// `a=1; b=2`: every cookie value is masked, names stay.
+    Cookie,
+    /// `name=value; Path=/; HttpOnly`: the first value is masked, attributes stay.
+    SetCookie,
+}
+
+/// A catalog file: shaped and keyed rules.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogFile {
+    #[serde(default)]
+    pub rule: Vec<ShapedSpec>,
+    #[serde(default)]
+    pub keyed: Vec<KeyedSpec>,
+}
+
+/// A shaped rule as written in the catalog.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShapedSpec {
+    pub id: String,
+    pub description: String,
+    pub severity: Severity,
+    /// Literal strings (ASCII case-insensitive) of which one must occur near a match.
+    pub keywords: Vec<String>,
+    /// A regex with a named group `secret` (the bytes to mask).
+    pub pattern: String,
+    #[serde(default)]
+    pub validator: Option<String>,
+    /// A generic rule (`Bearer …`) yields to any specific rule whose token it overlaps.
+    #[serde(default)]
+    pub generic: bool,
+    /// Regexes matched against the secret: a match means "not a secret".
+    #[serde(default)]
+    pub allowlist: Vec<String>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub counterexamples: Vec<String>,
+}
+
+/// A keyed rule as written in the catalog.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyedSpec {
+    pub id: String,
+    pub description: String,
+    pub severity: Severity,
+    /// Literal strings that find candidate keys (ASCII case-insensitive).
+    pub keywords: Vec<String>,
+    /// A key is owned by this rule if its normalized form (lowercase, without `_ - .` and
+    /// spaces) ends with one of these…
+    #[serde(default)]
+    pub suffixes: Vec<String>,
+    /// …or equals one of these.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// Normalized keys that end with a suffix but are not secrets (`nexttoken`).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub value: ValueSyntax,
+    /// Shortest value taken as a secret.
+    #[serde(default = "default_min_len")]
+    pub min_len: usize,
+    /// Require a random-looking value (letters and digits, no spaces), not just any value.
+    #[serde(default)]
+    pub token_like: bool,
+    /// Also accept prose, `key value` with a space, when the value is random-looking.
+    #[serde(default)]
+    pub prose: bool,
+    #[serde(default)]
+    pub allowlist: Vec<String>,
+    #[serde(default)]
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub counterexamples: Vec<String>,
+}
+
+fn default_min_len() -> usize {
+    6
+}
+
+/// Why a catalog or config could not be compiled. Never contains a secret (only rule ids,
+/// field names and regex errors of the catalog's own patterns).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError(pub String);
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// A compiled shaped rule.
+#[derive(Debug)]
+pub struct ShapedRule {
+    pub id: String,
+    pub description: String,
+    pub severity: Severity,
+    pub keywords: Vec<String>,
+    pub regex: Regex,
+    /// Index of the `secret` capture group.
+    pub secret_group: usize,
+    pub validator: Option<validators::Validator>,
+    pub generic: bool,
+    pub allowlist: Vec<Regex>,
+    pub examples: Vec<String>,
+    pub counterexamples: Vec<String>,
+}
+
+/// A compiled keyed rule.
+#[derive(Debug)]
+pub struct KeyedRule {
+    pub id: String,
+    pub description: String,
+    pub severity: Severity,
+    pub keywords: Vec<String>,
+    pub suffixes: Vec<String>,
+    pub names: Vec<String>,
+    pub exclude: Vec<String>,
+    pub value: ValueSyntax,
+    pub min_len: usize,
+    pub token_like: bool,
+    pub prose: bool,
+    pub allowlist: Vec<Regex>,
+    pub examples: Vec<String>,
+    pub counterexamples: Vec<String>,
+}
+
+impl KeyedRule {
+    /// Does this rule own the (normalized) key?
+    pub fn owns(&self, normalized_key: &[u8]) -> bool {
+        if self.exclude.iter().any(|e| e.as_bytes() == normalized_key) {
+            return false;
+        }
+        self.names.iter().any(|n| n.as_bytes() == normalized_key)
+            || self
+                .suffixes
+                .iter()
+                .any(|s| normalized_key.ends_with(s.as_bytes()))
+    }
+}
+
+/// Parse a catalog from TOML text.
+pub fn parse_catalog(text: &str, origin: &str) -> Result<CatalogFile, RuleError> {
+    toml::from_str(text).map_err(|e| RuleError(format!("{origin}: {e}")))
+}
+
+pub(crate) fn compile_regex(pattern: &str, what: &str) -> Result<Regex, RuleError> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(8 << 20)
+        .build()
+        .map_err(|e| RuleError(format!("{what}: bad regex: {e}")))
+}
+
+fn compile_allowlist(list: &[String], id: &str) -> Result<Vec<Regex>, RuleError> {
+    list.iter()
+        .map(|p| compile_regex(p, &format!("rule {id}: allowlist")))
+        .collect()
+}
+
+fn check_id(id: &str) -> Result<(), RuleError> {
+    let ok = !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(RuleError(format!(
+            "rule id {id:?}: use lowercase letters, digits and '-'"
+        )))
+    }
+}
+
+impl ShapedSpec {
+    pub fn compile(&self) -> Result<ShapedRule, RuleError> {
+        check_id(&self.id)?;
+        if self.keywords.is_empty() || self.keywords.iter().any(|k| k.is_empty()) {
+            return Err(RuleError(format!(
+                "rule {}: needs at least one non-empty keyword",
+                self.id
+            )));
+        }
+        let regex = compile_regex(&self.pattern, &format!("rule {}", self.id))?;
+        let secret_group = regex
+            .capture_names()
+            .position(|n| n == Some("secret"))
+            .ok_or_else(|| {
+                RuleError(format!(
+                    "rule {}: pattern has no (?P<secret>...) group",
+                    self.id
+                ))
+            })?;
+        let validator = match &self.validator {
+            None => None,
+            Some(name) => Some(validators::Validator::from_name(name).ok_or_else(|| {
+                RuleError(format!(
+                    "rule {}: unknown validator {name:?} (known: {})",
+                    self.id,
+                    validators::Validator::NAMES.join(", ")
+                ))
+            })?),
+        };
+        Ok(ShapedRule {
+            id: self.id.clone(),
+            description: self.description.clone(),
+            severity: self.severity,
+            keywords: self.keywords.clone(),
+            regex,
+            secret_group,
+            validator,
+            generic: self.generic,
+            allowlist: compile_allowlist(&self.allowlist, &self.id)?,
+            examples: self.examples.clone(),
+            counterexamples: self.counterexamples.clone(),
+        })
+    }
+}
+
+/// Lowercase and drop the separators that distinguish `refresh_token`, `refreshToken`,
+/// `Refresh-Token` and `REFRESH.TOKEN`.
+pub fn normalize_key(raw: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend(
+        raw.iter()
+            .filter(|b| !matches!(b, b'_' | b'-' | b'.' | b' '))
+            .map(|b| b.to_ascii_lowercase()),
+    );
+}
+
+fn normalized(list: &[String]) -> Vec<String> {
+    let mut buf = Vec::new();
+    list.iter()
+        .map(|s| {
+            normalize_key(s.as_bytes(), &mut buf);
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+        .collect()
+}
+
+impl KeyedSpec {
+    pub fn compile(&self) -> Result<KeyedRule, RuleError> {
+        check_id(&self.id)?;
+        if self.keywords.is_empty() || self.keywords.iter().any(|k| k.is_empty()) {
+            return Err(RuleError(format!(
+                "rule {}: needs at least one non-empty keyword",
+                self.id
+            )));
+        }
+        if self.suffixes.is_empty() && self.names.is_empty() {
+            return Err(RuleError(format!(
+                "rule {}: a keyed rule needs `suffixes` or `names`",
+                self.id
+            )));
+        }
+        Ok(KeyedRule {
+            id: self.id.clone(),
+            description: self.description.clone(),
+            severity: self.severity,
+            keywords: self.keywords.clone(),
+            suffixes: normalized(&self.suffixes),
+            names: normalized(&self.names),
+            exclude: normalized(&self.exclude),
+            value: self.value,
+            min_len: self.min_len.max(1),
+            token_like: self.token_like,
+            prose: self.prose,
+            allowlist: compile_allowlist(&self.allowlist, &self.id)?,
+            examples: self.examples.clone(),
+            counterexamples: self.counterexamples.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_parses_and_compiles() {
+        let cat = parse_catalog(BUILTIN_CATALOG, "builtin").unwrap();
+        assert!(cat.rule.len() >= 30, "{} shaped rules", cat.rule.len());
+        assert!(cat.keyed.len() >= 8);
+        for r in &cat.rule {
+            r.compile().unwrap();
+            assert!(!r.examples.is_empty(), "rule {} has no examples", r.id);
+        }
+        for r in &cat.keyed {
+            r.compile().unwrap();
+            assert!(!r.examples.is_empty(), "rule {} has no examples", r.id);
+        }
+    }
+
+    #[test]
+    fn rule_ids_are_unique() {
+        let cat = parse_catalog(BUILTIN_CATALOG, "builtin").unwrap();
+        let mut ids: Vec<&str> = cat.rule.iter().map(|r| r.id.as_str()).collect();
+        ids.extend(cat.keyed.iter().map(|r| r.id.as_str()));
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate rule ids");
+    }
+
+    #[test]
+    fn pattern_without_secret_group_is_rejected() {
+        let spec = ShapedSpec {
+            id: "x".into(),
+            description: "x".into(),
+            severity: Severity::Low,
+            keywords: vec!["x".into()],
+            pattern: "x+".into(),
+            validator: None,
+            generic: false,
+            allowlist: vec![],
+            examples: vec![],
+            counterexamples: vec![],
+        };
+        let err = spec.compile().unwrap_err();
+        assert!(err.0.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn key_normalization_folds_case_and_separators() {
+        let mut out = Vec::new();
+        for raw in ["refresh_token", "refreshToken", "Refresh-Token", "REFRESH.TOKEN"] {
+            normalize_key(raw.as_bytes(), &mut out);
+            assert_eq!(out, b"refreshtoken");
+        }
+    }
+}

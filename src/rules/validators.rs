@@ -1,0 +1,186 @@
+//! Rule-specific checks that a regex cannot express: a JWT's segments decode to JSON, a GitHub
+//! token's checksum holds, a `Basic` credential decodes to `user:password`.
+//!
+//! A validator sees the whole regex match and returns whether it is a real secret. Validators
+//! are named in the catalog (`validator = "jwt"`).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::{DecodePaddingMode, general_purpose};
+
+/// The validators a catalog rule may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validator {
+    /// `header.payload.signature`: header and payload are base64url JSON objects.
+    Jwt,
+    /// Five-segment JWE: the protected header is a base64url JSON object with `enc`.
+    Jwe,
+    /// `gh?_` + 30 random chars + 6 chars of base62 CRC32 of them.
+    GithubCrc32,
+    /// The base64 after `Basic ` decodes to printable `user:password`.
+    BasicAuth,
+    /// The secret looks random: letters and digits mixed, not a word or a number.
+    Random,
+}
+
+impl Validator {
+    pub const NAMES: &'static [&'static str] =
+        &["jwt", "jwe", "github-crc32", "basic-auth", "random"];
+
+    pub fn from_name(name: &str) -> Option<Validator> {
+        Some(match name {
+            "jwt" => Validator::Jwt,
+            "jwe" => Validator::Jwe,
+            "github-crc32" => Validator::GithubCrc32,
+            "basic-auth" => Validator::BasicAuth,
+            "random" => Validator::Random,
+            _ => return None,
+        })
+    }
+
+    /// Is this match a real secret? `token` is the whole match, `secret` its secret group.
+    pub fn check(self, token: &[u8], secret: &[u8]) -> bool {
+        match self {
+            Validator::Jwt => jwt(token),
+            Validator::Jwe => jwe(token),
+            Validator::GithubCrc32 => github_crc32(secret),
+            Validator::BasicAuth => basic_auth(secret),
+            Validator::Random => looks_random(secret, 8),
+        }
+    }
+}
+
+const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+fn is_json_object(b64url: &[u8]) -> bool {
+    match URL_SAFE_LENIENT.decode(b64url) {
+        Ok(bytes) => matches!(
+            serde_json::from_slice::<serde_json::Value>(&bytes),
+            Ok(serde_json::Value::Object(_))
+        ),
+        Err(_) => false,
+    }
+}
+
+fn jwt(token: &[u8]) -> bool {
+    let mut parts = token.split(|&b| b == b'.');
+    let (Some(header), Some(payload), Some(_sig)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    is_json_object(header) && is_json_object(payload)
+}
+
+fn jwe(token: &[u8]) -> bool {
+    let header = token.split(|&b| b == b'.').next().unwrap_or_default();
+    match URL_SAFE_LENIENT.decode(header) {
+        Ok(bytes) => match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(serde_json::Value::Object(map)) => map.contains_key("enc"),
+            _ => false,
+        },
+        Err(_) => false,
+    }
+}
+
+const BASE62: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+fn github_crc32(secret: &[u8]) -> bool {
+    if secret.len() != 36 {
+        return false;
+    }
+    let (body, check) = secret.split_at(30);
+    let mut crc = crc32fast::hash(body);
+    let mut expect = [b'0'; 6];
+    for slot in expect.iter_mut().rev() {
+        *slot = BASE62[(crc % 62) as usize];
+        crc /= 62;
+    }
+    expect == check
+}
+
+fn basic_auth(secret: &[u8]) -> bool {
+    let decoded = match STANDARD_LENIENT.decode(secret) {
+        Ok(d) => d,
+        Err(_) => match general_purpose::URL_SAFE_NO_PAD.decode(secret) {
+            Ok(d) => d,
+            Err(_) => return false,
+        },
+    };
+    decoded.contains(&b':') && decoded.iter().all(|&b| (0x20..0x7f).contains(&b) || b >= 0x80)
+}
+
+/// A value that looks generated rather than written: at least `min_len` long, made only of
+/// token characters, with letters and digits (or both letter cases), and not a plain number.
+pub fn looks_random(v: &[u8], min_len: usize) -> bool {
+    if v.len() < min_len {
+        return false;
+    }
+    let (mut lower, mut upper, mut digit) = (false, false, false);
+    for &b in v {
+        match b {
+            b'a'..=b'z' => lower = true,
+            b'A'..=b'Z' => upper = true,
+            b'0'..=b'9' => digit = true,
+            b'_' | b'-' | b'+' | b'/' | b'=' | b'.' | b'~' | b'%' | b'$' | b':' => {}
+            _ => return false,
+        }
+    }
+    let letters = lower || upper;
+    (letters && digit) || (lower && upper && v.len() >= 16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jwt_needs_json_header_and_payload() {
+        let good = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlX2J5dGVz";
+        assert!(Validator::Jwt.check(good, b""));
+        let cursor = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.bm90IGpzb24.c2ln";
+        assert!(!Validator::Jwt.check(cursor, b""));
+    }
+
+    #[test]
+    fn github_checksum() {
+        // A test token with a correct checksum (computed, not a real credential).
+        let body = b"abcdefghijklmnopqrstuvwxyz0123";
+        let mut crc = crc32fast::hash(body);
+        let mut check = [b'0'; 6];
+        for slot in check.iter_mut().rev() {
+            *slot = BASE62[(crc % 62) as usize];
+            crc /= 62;
+        }
+        let mut tok = body.to_vec();
+        tok.extend_from_slice(&check);
+        assert!(github_crc32(&tok));
+        tok[0] = b'b';
+        assert!(!github_crc32(&tok));
+    }
+
+    #[test]
+    fn basic_auth_decodes_to_user_colon_password() {
+        assert!(basic_auth(b"dXNlcjpodW50ZXIy")); // user:hunter2
+        assert!(!basic_auth(b"aGVsbG8gd29ybGQ=")); // hello world
+    }
+
+    #[test]
+    fn randomness() {
+        assert!(looks_random(b"8fee651322e6011272f2b0bf5185aa", 12));
+        assert!(!looks_random(b"expired", 6));
+        assert!(!looks_random(b"1234567890123", 6));
+        assert!(!looks_random(b"has space 123", 6));
+    }
+}

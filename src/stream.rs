@@ -1,0 +1,308 @@
+//! The streaming contract: bytes in, the same bytes out except for masked secrets.
+//!
+//! * Lines are found with `memchr`; terminators (`\n`, `\r\n`) and bytes that are not UTF-8 are
+//!   copied as they are, and the last line may lack a terminator.
+//! * Memory is bounded: a line longer than `max_line` is scanned in windows. Each window is
+//!   scanned together with up to [`CONTEXT`] bytes already written (so a key just before the cut
+//!   still finds its value) and the last [`HOLD`] bytes are held back to be scanned again with
+//!   what follows (so a value cut by the window is not half-masked). No byte is ever written
+//!   unscanned.
+//! * Latency: everything complete is written, and the output flushed, before each read that may
+//!   block, so `tail -f app.log | tokenscrub` shows each line at once.
+
+use crate::engine::{Finding, RuleIndex};
+use crate::redact::Redactor;
+use std::io::{self, Read, Write};
+use std::ops::Range;
+
+/// Bytes already written that are scanned again as context for the next window.
+pub const CONTEXT: usize = 4096;
+/// Bytes held back at the end of a window and scanned again with the next one.
+pub const HOLD: usize = 16 * 1024;
+/// Default longest line scanned in one piece.
+pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+
+const READ_CHUNK: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+pub struct StreamOptions {
+    /// Lines longer than this are scanned in windows (at least `4 * HOLD`).
+    pub max_line: usize,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        StreamOptions { max_line: DEFAULT_MAX_LINE }
+    }
+}
+
+/// One masked secret, as the stream reports it.
+#[derive(Debug)]
+pub struct StreamFinding<'a> {
+    /// 1-based line number.
+    pub line_number: u64,
+    /// 1-based byte column of the secret in its line.
+    pub column: u64,
+    pub rule: RuleIndex,
+    /// The secret itself: for fingerprints only; never print it.
+    pub secret: &'a [u8],
+    /// The redacted text around the mask (this line, or this window of an over-long line).
+    pub redacted: &'a [u8],
+    /// Where the mask is in `redacted`.
+    pub mask_at: Range<usize>,
+}
+
+/// Totals of one stream.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct StreamSummary {
+    pub lines: u64,
+    pub bytes_in: u64,
+    pub findings: u64,
+}
+
+/// Which side of the stream failed: a closed output is not an error worth reporting.
+#[derive(Debug)]
+pub enum StreamError {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+impl std::fmt::Display for StreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StreamError::Read(e) => write!(f, "reading input: {e}"),
+            StreamError::Write(e) => write!(f, "writing output: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StreamError {}
+
+/// Split a line into its body and its terminator (`\r\n`, `\n` or nothing).
+pub fn split_terminator(line: &[u8]) -> (&[u8], &[u8]) {
+    if line.ends_with(b"\r\n") {
+        line.split_at(line.len() - 2)
+    } else if line.ends_with(b"\n") {
+        line.split_at(line.len() - 1)
+    } else {
+        (line, &[])
+    }
+}
+
+struct LineCursor {
+    number: u64,
+    /// Offset in the current line of the first byte not yet written.
+    written: u64,
+}
+
+/// Append `text[range]` to `out` with the findings (spans in `text`) masked, clipped to
+/// `range`, and report each masked secret.
+fn emit(
+    r: &Redactor<'_>,
+    text: &[u8],
+    range: Range<usize>,
+    findings: &[Finding],
+    cursor: &LineCursor,
+    out: &mut Vec<u8>,
+    on_finding: &mut dyn FnMut(&StreamFinding<'_>),
+    masks: &mut Vec<(Range<usize>, Range<usize>, RuleIndex)>,
+) -> u64 {
+    let seg_start = out.len();
+    masks.clear();
+    let mut at = range.start;
+    for f in findings {
+        let secret = f.span.start.max(range.start)..f.span.end.min(range.end);
+        if secret.is_empty() {
+            continue;
+        }
+        out.extend_from_slice(&text[at..secret.start]);
+        let m0 = out.len() - seg_start;
+        r.masker().write(&r.engine().rule(f.rule).id, &text[secret.clone()], out);
+        at = secret.end;
+        masks.push((secret, m0..out.len() - seg_start, f.rule));
+    }
+    out.extend_from_slice(&text[at..range.end]);
+    let redacted = &out[seg_start..];
+    for (secret, mask_at, rule) in masks.iter() {
+        on_finding(&StreamFinding {
+            line_number: cursor.number,
+            column: cursor.written + (secret.start - range.start) as u64 + 1,
+            rule: *rule,
+            secret: &text[secret.clone()],
+            redacted,
+            mask_at: mask_at.clone(),
+        });
+    }
+    masks.len() as u64
+}
+
+/// Redact `input` to `output` line by line. `on_finding` is called for every masked secret.
+pub fn redact_stream<R: Read, W: Write>(
+    redactor: &mut Redactor<'_>,
+    mut input: R,
+    output: &mut W,
+    opts: StreamOptions,
+    on_finding: &mut dyn FnMut(&StreamFinding<'_>),
+) -> Result<StreamSummary, StreamError> {
+    let max_line = opts.max_line.max(4 * HOLD);
+    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK.min(max_line) + CONTEXT);
+    let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK + 1024);
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut masks = Vec::new();
+    let mut summary = StreamSummary::default();
+    let mut cursor = LineCursor { number: 1, written: 0 };
+    // buf[..ctx] was already written: context for an over-long line's next window.
+    let mut ctx = 0usize;
+    let mut search = 0usize;
+    let mut eof = false;
+
+    loop {
+        // Every complete line in the buffer.
+        let mut start = 0;
+        while let Some(off) = memchr::memchr(b'\n', &buf[search..]) {
+            let nl = search + off;
+            let body_end = if nl > start && buf[nl - 1] == b'\r' { nl - 1 } else { nl };
+            let line = &buf[start..body_end];
+            // The tail of an over-long line starts with context: scan it as a fragment.
+            let line_ctx = if start == 0 { ctx } else { 0 };
+            redactor.scan(line, line_ctx == 0, &mut findings);
+            summary.findings += emit(
+                redactor, line, line_ctx..line.len(), &findings, &cursor, &mut out, on_finding,
+                &mut masks,
+            );
+            out.extend_from_slice(&buf[body_end..=nl]);
+            summary.lines += 1;
+            cursor.number += 1;
+            cursor.written = 0;
+            ctx = 0;
+            start = nl + 1;
+            search = start;
+        }
+        buf.drain(..start);
+        search = buf.len();
+
+        if eof {
+            if buf.len() > ctx {
+                redactor.scan(&buf, ctx == 0, &mut findings);
+                summary.findings += emit(
+                    redactor, &buf, ctx..buf.len(), &findings, &cursor, &mut out, on_finding,
+                    &mut masks,
+                );
+                summary.lines += 1;
+            }
+            output.write_all(&out).map_err(StreamError::Write)?;
+            output.flush().map_err(StreamError::Write)?;
+            return Ok(summary);
+        }
+
+        // An over-long line: write all but the held-back tail, keep some context.
+        if buf.len() - ctx >= max_line {
+            redactor.scan(&buf, false, &mut findings);
+            let mut cut = buf.len() - HOLD;
+            for f in &findings {
+                if f.span.start < cut && cut < f.span.end {
+                    cut = if f.span.end < buf.len() { f.span.end } else { f.span.start.max(ctx + 1) };
+                }
+            }
+            summary.findings += emit(
+                redactor, &buf, ctx..cut, &findings, &cursor, &mut out, on_finding, &mut masks,
+            );
+            cursor.written += (cut - ctx) as u64;
+            let keep_from = cut.saturating_sub(CONTEXT);
+            buf.drain(..keep_from);
+            ctx = cut - keep_from;
+            search = ctx;
+        }
+
+        // About to read, which may block: hand over what is done.
+        if !out.is_empty() {
+            output.write_all(&out).map_err(StreamError::Write)?;
+            output.flush().map_err(StreamError::Write)?;
+            out.clear();
+        }
+
+        let want = READ_CHUNK.min(max_line + CONTEXT - buf.len()).max(1);
+        let len = buf.len();
+        buf.resize(len + want, 0);
+        let n = loop {
+            match input.read(&mut buf[len..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    buf.truncate(len);
+                    return Err(StreamError::Read(e));
+                }
+            }
+        };
+        buf.truncate(len + n);
+        summary.bytes_in += n as u64;
+        if n == 0 {
+            eof = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+    use crate::mask::{FingerprintKey, MaskStyle, Masker};
+
+    fn run(input: &[u8], max_line: usize) -> (Vec<u8>, StreamSummary, Vec<(u64, u64)>) {
+        let e = Engine::builtin();
+        let mut r = Redactor::new(&e, Masker::new(MaskStyle::Label, FingerprintKey::new(b"k")));
+        let mut out = Vec::new();
+        let mut at = Vec::new();
+        let s = redact_stream(&mut r, input, &mut out, StreamOptions { max_line }, &mut |f| {
+            at.push((f.line_number, f.column))
+        })
+        .unwrap();
+        (out, s, at)
+    }
+
+    #[test]
+    fn clean_input_is_byte_identical() {
+        let input = b"plain line\r\nsecond\n\xff\xfe binary \x00\nno newline at end";
+        let (out, s, _) = run(input, DEFAULT_MAX_LINE);
+        assert_eq!(out, input);
+        assert_eq!(s.lines, 4);
+    }
+
+    #[test]
+    fn secrets_are_masked_and_located() {
+        let input = b"ok\nx password=FAKEpw0rd1 y\r\n";
+        let (out, s, at) = run(input, DEFAULT_MAX_LINE);
+        assert_eq!(out, b"ok\nx password=[REDACTED:password] y\r\n");
+        assert_eq!(s.findings, 1);
+        assert_eq!(at, vec![(2, 12)]);
+    }
+
+    #[test]
+    fn long_line_is_scanned_in_windows() {
+        let mut input = Vec::new();
+        let secret = b"ghp_FAKEtokenFORtestsONLY0123456784md06a";
+        let mut positions = Vec::new();
+        for i in 0..4000 {
+            input.extend_from_slice(b"filler text, more filler text, and yet more of it ");
+            if i % 37 == 0 {
+                positions.push(input.len());
+                input.extend_from_slice(b" token ");
+                input.extend_from_slice(secret);
+                input.push(b' ');
+            }
+        }
+        input.extend_from_slice(b"\nnext line\n");
+        let (out, s, _) = run(&input, 4 * HOLD);
+        assert!(memchr::memmem::find(&out, &secret[4..]).is_none(), "secret survived a window cut");
+        assert_eq!(s.findings as usize, positions.len());
+        assert!(out.ends_with(b"\nnext line\n"));
+        let expect = String::from_utf8(input.clone())
+            .unwrap()
+            .replace(std::str::from_utf8(&secret[4..]).unwrap(), "[REDACTED:github-token]");
+        let out = String::from_utf8(out).unwrap();
+        if out != expect {
+            let at = out.bytes().zip(expect.bytes()).position(|(a, b)| a != b).unwrap();
+            panic!("differs at {at}: {:?} vs {:?}", &out[at.saturating_sub(40)..at + 40], &expect[at.saturating_sub(40)..at + 40]);
+        }
+    }
+}
