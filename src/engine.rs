@@ -17,6 +17,7 @@
 
 use crate::block::{self, Block, BodyLine};
 use crate::config::Config;
+use crate::dynamo::{self, Binding};
 use crate::keyed::{KeyedHit, KeyedMatcher, Pending, is_masked};
 use crate::memory::SecretMemory;
 use crate::rules::{
@@ -61,6 +62,8 @@ enum Target {
     Keyed,
     /// The start of a multi-line key block.
     Block,
+    /// A DynamoDB expression that may bind a placeholder to a secret attribute.
+    Expression,
 }
 
 pub struct Engine {
@@ -184,6 +187,9 @@ impl Engine {
                 add(kw, Target::Keyed);
             }
         }
+        if !keyed.is_empty() {
+            add("expression", Target::Expression);
+        }
         if private_key_rule.is_some() {
             add("-----begin ", Target::Block);
             add("private-lines:", Target::Block);
@@ -251,6 +257,7 @@ impl Engine {
             pending: None,
             block: Block::None,
             memory: SecretMemory::default(),
+            bindings: Vec::new(),
             shaped_hit: vec![false; self.shaped.len()],
             keyed_hits: Vec::new(),
             shaped_found: Vec::new(),
@@ -271,6 +278,7 @@ pub struct Scanner<'e> {
     pending: Option<Pending>,
     block: Block,
     memory: SecretMemory,
+    bindings: Vec<Binding>,
     // Scratch space reused from line to line.
     shaped_hit: Vec<bool>,
     keyed_hits: Vec<KeyedHit>,
@@ -328,6 +336,7 @@ impl<'e> Scanner<'e> {
 
         let mut any_shaped = false;
         let mut block_start = false;
+        let mut expression = false;
         let mut keyed_done_to = 0;
         for m in engine.prefilter.find_overlapping_iter(line) {
             for t in &engine.targets[m.pattern().as_usize()] {
@@ -349,7 +358,18 @@ impl<'e> Scanner<'e> {
                         }
                     }
                     Target::Block => block_start = true,
+                    Target::Expression => expression = true,
                 }
+            }
+        }
+
+        if expression {
+            dynamo::find_bindings(line, &engine.keyed, &mut self.norm, &mut self.bindings);
+        }
+        if !self.bindings.is_empty() {
+            dynamo::find_bound_values(line, &engine.keyed, &self.bindings, &mut self.keyed_hits);
+            if whole_line {
+                dynamo::age(&mut self.bindings);
             }
         }
 

@@ -215,7 +215,7 @@ impl KeyedMatcher {
         KeyedMatcher { rules }
     }
 
-    fn owner(&self, key: &[u8], norm: &mut Vec<u8>) -> Option<usize> {
+    pub fn owner(&self, key: &[u8], norm: &mut Vec<u8>) -> Option<usize> {
         normalize_key(key, norm);
         if norm.is_empty() {
             return None;
@@ -269,7 +269,8 @@ impl KeyedMatcher {
         self.parse_after_key(line, rule, ks, ke, out)
     }
 
-    fn parse_after_key(
+    /// Parse what follows a key at `ks..ke` that `rule` owns.
+    pub fn parse_after_key(
         &self,
         line: &[u8],
         rule: usize,

@@ -21,6 +21,7 @@
 
 mod block;
 pub mod config;
+mod dynamo;
 pub mod engine;
 mod keyed;
 pub mod mask;
