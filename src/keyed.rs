@@ -13,7 +13,7 @@
 //! a regex per syntax. Only the value is reported; key, quotes and separators stay.
 
 use crate::rules::validators::looks_random;
-use crate::rules::{KeyedRule, ValueSyntax, normalize_key};
+use crate::rules::{KeyedRule, Ownership, ValueSyntax, normalize_key};
 use std::ops::Range;
 
 /// A value found for a keyed rule: `rule` indexes the matcher's rules.
@@ -178,12 +178,22 @@ pub(crate) fn is_masked(v: &[u8]) -> bool {
     stars >= 3 && v.len() - stars <= 4
 }
 
+/// `%s`, `%(name)s`, `%d`: a format string that was never filled in.
+fn is_format_spec(v: &[u8]) -> bool {
+    match v {
+        [b'%', b's' | b'd' | b'r' | b'v'] => true,
+        [b'%', b'(', rest @ .., b')', b's' | b'd' | b'r'] => {
+            rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        }
+        _ => false,
+    }
+}
+
 fn is_placeholder(v: &[u8]) -> bool {
     let starts = |p: &[u8]| v.starts_with(p);
     starts(b"${")
         || starts(b"{{")
-        || starts(b"%s")
-        || starts(b"%(")
+        || is_format_spec(v)
         || starts(b"<%")
         || (starts(b"<") && v.ends_with(b">"))
         || (starts(b"$") && v[1..].iter().all(|b| b.is_ascii_uppercase() || *b == b'_'))
@@ -215,12 +225,20 @@ impl KeyedMatcher {
         KeyedMatcher { rules }
     }
 
+    /// The keyed rule that owns `key` in every syntax.
     pub fn owner(&self, key: &[u8], norm: &mut Vec<u8>) -> Option<usize> {
+        match self.owner_in_any_syntax(key, norm) {
+            Some((rule, Ownership::Any)) => Some(rule),
+            _ => None,
+        }
+    }
+
+    fn owner_in_any_syntax(&self, key: &[u8], norm: &mut Vec<u8>) -> Option<(usize, Ownership)> {
         normalize_key(key, norm);
         if norm.is_empty() {
             return None;
         }
-        self.rules.iter().position(|r| r.owns(norm))
+        self.rules.iter().enumerate().find_map(|(i, r)| r.owns(norm).map(|o| (i, o)))
     }
 
     /// Is `v` a plausible secret for `rule`?
@@ -265,8 +283,15 @@ impl KeyedMatcher {
             return None;
         }
         *done_to = ke;
-        let rule = self.owner(&line[ks..ke], norm)?;
-        self.parse_after_key(line, rule, ks, ke, out)
+        match self.owner_in_any_syntax(&line[ks..ke], norm)? {
+            (rule, Ownership::Any) => self.parse_after_key(line, rule, ks, ke, out),
+            (rule, Ownership::ProseOnly) => {
+                if ks > 0 && line[ks - 1] == b' ' && line.get(ke) == Some(&b' ') {
+                    self.parse_prose(line, rule, ke + 1, out);
+                }
+                None
+            }
+        }
     }
 
     /// Parse what follows a key at `ks..ke` that `rule` owns.

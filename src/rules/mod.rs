@@ -115,6 +115,10 @@ pub struct KeyedSpec {
     /// …or equals one of these.
     #[serde(default)]
     pub names: Vec<String>,
+    /// Keys owned only in prose (`caller key X`), where an assignment (`key=…`) is too
+    /// ambiguous (cache keys, S3 keys).
+    #[serde(default)]
+    pub prose_names: Vec<String>,
     /// Normalized keys that end with a suffix but are not secrets (`nexttoken`).
     #[serde(default)]
     pub exclude: Vec<String>,
@@ -171,6 +175,13 @@ pub struct ShapedRule {
     pub counterexamples: Vec<String>,
 }
 
+/// In which syntaxes a keyed rule owns a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership {
+    Any,
+    ProseOnly,
+}
+
 /// A compiled keyed rule.
 #[derive(Debug)]
 pub struct KeyedRule {
@@ -180,6 +191,7 @@ pub struct KeyedRule {
     pub keywords: Vec<String>,
     pub suffixes: Vec<String>,
     pub names: Vec<String>,
+    pub prose_names: Vec<String>,
     pub exclude: Vec<String>,
     pub value: ValueSyntax,
     pub min_len: usize,
@@ -191,16 +203,23 @@ pub struct KeyedRule {
 }
 
 impl KeyedRule {
-    /// Does this rule own the (normalized) key?
-    pub fn owns(&self, normalized_key: &[u8]) -> bool {
+    /// Does this rule own the (normalized) key? Some keys only in prose.
+    pub fn owns(&self, normalized_key: &[u8]) -> Option<Ownership> {
         if self.exclude.iter().any(|e| e.as_bytes() == normalized_key) {
-            return false;
+            return None;
         }
-        self.names.iter().any(|n| n.as_bytes() == normalized_key)
+        let full = self.names.iter().any(|n| n.as_bytes() == normalized_key)
             || self
                 .suffixes
                 .iter()
-                .any(|s| normalized_key.ends_with(s.as_bytes()))
+                .any(|s| normalized_key.ends_with(s.as_bytes()));
+        if full {
+            Some(Ownership::Any)
+        } else if self.prose_names.iter().any(|n| n.as_bytes() == normalized_key) {
+            Some(Ownership::ProseOnly)
+        } else {
+            None
+        }
     }
 }
 
@@ -312,9 +331,9 @@ impl KeyedSpec {
                 self.id
             )));
         }
-        if self.suffixes.is_empty() && self.names.is_empty() {
+        if self.suffixes.is_empty() && self.names.is_empty() && self.prose_names.is_empty() {
             return Err(RuleError(format!(
-                "rule {}: a keyed rule needs `suffixes` or `names`",
+                "rule {}: a keyed rule needs `suffixes`, `names` or `prose_names`",
                 self.id
             )));
         }
@@ -325,6 +344,7 @@ impl KeyedSpec {
             keywords: self.keywords.clone(),
             suffixes: normalized(&self.suffixes),
             names: normalized(&self.names),
+            prose_names: normalized(&self.prose_names),
             exclude: normalized(&self.exclude),
             value: self.value,
             min_len: self.min_len.max(1),

@@ -133,7 +133,7 @@ pub fn looks_random(v: &[u8], min_len: usize) -> bool {
             b'a'..=b'z' => lower = true,
             b'A'..=b'Z' => upper = true,
             b'0'..=b'9' => digit = true,
-            b'_' | b'-' | b'+' | b'/' | b'=' | b'.' | b'~' | b'%' | b'$' | b':' => {}
+            b'_' | b'-' | b'+' | b'/' | b'=' | b'.' | b'~' | b'%' => {}
             _ => return false,
         }
     }
