@@ -151,8 +151,13 @@ mod tests {
     #[test]
     fn raw_pem_block() {
         let mut st = opens_block(b"-----BEGIN RSA PRIVATE KEY-----").unwrap();
-        assert!(matches!(body_line(&mut st, b"MIIEowIBAAKCAQEAqD1f"), BodyLine::Secret(r) if r == (0..20)));
-        assert!(matches!(body_line(&mut st, b"-----END RSA PRIVATE KEY-----"), BodyLine::End(_)));
+        assert!(
+            matches!(body_line(&mut st, b"MIIEowIBAAKCAQEAqD1f"), BodyLine::Secret(r) if r == (0..20))
+        );
+        assert!(matches!(
+            body_line(&mut st, b"-----END RSA PRIVATE KEY-----"),
+            BodyLine::End(_)
+        ));
         assert_eq!(st, Block::None);
     }
 
@@ -164,20 +169,32 @@ mod tests {
             BodyLine::Secret(r) => assert_eq!(&line[r], b"MIIEpAIBAAKCAQEA0BZa"),
             _ => panic!("not a body line"),
         }
-        assert!(matches!(body_line(&mut st, b"INFO:app:next record"), BodyLine::Outside));
+        assert!(matches!(
+            body_line(&mut st, b"INFO:app:next record"),
+            BodyLine::Outside
+        ));
     }
 
     #[test]
     fn public_keys_and_one_line_keys_do_not_open_blocks() {
         assert!(opens_block(b"-----BEGIN PUBLIC KEY-----").is_none());
-        assert!(opens_block(b"'-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----'").is_none());
+        assert!(
+            opens_block(b"'-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----'")
+                .is_none()
+        );
     }
 
     #[test]
     fn putty_private_lines() {
         let mut st = opens_block(b"Private-Lines: 2").unwrap();
-        assert!(matches!(body_line(&mut st, b"AAAAgQCFAKE"), BodyLine::Secret(_)));
-        assert!(matches!(body_line(&mut st, b"AAAAgQCFAKE"), BodyLine::Secret(_)));
+        assert!(matches!(
+            body_line(&mut st, b"AAAAgQCFAKE"),
+            BodyLine::Secret(_)
+        ));
+        assert!(matches!(
+            body_line(&mut st, b"AAAAgQCFAKE"),
+            BodyLine::Secret(_)
+        ));
         assert_eq!(st, Block::None);
     }
 }

@@ -66,7 +66,11 @@ pub(crate) fn find_bindings(
         if bindings.len() >= MAX_BINDINGS {
             bindings.remove(0);
         }
-        bindings.push(Binding { placeholder, rule, lines_left: BINDING_LINES });
+        bindings.push(Binding {
+            placeholder,
+            rule,
+            lines_left: BINDING_LINES,
+        });
     }
 }
 
@@ -82,7 +86,9 @@ pub(crate) fn find_bound_values(
         for at in finder.find_iter(line) {
             let end = at + b.placeholder.len();
             let quoted = at > 0 && matches!(line[at - 1], b'\'' | b'"');
-            let whole = line.get(end).is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_');
+            let whole = line
+                .get(end)
+                .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_');
             if quoted && whole {
                 keyed.parse_after_key(line, b.rule, at, end, out);
             }
@@ -110,7 +116,10 @@ mod tests {
             .iter()
             .map(|l| {
                 sc.scan_line(l.as_bytes(), &mut out);
-                out.iter().map(|f| l[f.span.clone()].to_string()).collect::<Vec<_>>().join(",")
+                out.iter()
+                    .map(|f| l[f.span.clone()].to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
             })
             .collect()
     }
@@ -143,7 +152,9 @@ mod tests {
 
     #[test]
     fn public_attributes_stay() {
-        let got = masked(&["KeyConditionExpression: 'email = :e', ExpressionAttributeValues: { ':e': 'a@example.com' }"]);
+        let got = masked(&[
+            "KeyConditionExpression: 'email = :e', ExpressionAttributeValues: { ':e': 'a@example.com' }",
+        ]);
         assert_eq!(got, vec![""]);
     }
 }

@@ -262,7 +262,11 @@ impl Engine {
             keyed_hits: Vec::new(),
             shaped_found: Vec::new(),
             memory_found: Vec::new(),
-            locs: self.shaped.iter().map(|r| r.regex.capture_locations()).collect(),
+            locs: self
+                .shaped
+                .iter()
+                .map(|r| r.regex.capture_locations())
+                .collect(),
             norm: Vec::new(),
         }
     }
@@ -313,7 +317,9 @@ impl<'e> Scanner<'e> {
         out.clear();
         let engine = self.engine;
         if whole_line && self.block != Block::None {
-            let rule = engine.private_key_rule.expect("blocks need the private-key rule");
+            let rule = engine
+                .private_key_rule
+                .expect("blocks need the private-key rule");
             match block::body_line(&mut self.block, line) {
                 BodyLine::Secret(span) | BodyLine::End(span) => {
                     if !span.is_empty() && !is_masked(&line[span.clone()]) {
@@ -384,19 +390,35 @@ impl<'e> Scanner<'e> {
                     let Some(m) = rule.regex.captures_read_at(locs, line, at) else {
                         break;
                     };
-                    at = if m.end() > m.start() { m.end() } else { m.end() + 1 };
+                    at = if m.end() > m.start() {
+                        m.end()
+                    } else {
+                        m.end() + 1
+                    };
                     let Some((s, e)) = locs.get(rule.secret_group) else {
                         continue;
                     };
                     let secret = &line[s..e];
+                    // The public part of a token masked before (`Bearer eyJhdr.[REDACTED:jwt]`).
+                    let rest = &line[m.end()..];
+                    if rest.starts_with(b"[REDACTED") || rest.starts_with(b"***") {
+                        continue;
+                    }
                     if s == e
-                        || rule.validator.is_some_and(|v| !v.check(m.as_bytes(), secret))
+                        || rule
+                            .validator
+                            .is_some_and(|v| !v.check(m.as_bytes(), secret))
                         || rule.allowlist.iter().any(|a| a.is_match(secret))
                     {
                         continue;
                     }
-                    self.shaped_found
-                        .push((m.range(), Finding { rule: i, span: s..e }));
+                    self.shaped_found.push((
+                        m.range(),
+                        Finding {
+                            rule: i,
+                            span: s..e,
+                        },
+                    ));
                 }
             }
         }
@@ -420,8 +442,15 @@ impl<'e> Scanner<'e> {
             }
         }
         for h in &self.keyed_hits {
-            if !self.shaped_found.iter().any(|(tok, _)| overlaps(tok, &h.span)) {
-                out.push(Finding { rule: offset + h.rule, span: h.span.clone() });
+            if !self
+                .shaped_found
+                .iter()
+                .any(|(tok, _)| overlaps(tok, &h.span))
+            {
+                out.push(Finding {
+                    rule: offset + h.rule,
+                    span: h.span.clone(),
+                });
             }
         }
         out.retain(|f| {
@@ -512,18 +541,45 @@ mod tests {
     #[test]
     fn merge_joins_overlaps() {
         let mut f = vec![
-            Finding { rule: 1, span: 5..9 },
-            Finding { rule: 0, span: 0..6 },
-            Finding { rule: 2, span: 12..14 },
+            Finding {
+                rule: 1,
+                span: 5..9,
+            },
+            Finding {
+                rule: 0,
+                span: 0..6,
+            },
+            Finding {
+                rule: 2,
+                span: 12..14,
+            },
         ];
         merge_overlaps(&mut f);
-        assert_eq!(f, vec![Finding { rule: 0, span: 0..9 }, Finding { rule: 2, span: 12..14 }]);
+        assert_eq!(
+            f,
+            vec![
+                Finding {
+                    rule: 0,
+                    span: 0..9
+                },
+                Finding {
+                    rule: 2,
+                    span: 12..14
+                }
+            ]
+        );
     }
 
     #[test]
     fn shaped_token_wins_over_its_key() {
         let f = findings("'GITHUB_TOKEN': 'ghp_FAKEtokenFORtestsONLY0123456784md06a'");
-        assert_eq!(f, vec![("github-token".into(), "FAKEtokenFORtestsONLY0123456784md06a".into())]);
+        assert_eq!(
+            f,
+            vec![(
+                "github-token".into(),
+                "FAKEtokenFORtestsONLY0123456784md06a".into()
+            )]
+        );
     }
 
     #[test]
@@ -544,9 +600,15 @@ mod tests {
         let e = Engine::builtin();
         let mut sc = e.scanner();
         let mut out = Vec::new();
-        sc.scan_line(b"{\"refresh_token\": \"FAKEexampleFAKEexample0123\"}", &mut out);
+        sc.scan_line(
+            b"{\"refresh_token\": \"FAKEexampleFAKEexample0123\"}",
+            &mut out,
+        );
         assert_eq!(out.len(), 1);
-        sc.scan_line(b"ExpressionAttributeValues: {':r': 'FAKEexampleFAKEexample0123'}", &mut out);
+        sc.scan_line(
+            b"ExpressionAttributeValues: {':r': 'FAKEexampleFAKEexample0123'}",
+            &mut out,
+        );
         assert_eq!(out.len(), 1);
     }
 
@@ -560,7 +622,10 @@ mod tests {
         sc.scan_line(b"MHcCAQEEIFAKEexampleFAKEexampleFAKEexample", &mut out);
         assert_eq!(out.len(), 1);
         sc.scan_line(b"-----END EC PRIVATE KEY-----", &mut out);
-        sc.scan_line(b"MHcCAQEEIFAKEexampleFAKEexampleFAKEexample but prose", &mut out);
+        sc.scan_line(
+            b"MHcCAQEEIFAKEexampleFAKEexampleFAKEexample but prose",
+            &mut out,
+        );
         assert!(out.is_empty());
     }
 }

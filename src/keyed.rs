@@ -47,7 +47,11 @@ fn is_space(b: u8) -> bool {
 
 /// Number of backslashes immediately before `pos`.
 fn backslashes_before(line: &[u8], pos: usize) -> usize {
-    line[..pos].iter().rev().take_while(|&&b| b == b'\\').count()
+    line[..pos]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b'\\')
+        .count()
 }
 
 fn skip_spaces(line: &[u8], mut i: usize) -> usize {
@@ -171,11 +175,10 @@ const STOPWORDS: &[&str] = &[
 /// A value that is already masked (ours or someone else's): never masked again, which is what
 /// makes scrubbing idempotent.
 pub(crate) fn is_masked(v: &[u8]) -> bool {
-    if v.starts_with(b"[REDACTED") {
-        return true;
-    }
     let stars = v.iter().take_while(|&&b| b == b'*').count();
-    stars >= 3 && v.len() - stars <= 4
+    (stars >= 3 && v.len() - stars <= 4)
+        || memchr::memmem::find(v, b"[REDACTED").is_some()
+        || memchr::memmem::find(v, b"****").is_some()
 }
 
 /// `%s`, `%(name)s`, `%d`: a format string that was never filled in.
@@ -197,7 +200,8 @@ fn is_placeholder(v: &[u8]) -> bool {
         || starts(b"<%")
         || (starts(b"<") && v.ends_with(b">"))
         || (starts(b"$") && v[1..].iter().all(|b| b.is_ascii_uppercase() || *b == b'_'))
-        || v.iter().all(|&b| b == b'x' || b == b'X' || b == b'*' || b == b'.')
+        || v.iter()
+            .all(|&b| b == b'x' || b == b'X' || b == b'*' || b == b'.')
 }
 
 fn is_number(v: &[u8]) -> bool {
@@ -217,7 +221,8 @@ fn token_like(v: &[u8]) -> bool {
             _ => symbol = true,
         }
     }
-    (lower as u8 + upper as u8 + digit as u8 + symbol as u8) >= 2 && (digit || upper || v.len() >= 20)
+    (lower as u8 + upper as u8 + digit as u8 + symbol as u8) >= 2
+        && (digit || upper || v.len() >= 20)
 }
 
 impl KeyedMatcher {
@@ -238,7 +243,10 @@ impl KeyedMatcher {
         if norm.is_empty() {
             return None;
         }
-        self.rules.iter().enumerate().find_map(|(i, r)| r.owns(norm).map(|o| (i, o)))
+        self.rules
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| r.owns(norm).map(|o| (i, o)))
     }
 
     /// Is `v` a plausible secret for `rule`?
@@ -247,7 +255,10 @@ impl KeyedMatcher {
         if v.len() < r.min_len || is_masked(v) || is_placeholder(v) || is_number(v) {
             return false;
         }
-        if STOPWORDS.iter().any(|s| s.as_bytes().eq_ignore_ascii_case(v)) {
+        if STOPWORDS
+            .iter()
+            .any(|s| s.as_bytes().eq_ignore_ascii_case(v))
+        {
             return false;
         }
         if r.token_like && !token_like(v) {
@@ -279,7 +290,8 @@ impl KeyedMatcher {
         while ke > hit.end && matches!(line[ke - 1], b'.' | b'-') {
             ke -= 1;
         }
-        if ks < *done_to {
+        // A rule id inside one of our masks (`[REDACTED:private-key:1a2b3c4d]`) is not a key.
+        if ks < *done_to || line[..ks].ends_with(b"[REDACTED:") {
             return None;
         }
         *done_to = ke;
@@ -337,7 +349,9 @@ impl KeyedMatcher {
                 !matches!(line.get(j + 1), Some(b'/') | Some(b':'))
             }
             Some(b'=') => !matches!(line.get(j + 1), Some(b'=')),
-            Some(b',') => key_quoted && before_key > 0 && matches!(line[before_key - 1], b'(' | b'['),
+            Some(b',') => {
+                key_quoted && before_key > 0 && matches!(line[before_key - 1], b'(' | b'[')
+            }
             _ => false,
         };
         if assignment {
@@ -451,7 +465,10 @@ impl KeyedMatcher {
         if v.starts_with(b"AWS4-") || v.starts_with(b"AWS ") {
             return;
         }
-        let scheme_len = v.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'-').count();
+        let scheme_len = v
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
+            .count();
         let cred = if scheme_len < v.len() && v[scheme_len] == b' ' {
             let s = skip_spaces(line, span.start + scheme_len);
             let e = s + line[s..span.end]
@@ -480,7 +497,8 @@ impl KeyedMatcher {
             let part_end = memchr::memchr(b';', &line[pos..span.end]).map_or(span.end, |o| pos + o);
             if let Some(eq) = memchr::memchr(b'=', &line[pos..part_end]) {
                 let mut val = trim(line, pos + eq + 1..part_end);
-                if val.end - val.start >= 2 && line[val.start] == b'"' && line[val.end - 1] == b'"' {
+                if val.end - val.start >= 2 && line[val.start] == b'"' && line[val.end - 1] == b'"'
+                {
                     val = val.start + 1..val.end - 1;
                 }
                 let v = &line[val.clone()];
@@ -537,7 +555,9 @@ impl KeyedMatcher {
             return hits.pop().map(|h| h.span);
         }
         let mut e = v;
-        while e < line.len() && !line[e].is_ascii_whitespace() && !matches!(line[e], b'\'' | b'"' | b')' | b',' | b';' | b'\\')
+        while e < line.len()
+            && !line[e].is_ascii_whitespace()
+            && !matches!(line[e], b'\'' | b'"' | b')' | b',' | b';' | b'\\')
         {
             e += 1;
         }
@@ -567,7 +587,10 @@ impl KeyedMatcher {
         let end = trim(line, v..line.len()).end;
         let val = &line[v..end];
         if !val.iter().any(|b| b.is_ascii_whitespace()) && self.accept(p.rule, val) {
-            out.push(KeyedHit { rule: p.rule, span: v..end });
+            out.push(KeyedHit {
+                rule: p.rule,
+                span: v..end,
+            });
         }
     }
 }

@@ -69,13 +69,18 @@ pub struct FingerprintKey {
 impl fmt::Debug for FingerprintKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never print the key.
-        f.debug_struct("FingerprintKey").field("random", &self.random).finish()
+        f.debug_struct("FingerprintKey")
+            .field("random", &self.random)
+            .finish()
     }
 }
 
 impl FingerprintKey {
     pub fn new(key: &[u8]) -> FingerprintKey {
-        FingerprintKey { key: key.to_vec(), random: false }
+        FingerprintKey {
+            key: key.to_vec(),
+            random: false,
+        }
     }
 
     /// A fresh random key (from the OS).
@@ -150,13 +155,23 @@ mod tests {
 
     #[test]
     fn styles() {
-        assert_eq!(mask(MaskStyle::Label, b"abcdef0123456789"), "[REDACTED:token]");
+        assert_eq!(
+            mask(MaskStyle::Label, b"abcdef0123456789"),
+            "[REDACTED:token]"
+        );
         assert_eq!(mask(MaskStyle::Stars, b"abcd"), "****");
         assert_eq!(mask(MaskStyle::Partial, b"abcdef0123456789"), "****6789");
         assert_eq!(mask(MaskStyle::Partial, b"short"), "****");
         let h = mask(MaskStyle::Hash, b"abcdef0123456789");
-        assert!(h.starts_with("[REDACTED:token:") && h.len() == "[REDACTED:token:]".len() + 8, "{h}");
-        assert_eq!(h, mask(MaskStyle::Hash, b"abcdef0123456789"), "stable for one key");
+        assert!(
+            h.starts_with("[REDACTED:token:") && h.len() == "[REDACTED:token:]".len() + 8,
+            "{h}"
+        );
+        assert_eq!(
+            h,
+            mask(MaskStyle::Hash, b"abcdef0123456789"),
+            "stable for one key"
+        );
         assert_ne!(h, mask(MaskStyle::Hash, b"abcdef0123456780"));
     }
 

@@ -16,10 +16,13 @@ pub const CAPACITY: usize = 4096;
 
 const BLOOM_BITS: usize = 1 << 16;
 
+/// A remembered value and the rule that first found it.
+type Remembered = (Box<[u8]>, usize);
+
 #[derive(Default)]
 pub(crate) struct SecretMemory {
     bloom: Vec<u64>,
-    by_prefix: HashMap<u64, Vec<(Box<[u8]>, usize)>>,
+    by_prefix: HashMap<u64, Vec<Remembered>>,
     len: usize,
 }
 
@@ -36,7 +39,6 @@ fn bloom_slot(key: u64) -> usize {
 }
 
 impl SecretMemory {
-
     /// Remember `value` (found by `rule`) if it is long enough and starts a token run.
     pub fn remember(&mut self, value: &[u8], rule: usize) {
         if value.len() < MIN_LEN || !value.iter().all(|&b| is_run_byte(b)) {
@@ -105,7 +107,10 @@ mod tests {
         let mut m = SecretMemory::default();
         m.remember(b"FAKEtoken0123456789", 3);
         let mut out = Vec::new();
-        m.find(b"{':r': 'FAKEtoken0123456789'} xFAKEtoken0123456789", &mut out);
+        m.find(
+            b"{':r': 'FAKEtoken0123456789'} xFAKEtoken0123456789",
+            &mut out,
+        );
         assert_eq!(out, vec![(8..27, 3)]);
     }
 

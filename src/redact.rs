@@ -12,7 +12,11 @@ pub struct Redactor<'e> {
 
 impl<'e> Redactor<'e> {
     pub fn new(engine: &'e Engine, masker: Masker) -> Redactor<'e> {
-        Redactor { scanner: engine.scanner(), masker, findings: Vec::new() }
+        Redactor {
+            scanner: engine.scanner(),
+            masker,
+            findings: Vec::new(),
+        }
     }
 
     pub fn engine(&self) -> &'e Engine {
@@ -27,7 +31,13 @@ impl<'e> Redactor<'e> {
     /// spans in `line`.
     pub fn redact_line(&mut self, line: &[u8], out: &mut Vec<u8>) -> &[Finding] {
         self.scanner.scan_line(line, &mut self.findings);
-        apply_masks(self.scanner.engine(), &self.masker, line, &self.findings, out);
+        apply_masks(
+            self.scanner.engine(),
+            &self.masker,
+            line,
+            &self.findings,
+            out,
+        );
         &self.findings
     }
 

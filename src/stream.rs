@@ -32,7 +32,9 @@ pub struct StreamOptions {
 
 impl Default for StreamOptions {
     fn default() -> Self {
-        StreamOptions { max_line: DEFAULT_MAX_LINE }
+        StreamOptions {
+            max_line: DEFAULT_MAX_LINE,
+        }
     }
 }
 
@@ -95,45 +97,54 @@ struct LineCursor {
     written: u64,
 }
 
-/// Append `text[range]` to `out` with the findings (spans in `text`) masked, clipped to
-/// `range`, and report each masked secret.
-fn emit(
-    r: &Redactor<'_>,
-    text: &[u8],
-    range: Range<usize>,
-    findings: &[Finding],
-    cursor: &LineCursor,
-    out: &mut Vec<u8>,
-    on_finding: &mut dyn FnMut(&StreamFinding<'_>),
-    masks: &mut Vec<(Range<usize>, Range<usize>, RuleIndex)>,
-) -> u64 {
-    let seg_start = out.len();
-    masks.clear();
-    let mut at = range.start;
-    for f in findings {
-        let secret = f.span.start.max(range.start)..f.span.end.min(range.end);
-        if secret.is_empty() {
-            continue;
+/// Redacted output waiting to be written, and scratch space for the masks of one line.
+struct Pending {
+    out: Vec<u8>,
+    masks: Vec<(Range<usize>, Range<usize>, RuleIndex)>,
+}
+
+impl Pending {
+    /// Append `text[range]` with the findings (spans in `text`) masked, clipped to `range`,
+    /// and report each masked secret.
+    fn emit(
+        &mut self,
+        r: &Redactor<'_>,
+        text: &[u8],
+        range: Range<usize>,
+        findings: &[Finding],
+        cursor: &LineCursor,
+        on_finding: &mut dyn FnMut(&StreamFinding<'_>),
+    ) -> u64 {
+        let out = &mut self.out;
+        let seg_start = out.len();
+        self.masks.clear();
+        let mut at = range.start;
+        for f in findings {
+            let secret = f.span.start.max(range.start)..f.span.end.min(range.end);
+            if secret.is_empty() {
+                continue;
+            }
+            out.extend_from_slice(&text[at..secret.start]);
+            let m0 = out.len() - seg_start;
+            r.masker()
+                .write(&r.engine().rule(f.rule).id, &text[secret.clone()], out);
+            at = secret.end;
+            self.masks.push((secret, m0..out.len() - seg_start, f.rule));
         }
-        out.extend_from_slice(&text[at..secret.start]);
-        let m0 = out.len() - seg_start;
-        r.masker().write(&r.engine().rule(f.rule).id, &text[secret.clone()], out);
-        at = secret.end;
-        masks.push((secret, m0..out.len() - seg_start, f.rule));
+        out.extend_from_slice(&text[at..range.end]);
+        let redacted = &out[seg_start..];
+        for (secret, mask_at, rule) in &self.masks {
+            on_finding(&StreamFinding {
+                line_number: cursor.number,
+                column: cursor.written + (secret.start - range.start) as u64 + 1,
+                rule: *rule,
+                secret: &text[secret.clone()],
+                redacted,
+                mask_at: mask_at.clone(),
+            });
+        }
+        self.masks.len() as u64
     }
-    out.extend_from_slice(&text[at..range.end]);
-    let redacted = &out[seg_start..];
-    for (secret, mask_at, rule) in masks.iter() {
-        on_finding(&StreamFinding {
-            line_number: cursor.number,
-            column: cursor.written + (secret.start - range.start) as u64 + 1,
-            rule: *rule,
-            secret: &text[secret.clone()],
-            redacted,
-            mask_at: mask_at.clone(),
-        });
-    }
-    masks.len() as u64
 }
 
 /// Redact `input` to `output` line by line. `on_finding` is called for every masked secret.
@@ -146,11 +157,16 @@ pub fn redact_stream<R: Read, W: Write>(
 ) -> Result<StreamSummary, StreamError> {
     let max_line = opts.max_line.max(4 * HOLD);
     let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK.min(max_line) + CONTEXT);
-    let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK + 1024);
+    let mut pending = Pending {
+        out: Vec::with_capacity(READ_CHUNK + 1024),
+        masks: Vec::new(),
+    };
     let mut findings: Vec<Finding> = Vec::new();
-    let mut masks = Vec::new();
     let mut summary = StreamSummary::default();
-    let mut cursor = LineCursor { number: 1, written: 0 };
+    let mut cursor = LineCursor {
+        number: 1,
+        written: 0,
+    };
     // buf[..ctx] was already written: context for an over-long line's next window.
     let mut ctx = 0usize;
     let mut search = 0usize;
@@ -161,16 +177,24 @@ pub fn redact_stream<R: Read, W: Write>(
         let mut start = 0;
         while let Some(off) = memchr::memchr(b'\n', &buf[search..]) {
             let nl = search + off;
-            let body_end = if nl > start && buf[nl - 1] == b'\r' { nl - 1 } else { nl };
+            let body_end = if nl > start && buf[nl - 1] == b'\r' {
+                nl - 1
+            } else {
+                nl
+            };
             let line = &buf[start..body_end];
             // The tail of an over-long line starts with context: scan it as a fragment.
             let line_ctx = if start == 0 { ctx } else { 0 };
             redactor.scan(line, line_ctx == 0, &mut findings);
-            summary.findings += emit(
-                redactor, line, line_ctx..line.len(), &findings, &cursor, &mut out, on_finding,
-                &mut masks,
+            summary.findings += pending.emit(
+                redactor,
+                line,
+                line_ctx..line.len(),
+                &findings,
+                &cursor,
+                on_finding,
             );
-            out.extend_from_slice(&buf[body_end..=nl]);
+            pending.out.extend_from_slice(&buf[body_end..=nl]);
             summary.lines += 1;
             cursor.number += 1;
             cursor.written = 0;
@@ -184,13 +208,17 @@ pub fn redact_stream<R: Read, W: Write>(
         if eof {
             if buf.len() > ctx {
                 redactor.scan(&buf, ctx == 0, &mut findings);
-                summary.findings += emit(
-                    redactor, &buf, ctx..buf.len(), &findings, &cursor, &mut out, on_finding,
-                    &mut masks,
+                summary.findings += pending.emit(
+                    redactor,
+                    &buf,
+                    ctx..buf.len(),
+                    &findings,
+                    &cursor,
+                    on_finding,
                 );
                 summary.lines += 1;
             }
-            output.write_all(&out).map_err(StreamError::Write)?;
+            output.write_all(&pending.out).map_err(StreamError::Write)?;
             output.flush().map_err(StreamError::Write)?;
             return Ok(summary);
         }
@@ -201,12 +229,15 @@ pub fn redact_stream<R: Read, W: Write>(
             let mut cut = buf.len() - HOLD;
             for f in &findings {
                 if f.span.start < cut && cut < f.span.end {
-                    cut = if f.span.end < buf.len() { f.span.end } else { f.span.start.max(ctx + 1) };
+                    cut = if f.span.end < buf.len() {
+                        f.span.end
+                    } else {
+                        f.span.start.max(ctx + 1)
+                    };
                 }
             }
-            summary.findings += emit(
-                redactor, &buf, ctx..cut, &findings, &cursor, &mut out, on_finding, &mut masks,
-            );
+            summary.findings +=
+                pending.emit(redactor, &buf, ctx..cut, &findings, &cursor, on_finding);
             cursor.written += (cut - ctx) as u64;
             let keep_from = cut.saturating_sub(CONTEXT);
             buf.drain(..keep_from);
@@ -215,10 +246,10 @@ pub fn redact_stream<R: Read, W: Write>(
         }
 
         // About to read, which may block: hand over what is done.
-        if !out.is_empty() {
-            output.write_all(&out).map_err(StreamError::Write)?;
+        if !pending.out.is_empty() {
+            output.write_all(&pending.out).map_err(StreamError::Write)?;
             output.flush().map_err(StreamError::Write)?;
-            out.clear();
+            pending.out.clear();
         }
 
         let want = READ_CHUNK.min(max_line + CONTEXT - buf.len()).max(1);
@@ -253,9 +284,13 @@ mod tests {
         let mut r = Redactor::new(&e, Masker::new(MaskStyle::Label, FingerprintKey::new(b"k")));
         let mut out = Vec::new();
         let mut at = Vec::new();
-        let s = redact_stream(&mut r, input, &mut out, StreamOptions { max_line }, &mut |f| {
-            at.push((f.line_number, f.column))
-        })
+        let s = redact_stream(
+            &mut r,
+            input,
+            &mut out,
+            StreamOptions { max_line },
+            &mut |f| at.push((f.line_number, f.column)),
+        )
         .unwrap();
         (out, s, at)
     }
@@ -293,16 +328,28 @@ mod tests {
         }
         input.extend_from_slice(b"\nnext line\n");
         let (out, s, _) = run(&input, 4 * HOLD);
-        assert!(memchr::memmem::find(&out, &secret[4..]).is_none(), "secret survived a window cut");
+        assert!(
+            memchr::memmem::find(&out, &secret[4..]).is_none(),
+            "secret survived a window cut"
+        );
         assert_eq!(s.findings as usize, positions.len());
         assert!(out.ends_with(b"\nnext line\n"));
-        let expect = String::from_utf8(input.clone())
-            .unwrap()
-            .replace(std::str::from_utf8(&secret[4..]).unwrap(), "[REDACTED:github-token]");
+        let expect = String::from_utf8(input.clone()).unwrap().replace(
+            std::str::from_utf8(&secret[4..]).unwrap(),
+            "[REDACTED:github-token]",
+        );
         let out = String::from_utf8(out).unwrap();
         if out != expect {
-            let at = out.bytes().zip(expect.bytes()).position(|(a, b)| a != b).unwrap();
-            panic!("differs at {at}: {:?} vs {:?}", &out[at.saturating_sub(40)..at + 40], &expect[at.saturating_sub(40)..at + 40]);
+            let at = out
+                .bytes()
+                .zip(expect.bytes())
+                .position(|(a, b)| a != b)
+                .unwrap();
+            panic!(
+                "differs at {at}: {:?} vs {:?}",
+                &out[at.saturating_sub(40)..at + 40],
+                &expect[at.saturating_sub(40)..at + 40]
+            );
         }
     }
 }

@@ -210,13 +210,16 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
             if p.as_os_str() == "-" {
                 inputs.push(("-".into(), Box::new(io::stdin().lock())));
             } else {
-                let f = File::open(p).map_err(|e| Fail(format!("cannot open {}: {e}", p.display())))?;
+                let f =
+                    File::open(p).map_err(|e| Fail(format!("cannot open {}: {e}", p.display())))?;
                 inputs.push((p.display().to_string(), Box::new(f)));
             }
         }
     }
 
-    let opts = StreamOptions { max_line: cli.max_line };
+    let opts = StreamOptions {
+        max_line: cli.max_line,
+    };
     let mut stdout = io::stdout().lock();
     let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
     let mut total = tokenscrub::StreamSummary::default();

@@ -215,7 +215,11 @@ impl KeyedRule {
                 .any(|s| normalized_key.ends_with(s.as_bytes()));
         if full {
             Some(Ownership::Any)
-        } else if self.prose_names.iter().any(|n| n.as_bytes() == normalized_key) {
+        } else if self
+            .prose_names
+            .iter()
+            .any(|n| n.as_bytes() == normalized_key)
+        {
             Some(Ownership::ProseOnly)
         } else {
             None
@@ -408,7 +412,12 @@ mod tests {
     #[test]
     fn key_normalization_folds_case_and_separators() {
         let mut out = Vec::new();
-        for raw in ["refresh_token", "refreshToken", "Refresh-Token", "REFRESH.TOKEN"] {
+        for raw in [
+            "refresh_token",
+            "refreshToken",
+            "Refresh-Token",
+            "REFRESH.TOKEN",
+        ] {
             normalize_key(raw.as_bytes(), &mut out);
             assert_eq!(out, b"refreshtoken");
         }

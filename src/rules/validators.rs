@@ -118,7 +118,10 @@ fn basic_auth(secret: &[u8]) -> bool {
             Err(_) => return false,
         },
     };
-    decoded.contains(&b':') && decoded.iter().all(|&b| (0x20..0x7f).contains(&b) || b >= 0x80)
+    decoded.contains(&b':')
+        && decoded
+            .iter()
+            .all(|&b| (0x20..0x7f).contains(&b) || b >= 0x80)
 }
 
 /// A value that looks generated rather than written: at least `min_len` long, made only of
