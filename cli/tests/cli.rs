@@ -1,0 +1,330 @@
+//! The `tokenscrub` binary as a user runs it: pipes, files, flags, exit codes, errors.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tokenscrub"));
+    c.env_remove("TOKENSCRUB_HMAC_KEY");
+    c
+}
+
+fn testdata(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(name)
+}
+
+fn run(args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut sin = child.stdin.take().unwrap();
+    let input = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = sin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const SECRET: &str = "FAKE0123456789abcdefRT";
+const LINE: &str = "{\"refresh_token\": \"FAKE0123456789abcdefRT\", \"user_id\": \"42\"}\r\n";
+
+#[test]
+fn filters_stdin_to_stdout() {
+    let input = format!("start\n{LINE}\u{ff}bytes \u{1} end");
+    let (code, out, err) = run(&[], input.as_bytes());
+    assert_eq!(code, 0, "{err}");
+    let out = String::from_utf8(out).unwrap();
+    assert!(!out.contains(SECRET));
+    assert_eq!(
+        out,
+        "start\n{\"refresh_token\": \"[REDACTED:token]\", \"user_id\": \"42\"}\r\n\u{ff}bytes \u{1} end"
+    );
+    assert!(err.is_empty(), "nothing on stderr by default: {err}");
+}
+
+#[test]
+fn invalid_utf8_passes_through() {
+    let input = b"ok \xff\xfe\x00 binary\npassword=FAKEpw0rd \xc3\x28\n";
+    let (code, out, _) = run(&[], input);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        b"ok \xff\xfe\x00 binary\npassword=[REDACTED:password] \xc3\x28\n"
+    );
+}
+
+#[test]
+fn reads_files_in_order() {
+    let (code, out, err) = run(
+        &[testdata("sample.log").to_str().unwrap(), "-"],
+        LINE.as_bytes(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let sample = std::fs::read(testdata("sample.log")).unwrap();
+    let lines_in = sample.iter().filter(|&&b| b == b'\n').count() + 1;
+    let lines_out = out.iter().filter(|&&b| b == b'\n').count();
+    assert_eq!(lines_in, lines_out);
+    assert!(
+        String::from_utf8_lossy(&out).ends_with("\"[REDACTED:token]\", \"user_id\": \"42\"}\r\n")
+    );
+}
+
+#[test]
+fn sample_secrets_are_all_masked() {
+    // testdata/sample.log lists its fake secrets in testdata/sample.secrets, one per line.
+    let (code, out, _) = run(&[testdata("sample.log").to_str().unwrap()], b"");
+    assert_eq!(code, 0);
+    let out = String::from_utf8(out).unwrap();
+    let secrets = std::fs::read_to_string(testdata("sample.secrets")).unwrap();
+    for s in secrets.lines().filter(|l| !l.is_empty()) {
+        assert!(!out.contains(s), "a planted secret survived: {s}");
+    }
+}
+
+#[test]
+fn mask_styles() {
+    let (_, out, _) = run(&["--mask", "stars"], LINE.as_bytes());
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains(&"*".repeat(SECRET.len()))
+    );
+    let (_, out, err) = run(&["--mask", "hash"], LINE.as_bytes());
+    assert!(String::from_utf8(out).unwrap().contains("[REDACTED:token:"));
+    assert!(
+        err.contains("random key"),
+        "a random fingerprint key is announced: {err}"
+    );
+    let mut with_key = bin();
+    with_key.env("TOKENSCRUB_HMAC_KEY", "test-key");
+    let a = with_key
+        .args(["--mask", "hash", testdata("sample.log").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let b = bin()
+        .env("TOKENSCRUB_HMAC_KEY", "test-key")
+        .args(["--mask", "hash", testdata("sample.log").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(a.stdout, b.stdout, "same key, same fingerprints");
+    assert!(a.stderr.is_empty());
+    let (code, _, err) = run(&["--mask", "bogus"], b"");
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn report_has_one_record_per_finding_and_no_secret() {
+    let dir = tempdir();
+    let report = dir.join("report.jsonl");
+    let input = format!("a\n{LINE}password=FAKEpw0rd\n");
+    let (code, _, err) = run(&["--report", report.to_str().unwrap()], input.as_bytes());
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(!text.contains(SECRET) && !text.contains("FAKEpw0rd"));
+    let recs: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0]["rule"], "token");
+    assert_eq!(recs[0]["line"], 2);
+    assert_eq!(recs[0]["column"], 20);
+    assert_eq!(recs[0]["severity"], "high");
+    assert_eq!(recs[0]["fingerprint"].as_str().unwrap().len(), 16);
+    assert!(
+        recs[0]["excerpt"]
+            .as_str()
+            .unwrap()
+            .contains("[REDACTED:token]")
+    );
+    assert_eq!(recs[1]["rule"], "password");
+    assert_eq!(recs[1]["line"], 3);
+}
+
+#[test]
+fn stats_and_fail_on_leak() {
+    let (code, _, err) = run(&["--stats", "--fail-on-leak"], LINE.as_bytes());
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("1 secret(s) masked") && err.contains("token"),
+        "{err}"
+    );
+    let (code, out, _) = run(&["--fail-on-leak"], b"nothing to see\n");
+    assert_eq!(code, 0);
+    assert_eq!(out, b"nothing to see\n");
+}
+
+#[test]
+fn bad_config_fails_before_reading_input() {
+    let dir = tempdir();
+    let cfg = dir.join("bad.toml");
+    std::fs::write(&cfg, "hmac_key = \"SUPERSECRETKEYVALUE\nnot toml").unwrap();
+    // stdin is never closed: the error must come before any read.
+    let mut child = bin()
+        .args(["--config", cfg.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait_timeout(&mut child, Duration::from_secs(10)).expect("exited without input");
+    assert_eq!(status, 2);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(err.contains("bad.toml") && err.contains("line 1"), "{err}");
+    assert!(
+        !err.contains("SUPERSECRET"),
+        "config text is never quoted: {err}"
+    );
+
+    let (code, _, err) = run(&["--disable", "no-such-rule"], b"");
+    assert_eq!(code, 2);
+    assert!(err.contains("no-such-rule"), "{err}");
+    let (code, _, err) = run(&["/no/such/file.log"], b"");
+    assert_eq!(code, 2);
+    assert!(err.contains("/no/such/file.log"), "{err}");
+}
+
+#[test]
+fn config_adds_keys_and_allowlists() {
+    let dir = tempdir();
+    let cfg = dir.join("cfg.toml");
+    std::fs::write(
+        &cfg,
+        "disable = [\"jwt\"]\n[allowlist]\nvalues = [\"FAKEallowed0123456789\"]\n[extra_keys]\npassword = [\"pin_code\"]\n",
+    )
+    .unwrap();
+    let input = "pin_code=FAKE9876\napi_key=FAKEallowed0123456789\n";
+    let (code, out, err) = run(&["--config", cfg.to_str().unwrap()], input.as_bytes());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "pin_code=[REDACTED:password]\napi_key=FAKEallowed0123456789\n"
+    );
+}
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    let mut child = bin()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut sin = child.stdin.take().unwrap();
+    let sout = child.stdout.take().unwrap();
+    let mut first = String::new();
+    sin.write_all(b"first line\n").unwrap();
+    BufReader::new(sout).read_line(&mut first).unwrap(); // drops the reader: stdout closed
+    assert_eq!(first, "first line\n");
+    // Keep writing until the filter notices its closed output and exits.
+    let chunk = vec![b'x'; 4096];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if sin
+            .write_all(&chunk)
+            .and_then(|_| sin.write_all(b"\n"))
+            .is_err()
+        {
+            break;
+        }
+    }
+    drop(sin);
+    let status = wait_timeout(&mut child, Duration::from_secs(10)).expect("exited");
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(status, 0, "{err}");
+    assert!(err.is_empty(), "a closed pipe is not an error: {err}");
+}
+
+#[test]
+fn each_line_is_written_as_soon_as_it_is_complete() {
+    let mut child = bin()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut sin = child.stdin.take().unwrap();
+    let mut sout = BufReader::new(child.stdout.take().unwrap());
+    for i in 0..3 {
+        writeln!(sin, "line {i} password=FAKEpw0rd{i}").unwrap();
+        sin.flush().unwrap();
+        let mut got = String::new();
+        sout.read_line(&mut got).unwrap(); // blocks until the filter flushes the line
+        assert_eq!(got, format!("line {i} password=[REDACTED:password]\n"));
+    }
+    drop(sin);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn rules_lists_the_catalog_and_help_shows_pipes() {
+    let out = bin().arg("rules").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for id in [
+        "aws-access-key-id",
+        "jwt",
+        "github-token",
+        "private-key",
+        "password",
+        "cookie",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(id)),
+            "{id} missing from:\n{text}"
+        );
+    }
+    let help = bin().arg("--help").output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(
+        help.contains("| tokenscrub |") && help.contains("--mask"),
+        "{help}"
+    );
+}
+
+fn tempdir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "tokenscrub-cli-test-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn wait_timeout(child: &mut std::process::Child, limit: Duration) -> Option<i32> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s.code().unwrap_or(-1));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    None
+}
