@@ -23,7 +23,7 @@ use crate::memory::SecretMemory;
 use crate::rules::{
     BUILTIN_CATALOG, KeyedRule, RuleError, Severity, ShapedRule, compile_regex, parse_catalog,
 };
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::bytes::{CaptureLocations, Regex};
 use std::collections::HashSet;
 use std::ops::Range;
@@ -56,7 +56,7 @@ pub struct Finding {
 }
 
 /// What a prefilter keyword leads to.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
     Shaped(usize),
     Keyed,
@@ -194,9 +194,24 @@ impl Engine {
             add("-----begin ", Target::Block);
             add("private-lines:", Target::Block);
         }
+        // The search below is non-overlapping (leftmost-longest, which is much faster than
+        // reporting every overlap): a keyword that contains another one also wakes its rules.
+        let own_targets = targets.clone();
+        for (i, kw) in keywords.iter().enumerate() {
+            for (j, inner) in keywords.iter().enumerate() {
+                if i != j && kw.contains(inner.as_str()) {
+                    for t in &own_targets[j] {
+                        if !targets[i].contains(t) {
+                            targets[i].push(*t);
+                        }
+                    }
+                }
+            }
+        }
         let prefilter = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
+            .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&keywords)
             .map_err(|e| RuleError(format!("keyword automaton: {e}")))?;
 
@@ -344,7 +359,16 @@ impl<'e> Scanner<'e> {
         let mut block_start = false;
         let mut expression = false;
         let mut keyed_done_to = 0;
-        for m in engine.prefilter.find_overlapping_iter(line) {
+        let mut any_hit = false;
+        let mut from = 0;
+        // Leftmost-longest, restarted one byte after each hit: keywords that overlap without
+        // containing each other (`s%3a` in `https%3a%2f%2f`) are all seen.
+        while let Some(m) = engine
+            .prefilter
+            .find(aho_corasick::Input::new(line).range(from..))
+        {
+            from = m.start() + 1;
+            any_hit = true;
             for t in &engine.targets[m.pattern().as_usize()] {
                 match *t {
                     Target::Shaped(i) => {
@@ -459,7 +483,10 @@ impl<'e> Scanner<'e> {
         });
 
         self.memory_found.clear();
-        self.memory.find(line, &mut self.memory_found);
+        // Like every rule, the memory only looks at lines where a keyword hit.
+        if any_hit {
+            self.memory.find(line, &mut self.memory_found);
+        }
         for (span, rule) in self.memory_found.drain(..) {
             if !out.iter().any(|f| overlaps(&f.span, &span)) {
                 out.push(Finding { rule, span });

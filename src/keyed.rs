@@ -282,13 +282,18 @@ impl KeyedMatcher {
         while ks > 0 && is_key_byte(line[ks - 1]) {
             ks -= 1;
         }
-        let mut ke = hit.end;
+        // The key is the identifier around the keyword's start (a keyword such as
+        // `signature=` may run past the key).
+        let mut ke = hit.start;
         while ke < line.len() && is_key_byte(line[ke]) {
             ke += 1;
         }
         // Sentence punctuation is not part of a key ("the password." / "api-key-").
-        while ke > hit.end && matches!(line[ke - 1], b'.' | b'-') {
+        while ke > hit.start + 1 && matches!(line[ke - 1], b'.' | b'-') {
             ke -= 1;
+        }
+        if ke <= hit.start {
+            return None;
         }
         // A rule id inside one of our masks (`[REDACTED:private-key:1a2b3c4d]`) is not a key.
         if ks < *done_to || line[..ks].ends_with(b"[REDACTED:") {

@@ -26,8 +26,21 @@ pub(crate) struct SecretMemory {
     len: usize,
 }
 
+/// Bytes that make up a token run, as a lookup table: the memory classifies every byte of every
+/// line it looks at, so this is on the hot path.
+static RUN_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'+' | b'/' | b'=' | b'~');
+        b += 1;
+    }
+    t
+};
+
 fn is_run_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'+' | b'/' | b'=' | b'~')
+    RUN_BYTE[b as usize]
 }
 
 fn prefix_key(v: &[u8]) -> u64 {
