@@ -302,11 +302,16 @@ impl KeyedMatcher {
         *done_to = ke;
         match self.owner_in_any_syntax(&line[ks..ke], norm)? {
             (rule, Ownership::Any) => self.parse_after_key(line, rule, ks, ke, out),
-            (rule, Ownership::ProseOnly) => {
-                if ks > 0 && line[ks - 1] == b' ' && line.get(ke) == Some(&b' ') {
-                    self.parse_prose(line, rule, ke + 1, out);
+            (rule, Ownership::Limited { query, prose }) => {
+                let before = ks.checked_sub(1).map(|i| line[i]);
+                if query && matches!(before, Some(b'?' | b'&')) && line.get(ke) == Some(&b'=') {
+                    self.parse_after_key(line, rule, ks, ke, out)
+                } else {
+                    if prose && before == Some(b' ') && line.get(ke) == Some(&b' ') {
+                        self.parse_prose(line, rule, ke + 1, out);
+                    }
+                    None
                 }
-                None
             }
         }
     }

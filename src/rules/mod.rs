@@ -119,6 +119,9 @@ pub struct KeyedSpec {
     /// ambiguous (cache keys, S3 keys).
     #[serde(default)]
     pub prose_names: Vec<String>,
+    /// Keys owned only as query-string parameters (`?key=…`, `&key=…`).
+    #[serde(default)]
+    pub query_names: Vec<String>,
     /// Normalized keys that end with a suffix but are not secrets (`nexttoken`).
     #[serde(default)]
     pub exclude: Vec<String>,
@@ -179,7 +182,11 @@ pub struct ShapedRule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ownership {
     Any,
-    ProseOnly,
+    /// Only as a query-string parameter and/or in prose.
+    Limited {
+        query: bool,
+        prose: bool,
+    },
 }
 
 /// A compiled keyed rule.
@@ -192,6 +199,7 @@ pub struct KeyedRule {
     pub suffixes: Vec<String>,
     pub names: Vec<String>,
     pub prose_names: Vec<String>,
+    pub query_names: Vec<String>,
     pub exclude: Vec<String>,
     pub value: ValueSyntax,
     pub min_len: usize,
@@ -213,14 +221,14 @@ impl KeyedRule {
                 .suffixes
                 .iter()
                 .any(|s| normalized_key.ends_with(s.as_bytes()));
+        let named = |list: &[String]| list.iter().any(|n| n.as_bytes() == normalized_key);
         if full {
             Some(Ownership::Any)
-        } else if self
-            .prose_names
-            .iter()
-            .any(|n| n.as_bytes() == normalized_key)
-        {
-            Some(Ownership::ProseOnly)
+        } else if named(&self.query_names) || named(&self.prose_names) {
+            Some(Ownership::Limited {
+                query: named(&self.query_names),
+                prose: named(&self.prose_names),
+            })
         } else {
             None
         }
@@ -335,9 +343,13 @@ impl KeyedSpec {
                 self.id
             )));
         }
-        if self.suffixes.is_empty() && self.names.is_empty() && self.prose_names.is_empty() {
+        if self.suffixes.is_empty()
+            && self.names.is_empty()
+            && self.prose_names.is_empty()
+            && self.query_names.is_empty()
+        {
             return Err(RuleError(format!(
-                "rule {}: a keyed rule needs `suffixes`, `names` or `prose_names`",
+                "rule {}: a keyed rule needs `suffixes`, `names`, `prose_names` or `query_names`",
                 self.id
             )));
         }
@@ -349,6 +361,7 @@ impl KeyedSpec {
             suffixes: normalized(&self.suffixes),
             names: normalized(&self.names),
             prose_names: normalized(&self.prose_names),
+            query_names: normalized(&self.query_names),
             exclude: normalized(&self.exclude),
             value: self.value,
             min_len: self.min_len.max(1),
