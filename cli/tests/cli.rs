@@ -181,15 +181,8 @@ fn bad_config_fails_before_reading_input() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let status = wait_timeout(&mut child, Duration::from_secs(10)).expect("exited without input");
-    assert_eq!(status, 2);
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let (status, err) = finish(&mut child);
+    assert_eq!(status, 2, "exits without reading input: {err}");
     assert!(err.contains("bad.toml") && err.contains("line 1"), "{err}");
     assert!(
         !err.contains("SUPERSECRET"),
@@ -249,14 +242,7 @@ fn closed_stdout_ends_quietly() {
         }
     }
     drop(sin);
-    let status = wait_timeout(&mut child, Duration::from_secs(10)).expect("exited");
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let (status, err) = finish(&mut child);
     assert_eq!(status, 0, "{err}");
     assert!(err.is_empty(), "a closed pipe is not an error: {err}");
 }
@@ -332,14 +318,25 @@ fn tempdir() -> TempDir {
     TempDir(d)
 }
 
-fn wait_timeout(child: &mut std::process::Child, limit: Duration) -> Option<i32> {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
+/// Wait (at most 10 s, else kill and fail) for the child; its exit code and stderr.
+fn finish(child: &mut std::process::Child) -> (i32, String) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
-            return Some(s.code().unwrap_or(-1));
+            break s.code().unwrap_or(-1);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("tokenscrub did not exit in time");
         }
         std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    None
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status, err)
 }
