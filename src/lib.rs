@@ -17,9 +17,11 @@
 //! Modules, one job each: [`rules`] (the catalog as data), `keyed` (key-context parsing),
 //! `block` (multi-line keys), `memory` (secrets seen before), [`engine`] (prefilter and
 //! orchestration), [`mask`], [`redact`], [`stream`] (the streaming contract), [`report`]
-//! (the finding record both binaries print), [`config`].
+//! (the finding record both binaries print), [`cloudwatch`] (the subscription payload codec),
+//! [`config`].
 
 mod block;
+pub mod cloudwatch;
 pub mod config;
 mod dynamo;
 pub mod engine;
