@@ -316,3 +316,98 @@ mod tests {
         assert_eq!(n, 5);
     }
 }
+
+/// Redact every event of a payload (each message is one multi-line text) and report its
+/// findings with their CloudWatch location. Event ids, timestamps and order are kept.
+///
+/// A payload is a bounded batch, so it is read twice: the first pass only learns the secrets
+/// found by their context, so that the second also masks an earlier event that repeats one
+/// without context (`Key: { id: '…' }` before the log line that names it an API key).
+pub fn redact_payload(
+    engine: &crate::Engine,
+    masker: &crate::Masker,
+    payload: &LogsPayload,
+) -> (LogsPayload, Vec<crate::report::FindingRecord>) {
+    use crate::report::FindingRecord;
+    let mut masked = payload.clone();
+    let mut records = Vec::new();
+    let mut redactor = crate::Redactor::new(engine, masker.clone());
+    let mut findings = Vec::new();
+    for event in &payload.log_events {
+        for line in event.message.as_bytes().split(|&b| b == b'\n') {
+            redactor.scan(line, true, &mut findings);
+        }
+        redactor.end_of_text();
+    }
+    for (event, out_event) in payload.log_events.iter().zip(masked.log_events.iter_mut()) {
+        let text = event.message.as_bytes();
+        // Byte offset of each line, to turn line and column into an offset in the message.
+        let line_starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text).map(|i| i + 1))
+            .collect();
+        let mut out = Vec::with_capacity(text.len());
+        crate::redact_stream(
+            &mut redactor,
+            text,
+            &mut out,
+            crate::StreamOptions::default(),
+            &mut |f| {
+                let mut rec = FindingRecord::from_stream(engine, &masker.key, f);
+                let line_start = line_starts[(f.line_number - 1) as usize] as u64;
+                rec.offset = Some(line_start + f.column - 1);
+                rec.log_group = Some(payload.log_group.clone());
+                rec.log_stream = Some(payload.log_stream.clone());
+                rec.event_id = Some(event.id.clone());
+                rec.timestamp = Some(event.timestamp);
+                records.push(rec);
+            },
+        )
+        .expect("reading from and writing to memory cannot fail");
+        redactor.end_of_text();
+        out_event.message = String::from_utf8_lossy(&out).into_owned();
+    }
+    (masked, records)
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::*;
+    use crate::{Engine, FingerprintKey, MaskStyle, Masker};
+
+    #[test]
+    fn masks_messages_and_locates_findings() {
+        let p = LogsPayload {
+            message_type: "DATA_MESSAGE".into(),
+            owner: "123456789012".into(),
+            log_group: "/aws/lambda/app".into(),
+            log_stream: "s".into(),
+            subscription_filters: vec![],
+            log_events: vec![
+                LogEvent {
+                    id: "1".into(),
+                    timestamp: 5,
+                    message: "clean".into(),
+                },
+                LogEvent {
+                    id: "2".into(),
+                    timestamp: 6,
+                    message: "start\n  password: 'FAKEpw0rd'\n".into(),
+                },
+            ],
+            other: Map::new(),
+        };
+        let e = Engine::builtin();
+        let m = Masker::new(MaskStyle::Label, FingerprintKey::new(b"k"));
+        let (masked, recs) = redact_payload(&e, &m, &p);
+        assert_eq!(masked.log_events[0], p.log_events[0]);
+        assert_eq!(
+            masked.log_events[1].message,
+            "start\n  password: '[REDACTED:password]'\n"
+        );
+        assert_eq!(recs.len(), 1);
+        let r = &recs[0];
+        assert_eq!((r.line, r.column, r.offset), (2, 14, Some(19)));
+        assert_eq!(r.event_id.as_deref(), Some("2"));
+        assert_eq!(&p.log_events[1].message[19..28], "FAKEpw0rd");
+    }
+}

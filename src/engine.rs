@@ -322,6 +322,15 @@ impl<'e> Scanner<'e> {
         self.scan(line, true, out);
     }
 
+    /// The text ended (one CloudWatch event, one file): forget the line-to-line state (a
+    /// pending key, a key block, expression bindings) but keep the secrets seen, which may show
+    /// up again in the next text.
+    pub fn end_of_text(&mut self) {
+        self.pending = None;
+        self.block = Block::None;
+        self.bindings.clear();
+    }
+
     /// Scan a piece of an over-long line: like [`Scanner::scan_line`], but the line-to-line
     /// state (pending key, key block) is neither used nor changed.
     pub fn scan_fragment(&mut self, fragment: &[u8], out: &mut Vec<Finding>) {

@@ -41,6 +41,11 @@ impl<'e> Redactor<'e> {
         &self.findings
     }
 
+    /// See [`Scanner::end_of_text`].
+    pub fn end_of_text(&mut self) {
+        self.scanner.end_of_text();
+    }
+
     /// Find the secrets of a whole line (`whole_line`), or of a piece of an over-long line
     /// (see [`Scanner::scan_fragment`]), into `out`, without masking.
     pub fn scan(&mut self, line: &[u8], whole_line: bool, out: &mut Vec<Finding>) {

@@ -12,13 +12,26 @@ use std::ops::Range;
 /// Bytes of redacted context kept on each side of the mask in an excerpt.
 pub const EXCERPT_CONTEXT: usize = 60;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// One leak. Location fields that do not apply are left out of the JSON: `file` for files,
+/// `log_group`, `log_stream`, `event_id`, `timestamp` (ms) and `offset` (byte offset in the
+/// event's message) for CloudWatch events; `line` and `column` (1-based, bytes) always, within
+/// the file or the event's message.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct FindingRecord {
-    /// The input the finding is in, when there are several.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
     pub rule: String,
     pub severity: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_stream: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
     pub line: u64,
     pub column: u64,
     pub fingerprint: String,
@@ -29,13 +42,13 @@ impl FindingRecord {
     pub fn from_stream(engine: &Engine, key: &FingerprintKey, f: &StreamFinding<'_>) -> Self {
         let info = engine.rule(f.rule);
         FindingRecord {
-            file: None,
             rule: info.id.clone(),
             severity: info.severity.to_string(),
             line: f.line_number,
             column: f.column,
             fingerprint: key.fingerprint(f.secret),
             excerpt: excerpt(f.redacted, f.mask_at.clone()),
+            ..FindingRecord::default()
         }
     }
 }

@@ -3,6 +3,9 @@
 //! This binary is thin: it parses arguments, opens files, and prints reports. Everything that
 //! decides what a secret is lives in the `tokenscrub` engine crate.
 
+mod sarif;
+mod scan;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -11,8 +14,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tokenscrub::report::FindingRecord;
 use tokenscrub::{
-    Config, Engine, FingerprintKey, MaskStyle, Masker, Redactor, StreamError, StreamOptions,
-    redact_stream,
+    Config, Engine, FingerprintKey, MaskStyle, Masker, Redactor, Severity, StreamError,
+    StreamOptions, redact_stream,
 };
 
 const EXAMPLES: &str = "\
@@ -22,6 +25,7 @@ Examples:
   tokenscrub --stats --report leaks.jsonl app.log > app.redacted.log
   tokenscrub --fail-on-leak < build.log > /dev/null    # exit 1 if anything leaked
   tokenscrub rules                                     # list the rule catalog
+  tokenscrub scan /var/log/app/ archive.log.gz         # report leaks, rewrite nothing
 
 Environment:
   TOKENSCRUB_HMAC_KEY   key of the --mask hash fingerprints (else `hmac_key` in --config;
@@ -78,11 +82,53 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Report leaks in files, directories (recursive), .gz files, stdin (`-`) and CloudWatch
+    /// subscription payload files. Nothing is rewritten. Exit code: 0 no findings, 1
+    /// findings, 2 errors.
+    Scan {
+        /// What to scan (default: stdin).
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = scan::Format::Human)]
+        format: scan::Format,
+        /// Report only findings of at least this severity.
+        #[arg(long, value_enum, default_value_t = SeverityArg::Low)]
+        min_severity: SeverityArg,
+        /// TOML config, as for the filter.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Disable a rule by id (repeatable).
+        #[arg(long, value_name = "RULE")]
+        disable: Vec<String>,
+        /// Never show the progress line (it is only shown when stderr is a terminal).
+        #[arg(long)]
+        no_progress: bool,
+    },
     /// List the rule catalog (with --config: as configured).
     Rules {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Severity {
+        match s {
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -121,6 +167,23 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Command::Rules { config }) => list_rules(config.as_ref().or(cli.config.as_ref())),
+        Some(Command::Scan {
+            paths,
+            format,
+            min_severity,
+            config,
+            disable,
+            no_progress,
+        }) => run_scan(
+            scan::ScanOptions {
+                paths: paths.clone(),
+                format: *format,
+                min_severity: (*min_severity).into(),
+                progress: !no_progress,
+            },
+            config.as_ref(),
+            disable,
+        ),
         None => filter(&cli),
     };
     match result {
@@ -175,7 +238,28 @@ fn quiet_on_broken_pipe(e: io::Error) -> Result<ExitCode, Fail> {
     }
 }
 
-fn fingerprint_key(engine: &Engine, needed: bool) -> FingerprintKey {
+fn run_scan(
+    opts: scan::ScanOptions,
+    config: Option<&PathBuf>,
+    disable: &[String],
+) -> Result<ExitCode, Fail> {
+    let engine = load_engine(config, disable)?;
+    let outcome = match scan::run(&engine, &opts, io::stdout().lock()) {
+        Ok(o) => o,
+        Err(e) => return quiet_on_broken_pipe(e),
+    };
+    Ok(if outcome.errors > 0 {
+        ExitCode::from(2)
+    } else if outcome.findings > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The key of fingerprints: `TOKENSCRUB_HMAC_KEY`, else the config's `hmac_key`, else random
+/// (said on stderr when `needed`).
+pub(crate) fn fingerprint_key(engine: &Engine, needed: bool) -> FingerprintKey {
     if let Some(k) = std::env::var_os("TOKENSCRUB_HMAC_KEY").filter(|k| !k.is_empty()) {
         return FingerprintKey::new(k.as_encoded_bytes());
     }

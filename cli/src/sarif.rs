@@ -1,0 +1,84 @@
+//! SARIF 2.1.0 output for `tokenscrub scan --format sarif`, so that a CI or a code-scanning UI
+//! can show the findings. Each finding is a result located by file, line and column, with the
+//! keyed fingerprint as its partial fingerprint (the same leak keeps the same identity across
+//! runs when the HMAC key is fixed). The message holds the masked excerpt, never the secret.
+
+use serde_json::{Value, json};
+use std::io::{self, Write};
+use tokenscrub::Engine;
+use tokenscrub::report::FindingRecord;
+
+pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+fn level(severity: &str) -> &'static str {
+    match severity {
+        "critical" | "high" => "error",
+        "medium" => "warning",
+        _ => "note",
+    }
+}
+
+pub fn document(engine: &Engine, records: &[FindingRecord]) -> Value {
+    let rules: Vec<Value> = engine
+        .rules()
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "name": r.id,
+                "shortDescription": { "text": r.description },
+                "defaultConfiguration": { "level": level(r.severity.as_str()) },
+                "properties": { "severity": r.severity.as_str() },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            let rule_index = engine.rules().iter().position(|x| x.id == r.rule);
+            let uri = r
+                .file
+                .clone()
+                .or_else(|| r.log_group.clone())
+                .unwrap_or_else(|| "stdin".into());
+            let mut result = json!({
+                "ruleId": r.rule,
+                "level": level(&r.severity),
+                "message": { "text": format!("Leaked {} ({}): {}", r.rule, r.severity, r.excerpt) },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri },
+                        "region": { "startLine": r.line, "startColumn": r.column },
+                    }
+                }],
+                "partialFingerprints": { "secretFingerprint/v1": r.fingerprint },
+            });
+            if let Some(i) = rule_index {
+                result["ruleIndex"] = i.into();
+            }
+            if let (Some(stream), Some(id)) = (&r.log_stream, &r.event_id) {
+                result["properties"] = json!({
+                    "logStream": stream, "eventId": id, "timestamp": r.timestamp, "offset": r.offset,
+                });
+            }
+            result
+        })
+        .collect();
+    json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "tokenscrub",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }]
+    })
+}
+
+pub fn write<W: Write>(out: &mut W, engine: &Engine, records: &[FindingRecord]) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(engine, records))?;
+    out.write_all(b"\n")
+}

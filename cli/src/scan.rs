@@ -1,0 +1,422 @@
+//! `tokenscrub scan`: report leaks in files, directories, `.gz` archives, stdin and CloudWatch
+//! subscription payload files, without rewriting anything.
+//!
+//! Inputs are read here; finding secrets is the engine's job. Findings are printed as a human
+//! summary, JSON lines (the same record as `--report` and the Lambda's findings) or SARIF.
+
+use crate::sarif;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokenscrub::report::FindingRecord;
+use tokenscrub::{
+    Engine, FingerprintKey, MaskStyle, Masker, Redactor, Severity, StreamOptions, cloudwatch,
+    redact_stream,
+};
+
+/// Payload files larger than this are scanned as text.
+const MAX_PAYLOAD_FILE: u64 = 64 << 20;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum Format {
+    /// A summary by rule: counts, distinct secrets, first and last seen, one masked example
+    Human,
+    /// One JSON finding per line (never the secret)
+    Jsonl,
+    /// SARIF 2.1.0, for code-scanning UIs
+    Sarif,
+}
+
+pub struct ScanOptions {
+    pub paths: Vec<PathBuf>,
+    pub format: Format,
+    pub min_severity: Severity,
+    pub progress: bool,
+}
+
+/// What a scan found, and what it could not read.
+pub struct Outcome {
+    pub findings: usize,
+    pub errors: usize,
+}
+
+struct Scan<'a, W: Write> {
+    engine: &'a Engine,
+    key: FingerprintKey,
+    opts: &'a ScanOptions,
+    out: W,
+    records: Vec<FindingRecord>,
+    findings: usize,
+    errors: usize,
+    files: usize,
+    bytes: u64,
+    progress: Option<Progress>,
+}
+
+pub fn run<W: Write>(engine: &Engine, opts: &ScanOptions, out: W) -> io::Result<Outcome> {
+    let key = crate::fingerprint_key(engine, false);
+    let progress = (opts.progress && io::stderr().is_terminal()).then(Progress::new);
+    let mut scan = Scan {
+        engine,
+        key,
+        opts,
+        out,
+        records: Vec::new(),
+        findings: 0,
+        errors: 0,
+        files: 0,
+        bytes: 0,
+        progress,
+    };
+    let paths = if opts.paths.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        opts.paths.clone()
+    };
+    for p in &paths {
+        scan.path(p)?;
+    }
+    if let Some(p) = scan.progress.as_mut() {
+        p.clear();
+    }
+    match opts.format {
+        Format::Jsonl => {}
+        Format::Human => write_summary(&mut scan.out, &scan.records, scan.files, scan.bytes)?,
+        Format::Sarif => sarif::write(&mut scan.out, engine, &scan.records)?,
+    }
+    scan.out.flush()?;
+    Ok(Outcome {
+        findings: scan.findings,
+        errors: scan.errors,
+    })
+}
+
+impl<W: Write> Scan<'_, W> {
+    fn fail(&mut self, what: &Path, msg: impl std::fmt::Display) {
+        self.errors += 1;
+        eprintln!("tokenscrub: {}: {msg}", what.display());
+    }
+
+    fn path(&mut self, path: &Path) -> io::Result<()> {
+        if path.as_os_str() == "-" {
+            return self.input(path, Box::new(io::stdin().lock()));
+        }
+        let meta = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                self.fail(path, e);
+                return Ok(());
+            }
+        };
+        if meta.is_dir() {
+            let mut entries: Vec<PathBuf> = match std::fs::read_dir(path) {
+                Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+                Err(e) => {
+                    self.fail(path, e);
+                    return Ok(());
+                }
+            };
+            entries.sort();
+            for e in entries {
+                self.path(&e)?;
+            }
+            return Ok(());
+        }
+        if meta.file_type().is_symlink() && path.is_dir() {
+            return Ok(()); // a directory link could loop; files behind links are read
+        }
+        match File::open(path) {
+            Ok(f) => {
+                if path.extension().is_some_and(|e| e == "gz") {
+                    self.input(path, Box::new(flate2::read::MultiGzDecoder::new(f)))
+                } else {
+                    self.input(path, Box::new(f))
+                }
+            }
+            Err(e) => {
+                self.fail(path, e);
+                Ok(())
+            }
+        }
+    }
+
+    /// One input: a CloudWatch payload document (or one per line), else text.
+    fn input(&mut self, path: &Path, reader: Box<dyn Read + '_>) -> io::Result<()> {
+        self.files += 1;
+        let name = path.display().to_string();
+        let mut r = BufReader::with_capacity(256 * 1024, reader);
+        let starts_json = match r.fill_buf() {
+            Ok(head) => head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'),
+            Err(e) => {
+                self.fail(path, e);
+                return Ok(());
+            }
+        };
+        if starts_json {
+            let mut whole = Vec::new();
+            if let Err(e) = r
+                .by_ref()
+                .take(MAX_PAYLOAD_FILE + 1)
+                .read_to_end(&mut whole)
+            {
+                self.fail(path, e);
+                return Ok(());
+            }
+            if whole.len() as u64 <= MAX_PAYLOAD_FILE && self.payloads(&name, &whole)? {
+                self.bytes += whole.len() as u64;
+                return Ok(());
+            }
+            return self.text(path, &name, Box::new(io::Cursor::new(whole).chain(r)));
+        }
+        self.text(path, &name, Box::new(r))
+    }
+
+    /// Scan `bytes` as one payload document or as one payload per line; false if it is neither.
+    fn payloads(&mut self, name: &str, bytes: &[u8]) -> io::Result<bool> {
+        let docs: Vec<cloudwatch::LogsPayload> = match cloudwatch::decode(bytes) {
+            Ok(p) => vec![p],
+            Err(_) => {
+                let mut docs = Vec::new();
+                for line in bytes
+                    .split(|&b| b == b'\n')
+                    .filter(|l| !l.trim_ascii().is_empty())
+                {
+                    match cloudwatch::decode(line) {
+                        Ok(p) => docs.push(p),
+                        Err(_) => return Ok(false),
+                    }
+                }
+                if docs.is_empty() {
+                    return Ok(false);
+                }
+                docs
+            }
+        };
+        let masker = Masker::new(MaskStyle::Label, self.key.clone());
+        for doc in &docs {
+            let (_, records) = cloudwatch::redact_payload(self.engine, &masker, doc);
+            for mut rec in records {
+                rec.file = Some(name.to_string());
+                self.record(rec)?;
+            }
+        }
+        Ok(true)
+    }
+
+    fn text(&mut self, path: &Path, name: &str, reader: Box<dyn Read + '_>) -> io::Result<()> {
+        let engine = self.engine;
+        let mut redactor = Redactor::new(engine, Masker::new(MaskStyle::Label, self.key.clone()));
+        let key = self.key.clone();
+        let mut found: Vec<FindingRecord> = Vec::new();
+        let counted = CountingReader {
+            inner: reader,
+            bytes: 0,
+            progress: self.progress.as_mut(),
+            base: self.bytes,
+            findings: self.findings,
+        };
+        let mut counted = counted;
+        let result = redact_stream(
+            &mut redactor,
+            &mut counted,
+            &mut io::sink(),
+            StreamOptions::default(),
+            &mut |f| {
+                let mut rec = FindingRecord::from_stream(engine, &key, f);
+                rec.file = Some(name.to_string());
+                found.push(rec);
+            },
+        );
+        self.bytes += counted.bytes;
+        if let Err(e) = result {
+            self.fail(path, e);
+        }
+        for rec in found {
+            self.record(rec)?;
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, rec: FindingRecord) -> io::Result<()> {
+        let severity = self
+            .engine
+            .rules()
+            .iter()
+            .find(|r| r.id == rec.rule)
+            .map_or(Severity::Low, |r| r.severity);
+        if severity < self.opts.min_severity {
+            return Ok(());
+        }
+        self.findings += 1;
+        match self.opts.format {
+            Format::Jsonl => {
+                serde_json::to_writer(&mut self.out, &rec)?;
+                self.out.write_all(b"\n")?;
+            }
+            Format::Human | Format::Sarif => self.records.push(rec),
+        }
+        Ok(())
+    }
+}
+
+/// Counts bytes for the totals and the progress line.
+struct CountingReader<'p, R> {
+    inner: R,
+    bytes: u64,
+    progress: Option<&'p mut Progress>,
+    base: u64,
+    findings: usize,
+}
+
+impl<R: Read> Read for CountingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        if let Some(p) = self.progress.as_mut() {
+            p.update(self.base + self.bytes, self.findings);
+        }
+        Ok(n)
+    }
+}
+
+/// A one-line progress display on stderr (only when it is a terminal).
+struct Progress {
+    start: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        let now = Instant::now();
+        Progress {
+            start: now,
+            last: now,
+        }
+    }
+
+    fn update(&mut self, bytes: u64, findings: usize) {
+        if self.last.elapsed() < Duration::from_millis(200) {
+            return;
+        }
+        self.last = Instant::now();
+        let secs = self.start.elapsed().as_secs_f64().max(1e-3);
+        eprint!(
+            "\r\x1b[Kscanned {:.1} MB at {:.0} MB/s, {findings} finding(s) so far",
+            bytes as f64 / 1e6,
+            bytes as f64 / 1e6 / secs
+        );
+    }
+
+    fn clear(&mut self) {
+        eprint!("\r\x1b[K");
+    }
+}
+
+/// Where a finding is, for people: `file:line`, and for a CloudWatch event its time, group
+/// and event id.
+fn place(r: &FindingRecord) -> String {
+    let mut s = format!("{}:{}", r.file.as_deref().unwrap_or("-"), r.line);
+    if let (Some(group), Some(ts)) = (&r.log_group, r.timestamp) {
+        s = format!("{} {group}", iso8601(ts));
+        if let Some(id) = &r.event_id {
+            s.push_str(&format!(" event {id} line {}", r.line));
+        }
+        if let Some(file) = &r.file {
+            s.push_str(&format!(" (in {file})"));
+        }
+    }
+    s
+}
+
+/// `2026-11-22T14:19:41.736Z` from milliseconds since the epoch (proleptic Gregorian, UTC).
+fn iso8601(ms: i64) -> String {
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // Days to civil date (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let secs = ms_of_day / 1000;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60,
+        ms_of_day % 1000
+    )
+}
+
+fn write_summary<W: Write>(
+    out: &mut W,
+    records: &[FindingRecord],
+    files: usize,
+    bytes: u64,
+) -> io::Result<()> {
+    struct Row<'a> {
+        severity: &'a str,
+        count: usize,
+        distinct: std::collections::BTreeSet<&'a str>,
+        first: &'a FindingRecord,
+        last: &'a FindingRecord,
+    }
+    let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
+    for r in records {
+        let row = rows.entry(&r.rule).or_insert_with(|| Row {
+            severity: &r.severity,
+            count: 0,
+            distinct: Default::default(),
+            first: r,
+            last: r,
+        });
+        row.count += 1;
+        row.distinct.insert(&r.fingerprint);
+        row.last = r;
+    }
+    let distinct: std::collections::BTreeSet<(&str, &str)> = records
+        .iter()
+        .map(|r| (r.rule.as_str(), r.fingerprint.as_str()))
+        .collect();
+    writeln!(
+        out,
+        "tokenscrub scan: {} finding(s) of {} distinct secret(s) in {} input(s), {:.1} MB",
+        records.len(),
+        distinct.len(),
+        files,
+        bytes as f64 / 1e6
+    )?;
+    let mut ordered: Vec<(&&str, &Row)> = rows.iter().collect();
+    ordered.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
+    for (rule, row) in ordered {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{rule} ({}): {} finding(s), {} distinct",
+            row.severity,
+            row.count,
+            row.distinct.len()
+        )?;
+        writeln!(out, "  first seen  {}", place(row.first))?;
+        writeln!(out, "  last seen   {}", place(row.last))?;
+        writeln!(out, "  example     {}", row.first.excerpt.trim())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iso8601;
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(1_795_357_181_736), "2026-11-22T14:19:41.736Z");
+        assert_eq!(iso8601(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+}
