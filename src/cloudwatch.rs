@@ -328,7 +328,6 @@ pub fn redact_payload(
     masker: &crate::Masker,
     payload: &LogsPayload,
 ) -> (LogsPayload, Vec<crate::report::FindingRecord>) {
-    use crate::report::FindingRecord;
     let mut masked = payload.clone();
     let mut records = Vec::new();
     let mut redactor = crate::Redactor::new(engine, masker.clone());
@@ -340,33 +339,58 @@ pub fn redact_payload(
         redactor.end_of_text();
     }
     for (event, out_event) in payload.log_events.iter().zip(masked.log_events.iter_mut()) {
-        let text = event.message.as_bytes();
-        // Byte offset of each line, to turn line and column into an offset in the message.
-        let line_starts: Vec<usize> = std::iter::once(0)
-            .chain(memchr::memchr_iter(b'\n', text).map(|i| i + 1))
-            .collect();
-        let mut out = Vec::with_capacity(text.len());
-        crate::redact_stream(
-            &mut redactor,
-            text,
-            &mut out,
-            crate::StreamOptions::default(),
-            &mut |f| {
-                let mut rec = FindingRecord::from_stream(engine, &masker.key, f);
-                let line_start = line_starts[(f.line_number - 1) as usize] as u64;
-                rec.offset = Some(line_start + f.column - 1);
-                rec.log_group = Some(payload.log_group.clone());
-                rec.log_stream = Some(payload.log_stream.clone());
-                rec.event_id = Some(event.id.clone());
-                rec.timestamp = Some(event.timestamp);
-                records.push(rec);
-            },
-        )
-        .expect("reading from and writing to memory cannot fail");
-        redactor.end_of_text();
-        out_event.message = String::from_utf8_lossy(&out).into_owned();
+        let source = EventSource {
+            log_group: &payload.log_group,
+            log_stream: &payload.log_stream,
+            event,
+        };
+        out_event.message = redact_event(&mut redactor, &source, &mut records);
     }
     (masked, records)
+}
+
+/// Where an event comes from.
+pub struct EventSource<'a> {
+    pub log_group: &'a str,
+    pub log_stream: &'a str,
+    pub event: &'a LogEvent,
+}
+
+/// Redact one event's message with `redactor` (whose remembered secrets carry over from earlier
+/// events); findings, located in the event, go to `records`. Returns the masked message.
+pub fn redact_event(
+    redactor: &mut crate::Redactor<'_>,
+    source: &EventSource<'_>,
+    records: &mut Vec<crate::report::FindingRecord>,
+) -> String {
+    use crate::report::FindingRecord;
+    let engine = redactor.engine();
+    let key = redactor.masker().key.clone();
+    let text = source.event.message.as_bytes();
+    // Byte offset of each line, to turn line and column into an offset in the message.
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', text).map(|i| i + 1))
+        .collect();
+    let mut out = Vec::with_capacity(text.len());
+    crate::redact_stream(
+        redactor,
+        text,
+        &mut out,
+        crate::StreamOptions::default(),
+        &mut |f| {
+            let mut rec = FindingRecord::from_stream(engine, &key, f);
+            let line_start = line_starts[(f.line_number - 1) as usize] as u64;
+            rec.offset = Some(line_start + f.column - 1);
+            rec.log_group = Some(source.log_group.to_string());
+            rec.log_stream = Some(source.log_stream.to_string());
+            rec.event_id = Some(source.event.id.clone());
+            rec.timestamp = Some(source.event.timestamp);
+            records.push(rec);
+        },
+    )
+    .expect("reading from and writing to memory cannot fail");
+    redactor.end_of_text();
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

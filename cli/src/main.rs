@@ -3,6 +3,7 @@
 //! This binary is thin: it parses arguments, opens files, and prints reports. Everything that
 //! decides what a secret is lives in the `tokenscrub` engine crate.
 
+mod logs;
 mod sarif;
 mod scan;
 
@@ -85,31 +86,58 @@ enum Command {
     /// Report leaks in files, directories (recursive), .gz files, stdin (`-`) and CloudWatch
     /// subscription payload files. Nothing is rewritten. Exit code: 0 no findings, 1
     /// findings, 2 errors.
-    Scan {
-        /// What to scan (default: stdin).
-        #[arg(value_name = "PATH")]
-        paths: Vec<PathBuf>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = scan::Format::Human)]
-        format: scan::Format,
-        /// Report only findings of at least this severity.
-        #[arg(long, value_enum, default_value_t = SeverityArg::Low)]
-        min_severity: SeverityArg,
-        /// TOML config, as for the filter.
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Disable a rule by id (repeatable).
-        #[arg(long, value_name = "RULE")]
-        disable: Vec<String>,
-        /// Never show the progress line (it is only shown when stderr is a terminal).
-        #[arg(long)]
-        no_progress: bool,
-    },
+    Scan(Box<ScanArgs>),
     /// List the rule catalog (with --config: as configured).
     Rules {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+}
+
+/// `tokenscrub scan` arguments.
+#[derive(clap::Args)]
+struct ScanArgs {
+    /// What to scan (default: stdin).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = scan::Format::Human)]
+    format: scan::Format,
+    /// Report only findings of at least this severity.
+    #[arg(long, value_enum, default_value_t = SeverityArg::Low)]
+    min_severity: SeverityArg,
+    /// TOML config, as for the filter.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Disable a rule by id (repeatable).
+    #[arg(long, value_name = "RULE")]
+    disable: Vec<String>,
+    /// Never show the progress line (it is only shown when stderr is a terminal).
+    #[arg(long)]
+    no_progress: bool,
+    /// Read this CloudWatch log group (repeatable); credentials and region come from the
+    /// standard AWS chain (environment, profile, instance role).
+    #[arg(long, value_name = "NAME")]
+    log_group: Vec<String>,
+    /// Read every log group whose name starts with P (repeatable).
+    #[arg(long, value_name = "P")]
+    log_group_prefix: Vec<String>,
+    /// Log groups: from this long ago (90s, 30m, 24h, 7d) or this UTC time
+    /// (2026-11-22, 2026-11-22T14:00:00Z).
+    #[arg(long, value_name = "WHEN", default_value = "24h")]
+    since: String,
+    /// Log groups: up to this time (same forms as --since; default now).
+    #[arg(long, value_name = "WHEN")]
+    until: Option<String>,
+    /// Log groups: a CloudWatch filter pattern, applied by the service.
+    #[arg(long, value_name = "PATTERN")]
+    filter_pattern: Option<String>,
+    /// Log groups: the CloudWatch Logs endpoint (LocalStack, moto, VPC endpoints).
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// Log groups: events per FilterLogEvents page (1 to 10000; default: the service's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=10000))]
+    page_size: Option<i32>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -167,23 +195,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Command::Rules { config }) => list_rules(config.as_ref().or(cli.config.as_ref())),
-        Some(Command::Scan {
-            paths,
-            format,
-            min_severity,
-            config,
-            disable,
-            no_progress,
-        }) => run_scan(
-            scan::ScanOptions {
-                paths: paths.clone(),
-                format: *format,
-                min_severity: (*min_severity).into(),
-                progress: !no_progress,
-            },
-            config.as_ref(),
-            disable,
-        ),
+        Some(Command::Scan(args)) => log_query(args).and_then(|logs| {
+            let opts = scan::ScanOptions {
+                paths: args.paths.clone(),
+                logs,
+                format: args.format,
+                min_severity: args.min_severity.into(),
+                progress: !args.no_progress,
+            };
+            run_scan(opts, args.config.as_ref(), &args.disable)
+        }),
         None => filter(&cli),
     };
     match result {
@@ -236,6 +257,26 @@ fn quiet_on_broken_pipe(e: io::Error) -> Result<ExitCode, Fail> {
     } else {
         Err(Fail(format!("writing output: {e}")))
     }
+}
+
+fn log_query(args: &ScanArgs) -> Result<logs::LogQuery, Fail> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    Ok(logs::LogQuery {
+        groups: args.log_group.clone(),
+        prefixes: args.log_group_prefix.clone(),
+        start_ms: logs::parse_time(&args.since, now).map_err(|e| Fail(format!("--since: {e}")))?,
+        end_ms: args
+            .until
+            .as_deref()
+            .map(|u| logs::parse_time(u, now))
+            .transpose()
+            .map_err(|e| Fail(format!("--until: {e}")))?,
+        filter_pattern: args.filter_pattern.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        page_size: args.page_size,
+    })
 }
 
 fn run_scan(

@@ -31,6 +31,8 @@ pub enum Format {
 
 pub struct ScanOptions {
     pub paths: Vec<PathBuf>,
+    /// CloudWatch log groups to read, if any.
+    pub logs: crate::logs::LogQuery,
     pub format: Format,
     pub min_severity: Severity,
     pub progress: bool,
@@ -70,13 +72,16 @@ pub fn run<W: Write>(engine: &Engine, opts: &ScanOptions, out: W) -> io::Result<
         bytes: 0,
         progress,
     };
-    let paths = if opts.paths.is_empty() {
+    let paths = if opts.paths.is_empty() && opts.logs.is_empty() {
         vec![PathBuf::from("-")]
     } else {
         opts.paths.clone()
     };
     for p in &paths {
         scan.path(p)?;
+    }
+    if !opts.logs.is_empty() {
+        scan.log_groups()?;
     }
     if let Some(p) = scan.progress.as_mut() {
         p.clear();
@@ -239,6 +244,39 @@ impl<W: Write> Scan<'_, W> {
         Ok(())
     }
 
+    /// Events from CloudWatch log groups, scanned as they arrive.
+    fn log_groups(&mut self) -> io::Result<()> {
+        let engine = self.engine;
+        let mut redactor = Redactor::new(engine, Masker::new(MaskStyle::Label, self.key.clone()));
+        let mut records = Vec::new();
+        let mut events = 0u64;
+        let result = crate::logs::fetch(&self.opts.logs, &mut |group, stream, event| {
+            let source = cloudwatch::EventSource {
+                log_group: group,
+                log_stream: stream,
+                event: &event,
+            };
+            cloudwatch::redact_event(&mut redactor, &source, &mut records);
+            self.bytes += event.message.len() as u64;
+            events += 1;
+            for rec in records.drain(..) {
+                self.record(rec)?;
+            }
+            if let Some(p) = self.progress.as_mut() {
+                p.update_events(events, self.bytes, self.findings);
+            }
+            Ok(())
+        });
+        match result {
+            Ok(n) => self.files += usize::from(n > 0),
+            Err(e) => {
+                self.errors += 1;
+                eprintln!("tokenscrub: {e}");
+            }
+        }
+        Ok(())
+    }
+
     fn record(&mut self, rec: FindingRecord) -> io::Result<()> {
         let severity = self
             .engine
@@ -306,6 +344,19 @@ impl Progress {
             "\r\x1b[Kscanned {:.1} MB at {:.0} MB/s, {findings} finding(s) so far",
             bytes as f64 / 1e6,
             bytes as f64 / 1e6 / secs
+        );
+    }
+
+    fn update_events(&mut self, events: u64, bytes: u64, findings: usize) {
+        if self.last.elapsed() < Duration::from_millis(200) {
+            return;
+        }
+        self.last = Instant::now();
+        let secs = self.start.elapsed().as_secs_f64().max(1e-3);
+        eprint!(
+            "\r\x1b[K{events} event(s), {:.1} MB at {:.0} events/s, {findings} finding(s) so far",
+            bytes as f64 / 1e6,
+            events as f64 / secs
         );
     }
 

@@ -1,0 +1,198 @@
+//! Reading CloudWatch Logs for `tokenscrub scan --log-group/--log-group-prefix`.
+//!
+//! FilterLogEvents, paginated, one group after the other; the standard AWS credential and
+//! region chain; throttling and transient errors retried by the SDK's standard retry mode;
+//! `--endpoint-url` for tests (moto) and LocalStack-style setups. Events are handed over as
+//! they arrive, page by page, so a long scan needs no more memory than a page.
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
+use tokenscrub::cloudwatch::LogEvent;
+
+/// Which events to read.
+#[derive(Debug, Clone, Default)]
+pub struct LogQuery {
+    pub groups: Vec<String>,
+    pub prefixes: Vec<String>,
+    /// Milliseconds since the epoch.
+    pub start_ms: i64,
+    pub end_ms: Option<i64>,
+    pub filter_pattern: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Events per FilterLogEvents page (the service's default when unset).
+    pub page_size: Option<i32>,
+}
+
+impl LogQuery {
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty() && self.prefixes.is_empty()
+    }
+}
+
+/// Read every event the query selects; `on_event(group, stream, event)` sees them in order.
+/// Returns the number of events read.
+pub fn fetch(
+    q: &LogQuery,
+    on_event: &mut dyn FnMut(&str, &str, LogEvent) -> std::io::Result<()>,
+) -> Result<u64, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    rt.block_on(fetch_async(q, on_event))
+}
+
+async fn fetch_async(
+    q: &LogQuery,
+    on_event: &mut dyn FnMut(&str, &str, LogEvent) -> std::io::Result<()>,
+) -> Result<u64, String> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(8));
+    if let Some(url) = &q.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let client = Client::new(&loader.load().await);
+
+    let mut groups = q.groups.clone();
+    for prefix in &q.prefixes {
+        let mut token: Option<String> = None;
+        loop {
+            let resp = client
+                .describe_log_groups()
+                .log_group_name_prefix(prefix)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| {
+                    format!(
+                        "listing log groups with prefix {prefix}: {}",
+                        DisplayErrorContext(&e)
+                    )
+                })?;
+            groups.extend(
+                resp.log_groups()
+                    .iter()
+                    .filter_map(|g| g.log_group_name().map(str::to_string)),
+            );
+            token = resp.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    groups.sort();
+    groups.dedup();
+
+    let mut count = 0u64;
+    for group in &groups {
+        let mut token: Option<String> = None;
+        loop {
+            let resp = client
+                .filter_log_events()
+                .log_group_name(group)
+                .start_time(q.start_ms)
+                .set_end_time(q.end_ms)
+                .set_filter_pattern(q.filter_pattern.clone())
+                .set_limit(q.page_size)
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| format!("reading log group {group}: {}", DisplayErrorContext(&e)))?;
+            for e in resp.events() {
+                let event = LogEvent {
+                    id: e.event_id().unwrap_or_default().to_string(),
+                    timestamp: e.timestamp().unwrap_or_default(),
+                    message: e.message().unwrap_or_default().to_string(),
+                };
+                on_event(group, e.log_stream_name().unwrap_or_default(), event)
+                    .map_err(|e| format!("writing output: {e}"))?;
+                count += 1;
+            }
+            token = resp.next_token().map(str::to_string);
+            if token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(count)
+}
+
+/// `--since` / `--until`: a duration back from `now_ms` (`90s`, `30m`, `24h`, `7d`, `2w`) or a
+/// UTC date (`2026-11-22`) or time (`2026-11-22T14:00:00Z`). Milliseconds since the epoch.
+pub fn parse_time(s: &str, now_ms: i64) -> Result<i64, String> {
+    let bad = || {
+        format!(
+            "{s:?} is not a time: use 90s, 30m, 24h, 7d, 2w, 2026-11-22 or 2026-11-22T14:00:00Z"
+        )
+    };
+    let s = s.trim();
+    if let Some(unit) = s.chars().last().filter(|c| c.is_ascii_alphabetic()) {
+        if let Ok(n) = s[..s.len() - 1].parse::<i64>() {
+            let secs = match unit {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                'w' => 604_800,
+                _ => return Err(bad()),
+            };
+            return Ok(now_ms - n * secs * 1000);
+        }
+    }
+    let (date, time) = match s.split_once('T') {
+        Some((d, t)) => (d, Some(t.trim_end_matches('Z'))),
+        None => (s, None),
+    };
+    let mut d = date.split('-').map(|p| p.parse::<i64>());
+    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(day)), None) = (d.next(), d.next(), d.next(), d.next())
+    else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return Err(bad());
+    }
+    let mut secs = 0;
+    if let Some(t) = time {
+        let mut parts = t.split(':').map(|p| p.parse::<f64>());
+        let (Some(Ok(h)), Some(Ok(min))) = (parts.next(), parts.next()) else {
+            return Err(bad());
+        };
+        let sec = match parts.next() {
+            Some(Ok(v)) => v,
+            None => 0.0,
+            Some(Err(_)) => return Err(bad()),
+        };
+        secs = (h * 3600.0 + min * 60.0 + sec) as i64;
+    }
+    // Civil date to days since the epoch (H. Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok((days * 86_400 + secs) * 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn times() {
+        let now = 1_795_357_181_736;
+        assert_eq!(parse_time("24h", now).unwrap(), now - 86_400_000);
+        assert_eq!(parse_time("90s", now).unwrap(), now - 90_000);
+        assert_eq!(parse_time("2026-11-22", now).unwrap(), 1_795_305_600_000);
+        assert_eq!(
+            parse_time("2026-11-22T14:19:41Z", now).unwrap(),
+            1_795_357_181_000
+        );
+        assert_eq!(parse_time("1970-01-01", now).unwrap(), 0);
+        assert!(parse_time("yesterday", now).is_err());
+        assert!(parse_time("2026-13-01", now).is_err());
+    }
+}

@@ -1,0 +1,219 @@
+//! `tokenscrub scan --log-group-prefix` against a real CloudWatch Logs API: a moto server on
+//! 127.0.0.1 that this test starts and stops. The AWS SDK talks to it over HTTP.
+//!
+//! Needs `moto_server` on PATH (`pip install "moto[server]"`; `scripts/test.sh` installs it).
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// A moto server, stopped when dropped.
+struct Moto {
+    child: Child,
+    url: String,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server not found: pip install \"moto[server]\" (scripts/test.sh does)");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const ENV: [(&str, &str); 3] = [
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_REGION", "us-east-1"),
+];
+
+fn client(url: &str) -> Client {
+    let conf = aws_sdk_cloudwatchlogs::Config::builder()
+        .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .build();
+    Client::from_conf(conf)
+}
+
+/// A fake GitHub token with a valid checksum, different for each `n`.
+fn github_token(n: usize) -> String {
+    const B62: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let body = format!("FAKEtestTOKEN{n:017}");
+    let mut crc = crc32fast::hash(body.as_bytes());
+    let mut check = [b'0'; 6];
+    for slot in check.iter_mut().rev() {
+        *slot = B62[(crc % 62) as usize];
+        crc /= 62;
+    }
+    format!("ghp_{body}{}", String::from_utf8(check.to_vec()).unwrap())
+}
+
+#[test]
+fn scan_reads_log_groups_by_prefix_across_pages() {
+    let moto = Moto::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let logs = client(&moto.url);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+
+    // Two groups under the prefix, one outside it; 120 events each, every fourth with a token.
+    let mut planted: HashMap<String, (String, String)> = HashMap::new(); // message -> (group, stream)
+    rt.block_on(async {
+        for group in ["/aws/lambda/app-one", "/aws/lambda/app-two", "/other/app"] {
+            logs.create_log_group().log_group_name(group).send().await.unwrap();
+            logs.create_log_stream()
+                .log_group_name(group)
+                .log_stream_name("2026/11/22/[$LATEST]abc")
+                .send()
+                .await
+                .unwrap();
+            let mut events = Vec::new();
+            for i in 0..120 {
+                let message = if i % 4 == 0 {
+                    let m = format!("{group} {i} calling github with token {}", github_token(i + group.len() * 1000));
+                    if group.starts_with("/aws/lambda/") {
+                        planted.insert(m.clone(), (group.to_string(), "2026/11/22/[$LATEST]abc".into()));
+                    }
+                    m
+                } else {
+                    format!("{group} {i} GET /health 200 request_id=9d9c3540-2778-43be-8f0c-9834a78ff52d")
+                };
+                events.push(InputLogEvent::builder().timestamp(now - 60_000 + i as i64).message(message).build().unwrap());
+            }
+            logs.put_log_events()
+                .log_group_name(group)
+                .log_stream_name("2026/11/22/[$LATEST]abc")
+                .set_log_events(Some(events))
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    assert_eq!(planted.len(), 60);
+
+    // The event ids the service gave the planted events.
+    let mut ids: HashMap<String, String> = HashMap::new(); // event id -> message
+    rt.block_on(async {
+        // 120 events at 25 a page: the scan below must follow next tokens.
+        let page = logs
+            .filter_log_events()
+            .log_group_name("/aws/lambda/app-one")
+            .limit(25)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.events().len(), 25);
+        assert!(page.next_token().is_some(), "the server paginates");
+        for group in ["/aws/lambda/app-one", "/aws/lambda/app-two"] {
+            let resp = logs
+                .filter_log_events()
+                .log_group_name(group)
+                .send()
+                .await
+                .unwrap();
+            for e in resp.events() {
+                ids.insert(
+                    e.event_id().unwrap().to_string(),
+                    e.message().unwrap().to_string(),
+                );
+            }
+        }
+    });
+
+    let out = Command::new(env!("CARGO_BIN_EXE_tokenscrub"))
+        .args([
+            "scan",
+            "--format",
+            "jsonl",
+            "--log-group-prefix",
+            "/aws/lambda/",
+            "--since",
+            "1h",
+            "--page-size",
+            "25",
+            "--endpoint-url",
+            &moto.url,
+        ])
+        .envs(ENV)
+        .env("TOKENSCRUB_HMAC_KEY", "logs-test")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let records: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        records.len(),
+        60,
+        "one finding per planted token, none from /other/app"
+    );
+    for r in &records {
+        assert_eq!(r["rule"], "github-token");
+        let id = r["event_id"].as_str().unwrap();
+        let message = ids
+            .get(id)
+            .unwrap_or_else(|| panic!("unknown event id {id}"));
+        let (group, stream) = &planted[message];
+        assert_eq!(r["log_group"].as_str(), Some(group.as_str()));
+        assert_eq!(r["log_stream"].as_str(), Some(stream.as_str()));
+        assert!(
+            !stdout.contains(&message[message.len() - 36..]),
+            "a token leaked into the output"
+        );
+    }
+
+    // A group that does not exist is an error that names it, exit code 2.
+    let out = Command::new(env!("CARGO_BIN_EXE_tokenscrub"))
+        .args([
+            "scan",
+            "--log-group",
+            "/no/such/group",
+            "--endpoint-url",
+            &moto.url,
+        ])
+        .envs(ENV)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/group"));
+}
