@@ -215,14 +215,14 @@ impl<W: Write> Scan<'_, W> {
         let mut redactor = Redactor::new(engine, Masker::new(MaskStyle::Label, self.key.clone()));
         let key = self.key.clone();
         let mut found: Vec<FindingRecord> = Vec::new();
-        let counted = CountingReader {
+        let live = std::cell::Cell::new(self.findings);
+        let mut counted = CountingReader {
             inner: reader,
             bytes: 0,
             progress: self.progress.as_mut(),
             base: self.bytes,
-            findings: self.findings,
+            findings: &live,
         };
-        let mut counted = counted;
         let result = redact_stream(
             &mut redactor,
             &mut counted,
@@ -232,6 +232,7 @@ impl<W: Write> Scan<'_, W> {
                 let mut rec = FindingRecord::from_stream(engine, &key, f);
                 rec.file = Some(name.to_string());
                 found.push(rec);
+                live.set(live.get() + 1);
             },
         );
         self.bytes += counted.bytes;
@@ -305,7 +306,8 @@ struct CountingReader<'p, R> {
     bytes: u64,
     progress: Option<&'p mut Progress>,
     base: u64,
-    findings: usize,
+    /// Findings so far, counted as they are found.
+    findings: &'p std::cell::Cell<usize>,
 }
 
 impl<R: Read> Read for CountingReader<'_, R> {
@@ -313,7 +315,7 @@ impl<R: Read> Read for CountingReader<'_, R> {
         let n = self.inner.read(buf)?;
         self.bytes += n as u64;
         if let Some(p) = self.progress.as_mut() {
-            p.update(self.base + self.bytes, self.findings);
+            p.update(self.base + self.bytes, self.findings.get());
         }
         Ok(n)
     }

@@ -238,8 +238,12 @@ fn exit_codes_severity_and_directories() {
     let dir = std::env::temp_dir().join(format!("tokenscrub-scan-dir-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("sub")).unwrap();
     std::fs::write(dir.join("clean.log"), "nothing here\n").unwrap();
-    let (code, out, _) = scan(&[dir.join("clean.log").to_str().unwrap()]);
+    let (code, out, err) = scan(&[dir.join("clean.log").to_str().unwrap()]);
     assert_eq!(code, 0);
+    assert!(
+        err.is_empty(),
+        "no progress line when stderr is not a terminal: {err}"
+    );
     assert!(out.starts_with("tokenscrub scan: 0 finding(s)"), "{out}");
 
     std::fs::write(
