@@ -4,6 +4,7 @@
 //! decides what a secret is lives in the `tokenscrub` engine crate.
 
 mod logs;
+mod payloads;
 mod sarif;
 mod scan;
 
@@ -75,6 +76,11 @@ struct Cli {
     /// Exit 1 when anything was masked (2 is kept for errors).
     #[arg(long)]
     fail_on_leak: bool,
+
+    /// What the input is: log text, or CloudWatch Logs subscription payloads (one JSON
+    /// document or one per line), written back in the same form with every message masked.
+    #[arg(long, value_enum, default_value_t = InputArg::Text)]
+    input: InputArg,
 
     /// Lines longer than this many bytes are scanned in overlapping windows.
     #[arg(long, value_name = "BYTES", default_value_t = tokenscrub::stream::DEFAULT_MAX_LINE)]
@@ -157,6 +163,14 @@ impl From<SeverityArg> for Severity {
             SeverityArg::Critical => Severity::Critical,
         }
     }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum InputArg {
+    /// Log lines
+    Text,
+    /// CloudWatch Logs subscription payloads ({"awslogs":{"data":…}} or decoded)
+    Cloudwatch,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -351,11 +365,9 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
     let mut report_error: Option<io::Error> = None;
     let mut closed = false;
     for (name, input) in inputs {
-        let mut redactor = Redactor::new(&engine, Masker::new(style, key.clone()));
-        let result = redact_stream(&mut redactor, input, &mut stdout, opts, &mut |f| {
-            *by_rule.entry(engine.rule(f.rule).id.clone()).or_default() += 1;
+        let mut on_record = |mut rec: FindingRecord| {
+            *by_rule.entry(rec.rule.clone()).or_default() += 1;
             if let (Some(w), None) = (report.as_mut(), report_error.as_ref()) {
-                let mut rec = FindingRecord::from_stream(&engine, &key, f);
                 if name != "-" {
                     rec.file = Some(name.clone());
                 }
@@ -364,6 +376,35 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
                     report_error = Some(e);
                 }
             }
+        };
+        let masker = Masker::new(style, key.clone());
+        if cli.input == InputArg::Cloudwatch {
+            let mut found = 0u64;
+            let result = payloads::filter(&engine, &masker, input, &mut stdout, &mut |rec| {
+                found += 1;
+                on_record(rec);
+            });
+            match result {
+                Ok(_) => total.findings += found,
+                Err(payloads::PayloadError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+                    closed = true;
+                    break;
+                }
+                Err(payloads::PayloadError::Write(e)) => {
+                    return Err(Fail(format!("writing output: {e}")));
+                }
+                Err(payloads::PayloadError::Read(e)) => {
+                    return Err(Fail(format!("reading {name}: {e}")));
+                }
+                Err(payloads::PayloadError::Bad(e)) => {
+                    return Err(Fail(format!("{name}: not a CloudWatch Logs payload: {e}")));
+                }
+            }
+            continue;
+        }
+        let mut redactor = Redactor::new(&engine, masker);
+        let result = redact_stream(&mut redactor, input, &mut stdout, opts, &mut |f| {
+            on_record(FindingRecord::from_stream(&engine, &key, f));
         });
         match result {
             Ok(s) => {

@@ -340,3 +340,94 @@ fn finish(child: &mut std::process::Child) -> (i32, String) {
         .unwrap();
     (status, err)
 }
+
+fn decode_payload(out: &[u8]) -> serde_json::Value {
+    use base64::Engine as _;
+    let v: serde_json::Value = serde_json::from_slice(out).unwrap();
+    let data = v["awslogs"]["data"]
+        .as_str()
+        .expect("an envelope comes back");
+    let gz = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut json)
+        .unwrap();
+    serde_json::from_slice(&json).unwrap()
+}
+
+#[test]
+fn cloudwatch_payloads_come_back_masked_in_the_same_form() {
+    let dir = testdata("corpus/cloudwatch");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".json") || name.ends_with(".truth.json") {
+            continue;
+        }
+        let truth: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.join(name.replace(".json", ".truth.json"))).unwrap(),
+        )
+        .unwrap();
+        let (code, out, err) = run(&["--input", "cloudwatch"], &std::fs::read(&path).unwrap());
+        assert_eq!(code, 0, "{name}: {err}");
+        let payload = decode_payload(&out);
+        assert_eq!(payload["messageType"], truth["messageType"]);
+        let ids: Vec<&serde_json::Value> = payload["logEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["id"])
+            .collect();
+        let want: Vec<&serde_json::Value> = truth["event_ids"].as_array().unwrap().iter().collect();
+        assert_eq!(ids, want, "{name}: same events in the same order");
+        let messages: String = payload["logEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["message"].as_str().unwrap())
+            .collect();
+        for s in truth["secrets"].as_array().unwrap() {
+            for f in s["fragments"].as_array().unwrap() {
+                assert!(
+                    !messages.contains(f.as_str().unwrap()),
+                    "{name}: a {} survived",
+                    s["kind"]
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+}
+
+#[test]
+fn cloudwatch_input_keeps_decoded_json_and_one_payload_per_line() {
+    let decoded = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/lambda/a","logStream":"s","subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":1,"message":"password=FAKEpw0rd1"}]}"#;
+    let input = format!("{decoded}\n{decoded}\n");
+    let (code, out, err) = run(&["--input", "cloudwatch"], input.as_bytes());
+    assert_eq!(code, 0, "{err}");
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(out.lines().count(), 2);
+    for line in out.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["logEvents"][0]["message"], "password=[REDACTED:password]");
+        assert_eq!(v["logEvents"][0]["id"], "1");
+    }
+}
+
+#[test]
+fn a_bad_payload_is_an_error_that_quotes_nothing() {
+    let (code, out, err) = run(
+        &["--input", "cloudwatch"],
+        br#"{"awslogs":{"data":"FAKEpw0rd!!"}}"#,
+    );
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("base64") && !err.contains("FAKEpw0rd"),
+        "{err}"
+    );
+}
