@@ -385,6 +385,13 @@ pub fn redact_event(
             rec.log_stream = Some(source.log_stream.to_string());
             rec.event_id = Some(source.event.id.clone());
             rec.timestamp = Some(source.event.timestamp);
+            rec.id = Some(crate::report::finding_id(&[
+                source.log_group,
+                source.log_stream,
+                &source.event.id,
+                &rec.rule,
+                &rec.offset.unwrap_or_default().to_string(),
+            ]));
             records.push(rec);
         },
     )

@@ -15,9 +15,12 @@ pub const EXCERPT_CONTEXT: usize = 60;
 /// One leak. Location fields that do not apply are left out of the JSON: `file` for files,
 /// `log_group`, `log_stream`, `event_id`, `timestamp` (ms) and `offset` (byte offset in the
 /// event's message) for CloudWatch events; `line` and `column` (1-based, bytes) always, within
-/// the file or the event's message.
+/// the file or the event's message. `id` identifies a finding in a CloudWatch event: the same
+/// leak found again (a Lambda retry, a second scan) gets the same id, so alerts deduplicate.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct FindingRecord {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     pub rule: String,
     pub severity: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -51,6 +54,20 @@ impl FindingRecord {
             ..FindingRecord::default()
         }
     }
+}
+
+/// A stable id for a finding at a place: SHA-256 of the parts, 32 hex digits.
+pub fn finding_id(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Up to [`EXCERPT_CONTEXT`] bytes of redacted text on each side of the mask, as text, with

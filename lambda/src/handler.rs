@@ -1,0 +1,399 @@
+//! The function: a plain `async fn` that tests call directly; `main` only wires the runtime.
+//!
+//! The event's shape chooses the mode:
+//! * a CloudWatch Logs subscription event (`{"awslogs":{"data":…}}`): find leaks, write one
+//!   finding per leak to the findings log group, print one EMF metric line;
+//! * a Kinesis Firehose transformation event (`{"invocationId":…, "records":[…]}`) whose records
+//!   hold gzip'd CloudWatch Logs payloads: each comes back masked in the same form (`Ok`),
+//!   CONTROL_MESSAGE records are `Dropped`, undecodable records `ProcessingFailed`.
+//!
+//! A malformed payload is reported (what is wrong, never its content) and dropped, not failed:
+//! Lambda would retry it forever. The function's own log lines hold counts and ids only.
+
+use crate::config::Settings;
+use crate::metrics::emf_line;
+use crate::sink::{FindingEvent, FindingSink};
+use aws_lambda_events::event::firehose::{KinesisFirehoseResponse, KinesisFirehoseResponseRecord};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use tokenscrub::cloudwatch;
+use tokenscrub::report::FindingRecord;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// One structured log line of the function's own (counts and ids only).
+fn log(fields: Value) {
+    println!("{fields}");
+}
+
+/// Handle one invocation. An `Err` makes Lambda retry the invocation.
+pub async fn handle<S: FindingSink>(
+    settings: &Settings,
+    sink: &S,
+    event: Value,
+) -> Result<Value, String> {
+    if event.get("awslogs").is_some() {
+        subscription(settings, sink, &event).await
+    } else if event.get("records").is_some() && event.get("invocationId").is_some() {
+        Ok(firehose(settings, &event))
+    } else {
+        log(
+            json!({"level": "error", "msg": "unsupported event dropped: expected a CloudWatch Logs subscription or a Firehose transformation event"}),
+        );
+        Ok(json!({ "dropped": 1 }))
+    }
+}
+
+fn findings_of(
+    settings: &Settings,
+    payload: &cloudwatch::LogsPayload,
+) -> (cloudwatch::LogsPayload, Vec<FindingRecord>) {
+    let (masked, mut records) =
+        cloudwatch::redact_payload(&settings.engine, &settings.masker, payload);
+    records.retain(|r| {
+        settings
+            .engine
+            .rules()
+            .iter()
+            .find(|x| x.id == r.rule)
+            .is_some_and(|x| x.severity >= settings.min_severity)
+    });
+    (masked, records)
+}
+
+async fn subscription<S: FindingSink>(
+    settings: &Settings,
+    sink: &S,
+    event: &Value,
+) -> Result<Value, String> {
+    let payload = match cloudwatch::decode_value(event) {
+        Ok(p) => p,
+        Err(e) => {
+            log(
+                json!({"level": "error", "msg": "malformed payload dropped", "error": e.to_string()}),
+            );
+            return Ok(json!({ "malformed": 1 }));
+        }
+    };
+    if payload.is_control() {
+        log(json!({"level": "info", "msg": "control message acknowledged"}));
+        return Ok(json!({ "control": 1 }));
+    }
+    let (_, records) = findings_of(settings, &payload);
+    let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &records {
+        *by_rule.entry(r.rule.clone()).or_default() += 1;
+    }
+    if !records.is_empty() {
+        let group = settings
+            .findings_log_group
+            .as_deref()
+            .ok_or("FINDINGS_LOG_GROUP is not set: findings cannot be delivered")?;
+        let now = now_ms();
+        let events: Vec<FindingEvent> = records
+            .iter()
+            .map(|r| FindingEvent {
+                timestamp: now,
+                message: serde_json::to_string(r).expect("a record serializes"),
+            })
+            .collect();
+        sink.put(&events).await.map_err(|e| {
+            log(json!({"level": "error", "msg": "findings not delivered; the invocation fails so Lambda retries it", "findings_log_group": group, "error": e}));
+            e
+        })?;
+    }
+    let ids: Vec<&str> = records.iter().filter_map(|r| r.id.as_deref()).collect();
+    log(json!({
+        "level": "info",
+        "msg": "payload scanned",
+        "log_group": payload.log_group,
+        "events": payload.log_events.len(),
+        "findings": records.len(),
+        "finding_ids": ids,
+    }));
+    println!(
+        "{}",
+        emf_line(
+            &settings.metric_namespace,
+            &payload.log_group,
+            &by_rule,
+            now_ms()
+        )
+    );
+    Ok(json!({ "events": payload.log_events.len(), "findings": records.len() }))
+}
+
+fn firehose(settings: &Settings, event: &Value) -> Value {
+    let empty = Vec::new();
+    let records = event["records"].as_array().unwrap_or(&empty);
+    let mut response = KinesisFirehoseResponse::default();
+    let (mut ok, mut dropped, mut failed) = (0u64, 0u64, 0u64);
+    let mut by_group: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for (i, rec) in records.iter().enumerate() {
+        let mut out = KinesisFirehoseResponseRecord::default();
+        out.record_id = rec["recordId"].as_str().map(str::to_string);
+        let data = rec["data"].as_str().unwrap_or_default();
+        let decoded = cloudwatch::decode_data(data.as_bytes()).and_then(|json| {
+            serde_json::from_slice::<Value>(&json)
+                .map_err(|_| cloudwatch::PayloadError("decompressed data is not JSON".into()))
+                .and_then(|v| cloudwatch::decode_value(&v))
+        });
+        match decoded {
+            Err(e) => {
+                log(
+                    json!({"level": "error", "msg": "firehose record not decodable", "record": i, "error": e.to_string()}),
+                );
+                out.result = Some("ProcessingFailed".into());
+                *out.data = STANDARD.decode(data).unwrap_or_default();
+                failed += 1;
+            }
+            Ok(p) if p.is_control() => {
+                out.result = Some("Dropped".into());
+                *out.data = STANDARD.decode(data).unwrap_or_default();
+                dropped += 1;
+            }
+            Ok(p) => {
+                let (masked, findings) = findings_of(settings, &p);
+                let counts = by_group.entry(p.log_group.clone()).or_default();
+                for f in &findings {
+                    *counts.entry(f.rule.clone()).or_default() += 1;
+                }
+                // The same form: base64(gzip(json)); `encode` wraps it in an envelope, so take
+                // the data back out of it.
+                let envelope: Value =
+                    serde_json::from_slice(&cloudwatch::encode(&masked)).expect("JSON");
+                let b64 = envelope["awslogs"]["data"]
+                    .as_str()
+                    .expect("data")
+                    .to_string();
+                *out.data = STANDARD.decode(b64).expect("our own base64");
+                out.result = Some("Ok".into());
+                ok += 1;
+            }
+        }
+        response.records.push(out);
+    }
+    log(
+        json!({"level": "info", "msg": "firehose batch transformed", "ok": ok, "dropped": dropped, "processing_failed": failed}),
+    );
+    let now = now_ms();
+    for (group, by_rule) in &by_group {
+        println!(
+            "{}",
+            emf_line(&settings.metric_namespace, group, by_rule, now)
+        );
+    }
+    serde_json::to_value(&response).expect("JSON")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::path::Path;
+
+    /// Findings kept in memory; fails on demand.
+    #[derive(Default)]
+    struct MemorySink {
+        events: RefCell<Vec<FindingEvent>>,
+        fail: bool,
+    }
+
+    impl FindingSink for MemorySink {
+        async fn put(&self, events: &[FindingEvent]) -> Result<(), String> {
+            if self.fail {
+                return Err("injected failure".into());
+            }
+            self.events.borrow_mut().extend_from_slice(events);
+            Ok(())
+        }
+    }
+
+    fn settings() -> Settings {
+        Settings::from_vars(|k| match k {
+            "FINDINGS_LOG_GROUP" => Some("/tokenscrub/findings".into()),
+            "TOKENSCRUB_HMAC_KEY" => Some("test".into()),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    fn corpus_payloads() -> Vec<(String, Value, Value)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/corpus/cloudwatch");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".json") && !name.ends_with(".truth.json") {
+                let event = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+                let truth = serde_json::from_slice(
+                    &std::fs::read(dir.join(name.replace(".json", ".truth.json"))).unwrap(),
+                )
+                .unwrap();
+                out.push((name, event, truth));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    fn fragments(truth: &Value) -> Vec<String> {
+        truth["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| {
+                s["fragments"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.as_str().unwrap().to_string())
+            })
+            .collect()
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn every_secret_event_yields_a_finding_and_no_finding_holds_a_secret() {
+        let s = settings();
+        for (name, event, truth) in corpus_payloads() {
+            let sink = MemorySink::default();
+            let out = block_on(handle(&s, &sink, event)).unwrap();
+            let events = sink.events.borrow();
+            if truth["messageType"] == "CONTROL_MESSAGE" {
+                assert_eq!(out["control"], 1);
+                assert!(events.is_empty());
+                continue;
+            }
+            let records: Vec<Value> = events
+                .iter()
+                .map(|e| serde_json::from_str(&e.message).unwrap())
+                .collect();
+            for ev in truth["events"].as_array().unwrap() {
+                assert!(
+                    records.iter().any(|r| r["event_id"] == ev["id"]),
+                    "{name}: event {} has no finding",
+                    ev["id"]
+                );
+            }
+            for e in events.iter() {
+                for f in fragments(&truth) {
+                    assert!(
+                        !e.message.contains(&f),
+                        "{name}: a finding holds a secret fragment"
+                    );
+                }
+            }
+            for r in &records {
+                assert_eq!(r["id"].as_str().unwrap().len(), 32);
+                assert!(r["log_group"].as_str().unwrap().starts_with("/aws/lambda/"));
+            }
+        }
+    }
+
+    #[test]
+    fn redelivery_gives_the_same_finding_ids() {
+        let s = settings();
+        let (_, event, _) = corpus_payloads()
+            .into_iter()
+            .find(|p| p.0 == "lambda_node_text_1.json")
+            .unwrap();
+        let ids = |sink: &MemorySink| -> Vec<String> {
+            sink.events
+                .borrow()
+                .iter()
+                .map(|e| {
+                    serde_json::from_str::<Value>(&e.message).unwrap()["id"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect()
+        };
+        let (a, b) = (MemorySink::default(), MemorySink::default());
+        block_on(handle(&s, &a, event.clone())).unwrap();
+        block_on(handle(&s, &b, event)).unwrap();
+        assert!(!ids(&a).is_empty());
+        assert_eq!(ids(&a), ids(&b));
+    }
+
+    #[test]
+    fn malformed_payloads_are_dropped_and_sink_failures_fail_the_invocation() {
+        let s = settings();
+        let sink = MemorySink::default();
+        for bad in [
+            json!({"awslogs": {"data": "!!not base64"}}),
+            json!({"awslogs": {}}),
+            json!({"something": "else"}),
+        ] {
+            let out = block_on(handle(&s, &sink, bad)).unwrap();
+            assert!(
+                out.get("malformed").is_some() || out.get("dropped").is_some(),
+                "{out}"
+            );
+        }
+        let (_, event, _) = corpus_payloads()
+            .into_iter()
+            .find(|p| p.0 == "lambda_node_text_1.json")
+            .unwrap();
+        let failing = MemorySink {
+            fail: true,
+            ..Default::default()
+        };
+        assert!(block_on(handle(&s, &failing, event)).is_err());
+    }
+
+    #[test]
+    fn firehose_records_are_masked_dropped_or_failed() {
+        let s = settings();
+        let payloads = corpus_payloads();
+        let mut records = Vec::new();
+        for (i, (_, event, _)) in payloads.iter().enumerate() {
+            records.push(json!({ "recordId": format!("r{i}"), "approximateArrivalTimestamp": 0, "data": event["awslogs"]["data"] }));
+        }
+        records.push(json!({ "recordId": "bad", "approximateArrivalTimestamp": 0, "data": STANDARD.encode("plain text, not gzip") }));
+        let event = json!({ "invocationId": "inv", "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/x", "region": "us-east-1", "records": records });
+        let out = block_on(handle(&s, &MemorySink::default(), event)).unwrap();
+        let results = out["records"].as_array().unwrap();
+        assert_eq!(results.len(), payloads.len() + 1);
+        for (i, (name, _, truth)) in payloads.iter().enumerate() {
+            let r = &results[i];
+            assert_eq!(r["recordId"], format!("r{i}"), "order and ids kept");
+            if truth["messageType"] == "CONTROL_MESSAGE" {
+                assert_eq!(r["result"], "Dropped");
+                continue;
+            }
+            assert_eq!(r["result"], "Ok", "{name}");
+            let json = cloudwatch::decode_data(r["data"].as_str().unwrap().as_bytes()).unwrap();
+            let p: Value = serde_json::from_slice(&json).unwrap();
+            let ids: Vec<&Value> = p["logEvents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| &e["id"])
+                .collect();
+            let want: Vec<&Value> = truth["event_ids"].as_array().unwrap().iter().collect();
+            assert_eq!(ids, want);
+            let text = String::from_utf8(json).unwrap();
+            for f in fragments(truth) {
+                assert!(
+                    !text.contains(&f),
+                    "{name}: a secret survived the transformation"
+                );
+            }
+        }
+        assert_eq!(results.last().unwrap()["result"], "ProcessingFailed");
+    }
+}
