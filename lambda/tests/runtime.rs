@@ -1,0 +1,426 @@
+//! The built `bootstrap` binary, run as Lambda runs it: against a local Runtime API (a small
+//! HTTP server in this test), with its CloudWatch Logs client pointed at a moto server that the
+//! test starts. Findings are read back with GetLogEvents. A fault-injecting proxy in front of
+//! moto shows that a failed PutLogEvents fails the invocation and that, once Lambda delivers the
+//! payload again, no finding is lost.
+//!
+//! Needs `moto_server` on PATH (`pip install "moto[server]"`; `scripts/test.sh` installs it).
+
+use aws_sdk_cloudwatchlogs::Client;
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A child process killed when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn moto() -> (Proc, u16) {
+    let port = free_port();
+    let child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server not found: pip install \"moto[server]\" (scripts/test.sh does)");
+    wait_for_port(port, "moto_server");
+    (Proc(child), port)
+}
+
+/// One HTTP/1.1 request: method, path, body. `None` when the peer closed.
+fn read_request(r: &mut BufReader<TcpStream>) -> Option<(String, String, Vec<u8>)> {
+    let mut line = String::new();
+    if r.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().ok()?;
+            }
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).ok()?;
+    Some((method, path, body))
+}
+
+/// What the Runtime API saw for each invocation.
+#[derive(Debug, Clone, PartialEq)]
+enum Outcome {
+    Response(Value),
+    Error(String),
+}
+
+/// A minimal Lambda Runtime API: hands out queued events, records responses and errors.
+struct RuntimeApi {
+    port: u16,
+    queue: Arc<Mutex<VecDeque<(String, Value)>>>,
+    outcomes: Arc<Mutex<Vec<(String, Outcome)>>>,
+}
+
+impl RuntimeApi {
+    fn start() -> RuntimeApi {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let queue: Arc<Mutex<VecDeque<(String, Value)>>> = Arc::default();
+        let outcomes: Arc<Mutex<Vec<(String, Outcome)>>> = Arc::default();
+        let (q, o) = (queue.clone(), outcomes.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let (q, o) = (q.clone(), o.clone());
+                std::thread::spawn(move || serve(conn, q, o));
+            }
+        });
+        RuntimeApi {
+            port,
+            queue,
+            outcomes,
+        }
+    }
+
+    fn push(&self, id: &str, event: Value) {
+        self.queue
+            .lock()
+            .unwrap()
+            .push_back((id.to_string(), event));
+    }
+
+    /// Wait until `n` invocations have an outcome.
+    fn wait_outcomes(&self, n: usize) -> Vec<(String, Outcome)> {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let got = self.outcomes.lock().unwrap().clone();
+            if got.len() >= n {
+                return got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {n} invocations finished",
+                got.len()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn serve(
+    conn: TcpStream,
+    queue: Arc<Mutex<VecDeque<(String, Value)>>>,
+    outcomes: Arc<Mutex<Vec<(String, Outcome)>>>,
+) {
+    let mut writer = conn.try_clone().unwrap();
+    let mut reader = BufReader::new(conn);
+    while let Some((method, path, body)) = read_request(&mut reader) {
+        if method == "GET" && path.ends_with("/runtime/invocation/next") {
+            // Long poll: wait for an event.
+            let (id, event) = loop {
+                if let Some(next) = queue.lock().unwrap().pop_front() {
+                    break next;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            let body = serde_json::to_vec(&event).unwrap();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nLambda-Runtime-Aws-Request-Id: {id}\r\nLambda-Runtime-Deadline-Ms: 9999999999999\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:tokenscrub\r\nLambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000\r\n\r\n",
+                body.len()
+            );
+            if writer
+                .write_all(head.as_bytes())
+                .and_then(|_| writer.write_all(&body))
+                .is_err()
+            {
+                return;
+            }
+            continue;
+        }
+        let parts: Vec<&str> = path.split('/').collect();
+        let id = parts.get(4).copied().unwrap_or_default().to_string();
+        let text = String::from_utf8_lossy(&body).into_owned();
+        let outcome = if path.ends_with("/response") {
+            Outcome::Response(serde_json::from_str(&text).unwrap_or(Value::Null))
+        } else {
+            Outcome::Error(text)
+        };
+        outcomes.lock().unwrap().push((id, outcome));
+        let _ = writer.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}");
+    }
+}
+
+/// A TCP proxy in front of moto that answers 503 to every request while `failing` is set.
+struct FaultProxy {
+    port: u16,
+    failing: Arc<AtomicBool>,
+    refused: Arc<AtomicUsize>,
+}
+
+impl FaultProxy {
+    fn start(upstream: u16) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let failing = Arc::new(AtomicBool::new(false));
+        let refused = Arc::new(AtomicUsize::new(0));
+        let (f, r) = (failing.clone(), refused.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(client) = conn else { continue };
+                if f.load(Ordering::SeqCst) {
+                    let mut reader = BufReader::new(client.try_clone().unwrap());
+                    let mut w = client;
+                    if read_request(&mut reader).is_some() {
+                        r.fetch_add(1, Ordering::SeqCst);
+                        let body =
+                            r#"{"__type":"ServiceUnavailableException","message":"injected"}"#;
+                        let _ = write!(
+                            w,
+                            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/x-amz-json-1.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                    }
+                    let _ = w.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    continue;
+                };
+                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut c, mut s) = (client, server);
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c2, &mut s2);
+                    let _ = s2.shutdown(Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut s, &mut c);
+                    let _ = c.shutdown(Shutdown::Write);
+                });
+            }
+        });
+        FaultProxy {
+            port,
+            failing,
+            refused,
+        }
+    }
+}
+
+fn payload(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata/corpus/cloudwatch")
+        .join(name);
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn fragments(name: &str) -> Vec<String> {
+    let t = payload(&name.replace(".json", ".truth.json"));
+    t["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| {
+            s["fragments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+fn logs_client(port: u16) -> Client {
+    let conf = aws_sdk_cloudwatchlogs::Config::builder()
+        .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+        .endpoint_url(format!("http://127.0.0.1:{port}"))
+        .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .build();
+    Client::from_conf(conf)
+}
+
+const FINDINGS_GROUP: &str = "/tokenscrub/findings";
+
+fn bootstrap(runtime: u16, logs_port: u16) -> Proc {
+    let child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{runtime}"))
+        .env("AWS_LAMBDA_FUNCTION_NAME", "tokenscrub")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{logs_port}"))
+        .env("FINDINGS_LOG_GROUP", FINDINGS_GROUP)
+        .env("TOKENSCRUB_HMAC_KEY", "runtime-test")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Proc(child)
+}
+
+fn read_findings(rt: &tokio::runtime::Runtime, logs: &Client) -> Vec<Value> {
+    rt.block_on(async {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let resp = logs
+                .get_log_events()
+                .log_group_name(FINDINGS_GROUP)
+                .log_stream_name("tokenscrub-findings")
+                .start_from_head(true)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .unwrap();
+            let before = out.len();
+            out.extend(
+                resp.events()
+                    .iter()
+                    .map(|e| serde_json::from_str::<Value>(e.message().unwrap()).unwrap()),
+            );
+            let next = resp.next_forward_token().map(str::to_string);
+            if out.len() == before || next == token {
+                break;
+            }
+            token = next;
+        }
+        out
+    })
+}
+
+#[test]
+fn bootstrap_writes_findings_and_survives_putlogevents_failures() {
+    let (_moto, moto_port) = moto();
+    let proxy = FaultProxy::start(moto_port);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let logs = logs_client(moto_port);
+    rt.block_on(
+        logs.create_log_group()
+            .log_group_name(FINDINGS_GROUP)
+            .send(),
+    )
+    .unwrap();
+
+    let api = RuntimeApi::start();
+    let mut function = bootstrap(api.port, proxy.port);
+    api.push("inv-1", payload("lambda_node_text_1.json"));
+    api.push("inv-2", payload("control_message_public.json"));
+    api.push(
+        "inv-3",
+        serde_json::json!({"awslogs": {"data": "!!not a payload"}}),
+    );
+    let outcomes = api.wait_outcomes(3);
+    for (id, outcome) in &outcomes {
+        assert!(matches!(outcome, Outcome::Response(_)), "{id}: {outcome:?}");
+    }
+    let first = read_findings(&rt, &logs);
+    assert!(
+        !first.is_empty(),
+        "findings of the first payload were written"
+    );
+    let frags = fragments("lambda_node_text_1.json");
+    for f in &first {
+        let text = f.to_string();
+        assert!(
+            frags.iter().all(|x| !text.contains(x.as_str())),
+            "a finding holds a secret"
+        );
+        assert!(f["id"].is_string() && f["event_id"].is_string() && f["rule"].is_string());
+    }
+
+    // PutLogEvents now fails (503 after every retry): the invocation must fail.
+    proxy.failing.store(true, Ordering::SeqCst);
+    api.push("inv-4", payload("lambda_python_text_1.json"));
+    let outcomes = api.wait_outcomes(4);
+    assert!(
+        matches!(outcomes[3].1, Outcome::Error(_)),
+        "{:?}",
+        outcomes[3]
+    );
+    assert!(proxy.refused.load(Ordering::SeqCst) >= 2, "the SDK retried");
+
+    // Lambda delivers the payload again once the service is back: nothing is lost.
+    proxy.failing.store(false, Ordering::SeqCst);
+    api.push("inv-4-retry", payload("lambda_python_text_1.json"));
+    let outcomes = api.wait_outcomes(5);
+    assert!(
+        matches!(outcomes[4].1, Outcome::Response(_)),
+        "{:?}",
+        outcomes[4]
+    );
+    let all = read_findings(&rt, &logs);
+    let second: Vec<&Value> = all[first.len()..].iter().collect();
+    let truth = payload("lambda_python_text_1.truth.json");
+    for ev in truth["events"].as_array().unwrap() {
+        assert!(
+            second.iter().any(|f| f["event_id"] == ev["id"]),
+            "event {} lost its finding",
+            ev["id"]
+        );
+    }
+
+    // The function's own stdout: counts, ids and EMF lines, never message text.
+    let _ = function.0.kill();
+    let mut stdout = String::new();
+    function
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert!(
+        stdout.contains("\"CloudWatchMetrics\""),
+        "an EMF line per invocation"
+    );
+    for f in frags
+        .iter()
+        .chain(fragments("lambda_python_text_1.json").iter())
+    {
+        assert!(!stdout.contains(f.as_str()), "the function logged a secret");
+    }
+}
