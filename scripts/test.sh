@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what the tests need (moto's server, for the CloudWatch Logs
-# API), then runs every Rust test in the workspace. The tests start and stop their servers.
+# API; cfn-lint), runs every Rust test in the workspace (the tests start and stop their
+# servers), then lints the Lambda's deployment template.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,5 +10,13 @@ if ! command -v moto_server >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check "moto[server]"
 fi
 command -v moto_server >/dev/null || { echo "moto_server is still not on PATH" >&2; exit 1; }
+if ! command -v cfn-lint >/dev/null 2>&1; then
+  echo "== installing cfn-lint (checks the Lambda's deployment template)"
+  python3 -m pip install --quiet --disable-pip-version-check cfn-lint
+fi
 
 cargo test --workspace "$@"
+
+echo "== cfn-lint lambda/template.yaml"
+cfn-lint lambda/template.yaml
+echo "cfn-lint: template clean"

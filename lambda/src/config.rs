@@ -16,6 +16,9 @@ use tokenscrub::{Config, Engine, FingerprintKey, MaskStyle, Masker, Severity};
 
 pub struct Settings {
     pub findings_log_group: Option<String>,
+    /// The function's own log group (`AWS_LAMBDA_LOG_GROUP_NAME`): never scanned, or every
+    /// finding would be read back and alert again.
+    pub own_log_group: Option<String>,
     pub findings_log_stream: String,
     pub min_severity: Severity,
     pub metric_namespace: String,
@@ -64,6 +67,7 @@ impl Settings {
         };
         Ok(Settings {
             findings_log_group: non_empty("FINDINGS_LOG_GROUP"),
+            own_log_group: non_empty("AWS_LAMBDA_LOG_GROUP_NAME"),
             findings_log_stream: non_empty("FINDINGS_LOG_STREAM")
                 .unwrap_or_else(|| "tokenscrub-findings".into()),
             min_severity,

@@ -85,6 +85,17 @@ async fn subscription<S: FindingSink>(
         log(json!({"level": "info", "msg": "control message acknowledged"}));
         return Ok(json!({ "control": 1 }));
     }
+    // Subscribed to itself (or to its findings): scanning would feed back forever.
+    let own = [&settings.own_log_group, &settings.findings_log_group];
+    if own
+        .iter()
+        .any(|g| g.as_deref() == Some(payload.log_group.as_str()))
+    {
+        log(
+            json!({"level": "warn", "msg": "payload from the function's own or findings log group ignored", "log_group": payload.log_group}),
+        );
+        return Ok(json!({ "ignored": 1 }));
+    }
     let (_, records) = findings_of(settings, &payload);
     let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
     for r in &records {
@@ -301,6 +312,22 @@ mod tests {
                 assert!(r["log_group"].as_str().unwrap().starts_with("/aws/lambda/"));
             }
         }
+    }
+
+    #[test]
+    fn own_and_findings_log_groups_are_not_scanned() {
+        let s = settings();
+        let (_, event, _) = corpus_payloads()
+            .into_iter()
+            .find(|p| p.0 == "lambda_node_text_1.json")
+            .unwrap();
+        let mut payload = cloudwatch::decode_value(&event).unwrap();
+        payload.log_group = "/tokenscrub/findings".into();
+        let event: Value = serde_json::from_slice(&cloudwatch::encode(&payload)).unwrap();
+        let sink = MemorySink::default();
+        let out = block_on(handle(&s, &sink, event)).unwrap();
+        assert_eq!(out["ignored"], 1);
+        assert!(sink.events.borrow().is_empty());
     }
 
     #[test]

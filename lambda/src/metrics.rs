@@ -1,6 +1,7 @@
 //! One CloudWatch Embedded Metric Format line per invocation, on stdout: `Leaks` (all findings)
-//! and `Leaks_<rule>` per rule, with the source log group as dimension, so an alarm on `Leaks`
-//! fires on any leak and a dashboard can break it down.
+//! and `Leaks_<rule>` per rule, both with the source log group as dimension and without
+//! dimensions, so one alarm on the dimensionless `Leaks` fires on any leak and a dashboard can
+//! break it down by log group and rule.
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -26,7 +27,7 @@ pub fn emf_line(
             "Timestamp": now_ms,
             "CloudWatchMetrics": [{
                 "Namespace": namespace,
-                "Dimensions": [["LogGroup"]],
+                "Dimensions": [["LogGroup"], []],
                 "Metrics": metrics,
             }],
         }),
