@@ -105,6 +105,20 @@ fn quote_ends_value(line: &[u8], i: usize) -> bool {
     }
 }
 
+/// Is position `at` inside an ARN (the whitespace- or quote-delimited token starts `arn:`)?
+fn in_arn(line: &[u8], at: usize) -> bool {
+    if at == 0 || line[at - 1] != b':' {
+        return false;
+    }
+    let start = line[..at]
+        .iter()
+        .rposition(|&b| {
+            b.is_ascii_whitespace() || is_quote(b) || matches!(b, b'=' | b'(' | b'[' | b',')
+        })
+        .map_or(0, |p| p + 1);
+    line[start..at].starts_with(b"arn:")
+}
+
 /// End of an unquoted value starting at `i`.
 fn unquoted_end(line: &[u8], mut i: usize, syntax: ValueSyntax) -> usize {
     let to_line_end = matches!(syntax, ValueSyntax::Cookie | ValueSyntax::SetCookie);
@@ -295,8 +309,9 @@ impl KeyedMatcher {
         if ke <= hit.start {
             return None;
         }
-        // A rule id inside one of our masks (`[REDACTED:private-key:1a2b3c4d]`) is not a key.
-        if ks < *done_to || line[..ks].ends_with(b"[REDACTED:") {
+        // A rule id inside one of our masks (`[REDACTED:private-key:1a2b3c4d]`) is not a key,
+        // nor is a word inside an ARN (`arn:aws:secretsmanager:…:secret:prod/db`).
+        if ks < *done_to || line[..ks].ends_with(b"[REDACTED:") || in_arn(line, ks) {
             return None;
         }
         *done_to = ke;
@@ -416,6 +431,10 @@ impl KeyedMatcher {
                 if next > end + 1 {
                     end = next;
                 }
+            }
+            // `cancelToken: CancelToken { … }`: util.inspect names an object's class before it.
+            if line[end..].starts_with(b" {") || line[end..].starts_with(b" [") {
+                return None;
             }
             v..end
         };
