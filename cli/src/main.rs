@@ -385,7 +385,12 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
                 on_record(rec);
             });
             match result {
-                Ok(_) => total.findings += found,
+                Ok(t) => {
+                    // Each log event counts as a line of the stream.
+                    total.findings += found;
+                    total.lines += t.events;
+                    total.bytes_in += t.bytes;
+                }
                 Err(payloads::PayloadError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
                     closed = true;
                     break;
@@ -426,7 +431,12 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
         }
     }
     if cli.stats {
-        print_stats(&total, &by_rule);
+        let unit = if cli.input == InputArg::Cloudwatch {
+            "log event(s)"
+        } else {
+            "line(s)"
+        };
+        print_stats(&total, &by_rule, unit);
     }
     let _ = closed;
     if cli.fail_on_leak && total.findings > 0 {
@@ -435,11 +445,11 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_stats(total: &tokenscrub::StreamSummary, by_rule: &BTreeMap<String, u64>) {
+fn print_stats(total: &tokenscrub::StreamSummary, by_rule: &BTreeMap<String, u64>, unit: &str) {
     let mut err = io::stderr().lock();
     let _ = writeln!(
         err,
-        "tokenscrub: {} secret(s) masked in {} line(s), {} byte(s)",
+        "tokenscrub: {} secret(s) masked in {} {unit}, {} byte(s)",
         total.findings, total.lines, total.bytes_in
     );
     let mut rows: Vec<_> = by_rule.iter().collect();

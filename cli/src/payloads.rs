@@ -16,16 +16,28 @@ pub enum PayloadError {
     Bad(String),
 }
 
-/// Filter every payload of `input` to `out`; returns how many payloads were written.
+/// What a run read: payloads, their log events, and input bytes.
+#[derive(Default)]
+pub struct Totals {
+    pub payloads: u64,
+    pub events: u64,
+    pub bytes: u64,
+}
+
+/// Filter every payload of `input` to `out`.
 pub fn filter(
     engine: &Engine,
     masker: &Masker,
     mut input: impl Read,
     out: &mut impl Write,
     on_record: &mut dyn FnMut(FindingRecord),
-) -> Result<u64, PayloadError> {
+) -> Result<Totals, PayloadError> {
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes).map_err(PayloadError::Read)?;
+    let mut totals = Totals {
+        bytes: bytes.len() as u64,
+        ..Totals::default()
+    };
     let docs: Vec<(usize, &[u8])> = if serde_json::from_slice::<Value>(&bytes).is_ok() {
         vec![(1, &bytes[..])]
     } else {
@@ -36,7 +48,6 @@ pub fn filter(
             .map(|(i, l)| (i + 1, l))
             .collect()
     };
-    let mut written = 0;
     for (line, doc) in docs {
         let value: Value = serde_json::from_slice(doc)
             .map_err(|_| PayloadError::Bad(format!("line {line}: not JSON")))?;
@@ -53,7 +64,8 @@ pub fn filter(
         out.write_all(&encoded).map_err(PayloadError::Write)?;
         out.write_all(b"\n").map_err(PayloadError::Write)?;
         out.flush().map_err(PayloadError::Write)?;
-        written += 1;
+        totals.payloads += 1;
+        totals.events += payload.log_events.len() as u64;
     }
-    Ok(written)
+    Ok(totals)
 }
