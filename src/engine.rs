@@ -249,6 +249,11 @@ impl Engine {
         &self.rules[index]
     }
 
+    /// The rule with this id (as a finding record names it).
+    pub fn rule_by_id(&self, id: &str) -> Option<&RuleInfo> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
     /// The fingerprint key from the config, if any.
     pub fn config_hmac_key(&self) -> Option<&str> {
         self.hmac_key.as_deref()

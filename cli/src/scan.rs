@@ -281,9 +281,7 @@ impl<W: Write> Scan<'_, W> {
     fn record(&mut self, rec: FindingRecord) -> io::Result<()> {
         let severity = self
             .engine
-            .rules()
-            .iter()
-            .find(|r| r.id == rec.rule)
+            .rule_by_id(&rec.rule)
             .map_or(Severity::Low, |r| r.severity);
         if severity < self.opts.min_severity {
             return Ok(());
@@ -336,30 +334,36 @@ impl Progress {
         }
     }
 
-    fn update(&mut self, bytes: u64, findings: usize) {
+    /// Redraw the line, at most five times a second; `text` gets the seconds elapsed.
+    fn show(&mut self, text: impl FnOnce(f64) -> String) {
         if self.last.elapsed() < Duration::from_millis(200) {
             return;
         }
         self.last = Instant::now();
-        let secs = self.start.elapsed().as_secs_f64().max(1e-3);
         eprint!(
-            "\r\x1b[Kscanned {:.1} MB at {:.0} MB/s, {findings} finding(s) so far",
-            bytes as f64 / 1e6,
-            bytes as f64 / 1e6 / secs
+            "\r\x1b[K{}",
+            text(self.start.elapsed().as_secs_f64().max(1e-3))
         );
     }
 
+    fn update(&mut self, bytes: u64, findings: usize) {
+        let mb = bytes as f64 / 1e6;
+        self.show(|secs| {
+            format!(
+                "scanned {mb:.1} MB at {:.0} MB/s, {findings} finding(s) so far",
+                mb / secs
+            )
+        });
+    }
+
     fn update_events(&mut self, events: u64, bytes: u64, findings: usize) {
-        if self.last.elapsed() < Duration::from_millis(200) {
-            return;
-        }
-        self.last = Instant::now();
-        let secs = self.start.elapsed().as_secs_f64().max(1e-3);
-        eprint!(
-            "\r\x1b[K{events} event(s), {:.1} MB at {:.0} events/s, {findings} finding(s) so far",
-            bytes as f64 / 1e6,
-            events as f64 / secs
-        );
+        let mb = bytes as f64 / 1e6;
+        self.show(|secs| {
+            format!(
+                "{events} event(s), {mb:.1} MB at {:.0} events/s, {findings} finding(s) so far",
+                events as f64 / secs
+            )
+        });
     }
 
     fn clear(&mut self) {

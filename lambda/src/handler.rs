@@ -59,9 +59,7 @@ fn findings_of(
     records.retain(|r| {
         settings
             .engine
-            .rules()
-            .iter()
-            .find(|x| x.id == r.rule)
+            .rule_by_id(&r.rule)
             .is_some_and(|x| x.severity >= settings.min_severity)
     });
     (masked, records)
