@@ -23,7 +23,7 @@ use crate::memory::SecretMemory;
 use crate::rules::{
     BUILTIN_CATALOG, KeyedRule, RuleError, Severity, ShapedRule, compile_regex, parse_catalog,
 };
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use crate::prefilter::KeywordFinder;
 use regex::bytes::{CaptureLocations, Regex};
 use std::collections::HashSet;
 use std::ops::Range;
@@ -70,7 +70,7 @@ pub struct Engine {
     rules: Vec<RuleInfo>,
     shaped: Vec<ShapedRule>,
     keyed: KeyedMatcher,
-    prefilter: AhoCorasick,
+    prefilter: KeywordFinder,
     targets: Vec<Vec<Target>>,
     private_key_rule: Option<RuleIndex>,
     allow_values: HashSet<Vec<u8>>,
@@ -208,11 +208,7 @@ impl Engine {
                 }
             }
         }
-        let prefilter = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&keywords)
+        let prefilter = KeywordFinder::new(&keywords)
             .map_err(|e| RuleError(format!("keyword automaton: {e}")))?;
 
         let allow_regexes = config
@@ -336,6 +332,21 @@ impl<'e> Scanner<'e> {
         self.bindings.clear();
     }
 
+    /// How many bytes of whole lines at the start of `text` [`Scanner::scan_line`] would find
+    /// nothing in and leave the scanner as it was: no keyword in them, and nothing carried over
+    /// from the line before (a pending key, an open key block, expression bindings). A stream
+    /// copies these through without scanning them line by line.
+    pub fn quiet_prefix(&self, text: &[u8]) -> usize {
+        if self.pending.is_some() || self.block != Block::None || !self.bindings.is_empty() {
+            return 0;
+        }
+        let end = match self.engine.prefilter.find(text, 0) {
+            Some(m) => m.start(),
+            None => text.len(),
+        };
+        memchr::memrchr(b'\n', &text[..end]).map_or(0, |nl| nl + 1)
+    }
+
     /// Scan a piece of an over-long line: like [`Scanner::scan_line`], but the line-to-line
     /// state (pending key, key block) is neither used nor changed.
     pub fn scan_fragment(&mut self, fragment: &[u8], out: &mut Vec<Finding>) {
@@ -377,10 +388,7 @@ impl<'e> Scanner<'e> {
         let mut from = 0;
         // Leftmost-longest, restarted one byte after each hit: keywords that overlap without
         // containing each other (`s%3a` in `https%3a%2f%2f`) are all seen.
-        while let Some(m) = engine
-            .prefilter
-            .find(aho_corasick::Input::new(line).range(from..))
-        {
+        while let Some(m) = engine.prefilter.find(line, from) {
             from = m.start() + 1;
             any_hit = true;
             for t in &engine.targets[m.pattern().as_usize()] {

@@ -28,6 +28,7 @@ pub mod engine;
 mod keyed;
 pub mod mask;
 mod memory;
+mod prefilter;
 pub mod redact;
 pub mod report;
 pub mod rules;

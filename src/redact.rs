@@ -46,6 +46,11 @@ impl<'e> Redactor<'e> {
         self.scanner.end_of_text();
     }
 
+    /// See [`Scanner::quiet_prefix`].
+    pub fn quiet_prefix(&self, text: &[u8]) -> usize {
+        self.scanner.quiet_prefix(text)
+    }
+
     /// Find the secrets of a whole line (`whole_line`), or of a piece of an over-long line
     /// (see [`Scanner::scan_fragment`]), into `out`, without masking.
     pub fn scan(&mut self, line: &[u8], whole_line: bool, out: &mut Vec<Finding>) {
