@@ -103,7 +103,7 @@ impl KeywordFinder {
     #[inline]
     fn verify_at(&self, hay: &[u8], i: usize) -> Option<Match> {
         if let Some(windows) = &self.windows {
-            if !windows.contains(hay.get(i..i + WINDOW)?) {
+            if !windows.may_start(hay, i) {
                 return None;
             }
         }
@@ -171,34 +171,76 @@ impl KeywordFinder {
     }
 }
 
-/// The folded first [`WINDOW`] bytes of every keyword, as a small hashed bit set (false
-/// positives possible, false negatives not).
+/// The folded first four bytes of every keyword (three for three-byte keywords), as two small
+/// hashed bit sets: false positives possible, false negatives not. Four bytes tell `api_key`
+/// from the far more common `/api/`, which the candidate stage cannot.
 struct WindowSet {
-    bits: [u64; 64],
+    three: BitSet,
+    four: BitSet,
+    any_three: bool,
+}
+
+struct BitSet([u64; 64]);
+
+impl BitSet {
+    #[inline]
+    fn slot(v: u32) -> (usize, u64) {
+        let h = (v.wrapping_mul(0x9E37_79B1) >> 20) as usize;
+        (h / 64, 1 << (h % 64))
+    }
+
+    fn insert(&mut self, v: u32) {
+        let (i, bit) = Self::slot(v);
+        self.0[i] |= bit;
+    }
+
+    #[inline]
+    fn contains(&self, v: u32) -> bool {
+        let (i, bit) = Self::slot(v);
+        self.0[i] & bit != 0
+    }
+}
+
+#[inline]
+fn folded(bytes: &[u8]) -> u32 {
+    bytes
+        .iter()
+        .rev()
+        .fold(0u32, |v, &b| v << 8 | u32::from(b | 0x20))
 }
 
 impl WindowSet {
-    /// `None` if a keyword is shorter than the window (it may be followed by anything).
+    /// `None` if a keyword is shorter than three bytes (it may be followed by anything).
     fn new(keywords: &[String]) -> Option<WindowSet> {
-        let mut set = WindowSet { bits: [0; 64] };
+        let mut set = WindowSet {
+            three: BitSet([0; 64]),
+            four: BitSet([0; 64]),
+            any_three: false,
+        };
         for k in keywords {
-            let w = k.as_bytes().get(..WINDOW)?;
-            let h = Self::hash(w);
-            set.bits[h / 64] |= 1 << (h % 64);
+            match k.len() {
+                0..=2 => return None,
+                3 => {
+                    set.three.insert(folded(k.as_bytes()));
+                    set.any_three = true;
+                }
+                _ => set.four.insert(folded(&k.as_bytes()[..4])),
+            }
         }
         Some(set)
     }
 
     #[inline]
-    fn hash(w: &[u8]) -> usize {
-        let v = u32::from(w[0] | 0x20) | u32::from(w[1] | 0x20) << 8 | u32::from(w[2] | 0x20) << 16;
-        (v.wrapping_mul(0x9E37_79B1) >> 20) as usize
-    }
-
-    #[inline]
-    fn contains(&self, w: &[u8]) -> bool {
-        let h = Self::hash(w);
-        self.bits[h / 64] & (1 << (h % 64)) != 0
+    fn may_start(&self, hay: &[u8], i: usize) -> bool {
+        if let Some(w) = hay.get(i..i + 4) {
+            if self.four.contains(folded(w)) {
+                return true;
+            }
+        }
+        self.any_three
+            && hay
+                .get(i..i + 3)
+                .is_some_and(|w| self.three.contains(folded(w)))
     }
 }
 
@@ -381,7 +423,7 @@ mod tests {
             let long: Vec<String> = words().into_iter().filter(|w| w.len() >= WINDOW).collect();
             for words in [words(), long] {
                 let f = KeywordFinder::new(&words).unwrap();
-                prop_assert_eq!(f.windows.is_some(), words.iter().all(|w| w.len() >= WINDOW));
+                prop_assert_eq!(f.windows.is_some(), words.iter().all(|w| w.len() >= 3));
                 prop_assert_eq!(ours(&f, &hay), reference(&words, &hay));
             }
         }

@@ -364,6 +364,7 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
     let mut total = tokenscrub::StreamSummary::default();
     let mut report_error: Option<io::Error> = None;
     let mut closed = false;
+    let wants_records = cli.report.is_some();
     for (name, input) in inputs {
         let mut on_record = |mut rec: FindingRecord| {
             *by_rule.entry(rec.rule.clone()).or_default() += 1;
@@ -408,9 +409,20 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
             continue;
         }
         let mut redactor = Redactor::new(&engine, masker);
+        let mut counts: Vec<u64> = vec![0; engine.rules().len()];
         let result = redact_stream(&mut redactor, input, &mut stdout, opts, &mut |f| {
-            on_record(FindingRecord::from_stream(&engine, &key, f));
+            // A record costs a fingerprint and an excerpt: only made when it is written.
+            if wants_records {
+                on_record(FindingRecord::from_stream(&engine, &key, f));
+            } else {
+                counts[f.rule] += 1;
+            }
         });
+        for (rule, n) in counts.into_iter().enumerate() {
+            if n > 0 {
+                *by_rule.entry(engine.rule(rule).id.clone()).or_default() += n;
+            }
+        }
         match result {
             Ok(s) => {
                 total.lines += s.lines;
