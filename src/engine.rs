@@ -20,10 +20,10 @@ use crate::config::Config;
 use crate::dynamo::{self, Binding};
 use crate::keyed::{KeyedHit, KeyedMatcher, Pending, is_masked};
 use crate::memory::SecretMemory;
+use crate::prefilter::KeywordFinder;
 use crate::rules::{
     BUILTIN_CATALOG, KeyedRule, RuleError, Severity, ShapedRule, compile_regex, parse_catalog,
 };
-use crate::prefilter::KeywordFinder;
 use regex::bytes::{CaptureLocations, Regex};
 use std::collections::HashSet;
 use std::ops::Range;

@@ -258,7 +258,10 @@ fn bucket_masks(keywords: &[String]) -> [NibbleMasks; WINDOW] {
     windows.dedup();
     let mut groups: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
     for w in windows {
-        groups.entry(w[..w.len().min(2)].to_vec()).or_default().push(w);
+        groups
+            .entry(w[..w.len().min(2)].to_vec())
+            .or_default()
+            .push(w);
     }
     let mut groups: Vec<Vec<Vec<u8>>> = groups.into_values().collect();
     groups.sort_by_key(|g| std::cmp::Reverse(breadth(g.iter())));
@@ -332,10 +335,20 @@ mod tests {
     use proptest::prelude::*;
 
     fn words() -> Vec<String> {
-        ["token", "sess", "://", "sk0", "sk1", "key", "pw", "-----begin ", "a"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "token",
+            "sess",
+            "://",
+            "sk0",
+            "sk1",
+            "key",
+            "pw",
+            "-----begin ",
+            "a",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     }
 
     /// The reference: a leftmost-longest search restarted one byte after each hit.

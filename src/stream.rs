@@ -28,12 +28,15 @@ const READ_CHUNK: usize = 256 * 1024;
 pub struct StreamOptions {
     /// Lines longer than this are scanned in windows (at least `4 * HOLD`).
     pub max_line: usize,
+    /// The number of the input's first line (a piece of a larger stream starts later).
+    pub first_line: u64,
 }
 
 impl Default for StreamOptions {
     fn default() -> Self {
         StreamOptions {
             max_line: DEFAULT_MAX_LINE,
+            first_line: 1,
         }
     }
 }
@@ -164,7 +167,7 @@ pub fn redact_stream<R: Read, W: Write>(
     let mut findings: Vec<Finding> = Vec::new();
     let mut summary = StreamSummary::default();
     let mut cursor = LineCursor {
-        number: 1,
+        number: opts.first_line,
         written: 0,
     };
     // buf[..ctx] was already written: context for an over-long line's next window.
@@ -306,7 +309,10 @@ mod tests {
             &mut r,
             input,
             &mut out,
-            StreamOptions { max_line },
+            StreamOptions {
+                max_line,
+                ..StreamOptions::default()
+            },
             &mut |f| at.push((f.line_number, f.column)),
         )
         .unwrap();
@@ -377,9 +383,13 @@ mod tests {
                 } else {
                     Box::new(&text[..])
                 };
-                redact_stream(&mut r, input, &mut out, StreamOptions::default(), &mut |f| {
-                    found.push(f.line_number)
-                })
+                redact_stream(
+                    &mut r,
+                    input,
+                    &mut out,
+                    StreamOptions::default(),
+                    &mut |f| found.push(f.line_number),
+                )
                 .unwrap();
                 assert!(out == expect, "{} differs", path.display());
                 assert_eq!(found, lines, "{}", path.display());

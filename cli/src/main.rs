@@ -85,6 +85,19 @@ struct Cli {
     /// Lines longer than this many bytes are scanned in overlapping windows.
     #[arg(long, value_name = "BYTES", default_value_t = tokenscrub::stream::DEFAULT_MAX_LINE)]
     max_line: usize,
+
+    /// Scan on N threads; the output keeps the input's order. Default: one per core when
+    /// every input is a regular file, else 1 (a pipe keeps line-by-line latency: with N > 1
+    /// it is read in 1 MiB chunks).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
+}
+
+/// What the filter keeps of each finding: the whole record when a report is written, else
+/// only the rule (for --stats).
+enum Found {
+    Record(Box<FindingRecord>),
+    Rule(tokenscrub::RuleIndex),
 }
 
 #[derive(Subcommand)]
@@ -330,6 +343,35 @@ pub(crate) fn fingerprint_key(engine: &Engine, needed: bool) -> FingerprintKey {
     FingerprintKey::random()
 }
 
+/// Whether every input (stdin for none or `-`) is a regular file, so that reading ahead costs
+/// no latency.
+fn inputs_are_files(files: &[PathBuf]) -> bool {
+    let stdin_is_file = || {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsFd;
+            io::stdin()
+                .as_fd()
+                .try_clone_to_owned()
+                .ok()
+                .and_then(|fd| File::from(fd).metadata().ok())
+                .is_some_and(|m| m.is_file())
+        }
+        #[cfg(not(unix))]
+        false
+    };
+    if files.is_empty() {
+        return stdin_is_file();
+    }
+    files.iter().all(|p| {
+        if p.as_os_str() == "-" {
+            stdin_is_file()
+        } else {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file())
+        }
+    })
+}
+
 fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
     // Everything that can be wrong with the setup is reported before any input is read.
     let engine = load_engine(cli.config.as_ref(), &cli.disable)?;
@@ -358,6 +400,7 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
 
     let opts = StreamOptions {
         max_line: cli.max_line,
+        ..StreamOptions::default()
     };
     let mut stdout = io::stdout().lock();
     let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
@@ -365,6 +408,13 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
     let mut report_error: Option<io::Error> = None;
     let mut closed = false;
     let wants_records = cli.report.is_some();
+    let threads = match cli.threads {
+        Some(n) => usize::from(n),
+        None if inputs_are_files(&cli.files) => {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        }
+        None => 1,
+    };
     for (name, input) in inputs {
         let mut on_record = |mut rec: FindingRecord| {
             *by_rule.entry(rec.rule.clone()).or_default() += 1;
@@ -408,16 +458,36 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
             }
             continue;
         }
-        let mut redactor = Redactor::new(&engine, masker);
-        let mut counts: Vec<u64> = vec![0; engine.rules().len()];
-        let result = redact_stream(&mut redactor, input, &mut stdout, opts, &mut |f| {
+        let make = |f: &tokenscrub::StreamFinding<'_>| {
             // A record costs a fingerprint and an excerpt: only made when it is written.
             if wants_records {
-                on_record(FindingRecord::from_stream(&engine, &key, f));
+                Found::Record(Box::new(FindingRecord::from_stream(&engine, &key, f)))
             } else {
-                counts[f.rule] += 1;
+                Found::Rule(f.rule)
             }
-        });
+        };
+        let mut counts: Vec<u64> = vec![0; engine.rules().len()];
+        let mut on_found = |found: Found| match found {
+            Found::Record(rec) => on_record(*rec),
+            Found::Rule(rule) => counts[rule] += 1,
+        };
+        let result = if threads > 1 {
+            tokenscrub::redact_stream_parallel(
+                &engine,
+                &masker,
+                input,
+                &mut stdout,
+                opts,
+                threads,
+                &make,
+                &mut on_found,
+            )
+        } else {
+            let mut redactor = Redactor::new(&engine, masker);
+            redact_stream(&mut redactor, input, &mut stdout, opts, &mut |f| {
+                on_found(make(f))
+            })
+        };
         for (rule, n) in counts.into_iter().enumerate() {
             if n > 0 {
                 *by_rule.entry(engine.rule(rule).id.clone()).or_default() += n;

@@ -431,3 +431,50 @@ fn a_bad_payload_is_an_error_that_quotes_nothing() {
         "{err}"
     );
 }
+
+/// `--threads 2` on a file of several chunks: the same output, report and stats as one
+/// thread, in the input's order; a regular file on stdin gets threads by default.
+#[test]
+fn threads_keep_the_output_and_report_of_one_thread() {
+    let dir = tempdir();
+    let mut big = Vec::new();
+    for name in [
+        "corpus/flask_accounts_debug.log",
+        "corpus/express_orders_combined.log",
+        "corpus/lambda_node_text.log",
+    ] {
+        big.extend(std::fs::read(testdata(name)).unwrap());
+    }
+    let one_copy = big.clone();
+    while big.len() < 3 << 20 {
+        big.extend_from_slice(&one_copy);
+    }
+    let input = dir.join("big.log");
+    std::fs::write(&input, &big).unwrap();
+    let mut results = Vec::new();
+    for threads in [Some("1"), Some("2"), None] {
+        let report = dir.join(&format!("report-{}.jsonl", threads.unwrap_or("auto")));
+        let mut args = vec!["--stats", "--report", report.to_str().unwrap()];
+        if let Some(t) = threads {
+            args.extend(["--threads", t]);
+        }
+        let out = bin()
+            .args(&args)
+            .env("TOKENSCRUB_HMAC_KEY", "test-key")
+            .stdin(std::fs::File::open(&input).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let report = std::fs::read_to_string(&report).unwrap();
+        results.push((out.stdout, report, String::from_utf8(out.stderr).unwrap()));
+    }
+    assert!(results[0].1.lines().count() > 100);
+    assert_ne!(results[0].0, big, "something was masked");
+    for other in &results[1..] {
+        assert!(other.0 == results[0].0, "output differs");
+        assert_eq!(other.1, results[0].1, "report differs");
+        assert_eq!(other.2, results[0].2, "stats differ");
+    }
+    let (code, _, err) = run(&["--threads", "0"], b"");
+    assert_eq!(code, 2, "{err}");
+}

@@ -1,0 +1,438 @@
+//! One stream redacted on several threads, written in its original order.
+//!
+//! The reader cuts the input into chunks of whole lines ([`CHUNK`] bytes or so); workers redact
+//! them with [`redact_stream`] and the reader writes the results back in order, with at most
+//! two chunks per thread and [`MAX_IN_FLIGHT`] in all read ahead (memory stays bounded).
+//!
+//! A chunk is scanned by a fresh scanner, first primed with the last lines before it ([`LEAD`]
+//! bytes, scanned but not written): a key whose value is on the next line, a private-key block,
+//! a DynamoDB expression binding that straddle the cut are found as in one pass. What is not
+//! carried over is the memory of secrets seen much earlier (a value found in one chunk is not
+//! looked for, without its context, in a later one).
+//!
+//! A line longer than a chunk (and than `max_line`) ends the parallel part: the rest of the
+//! stream goes through one [`redact_stream`], which scans such lines in windows.
+
+use crate::engine::Engine;
+use crate::mask::Masker;
+use crate::redact::Redactor;
+use crate::stream::{
+    StreamError, StreamFinding, StreamOptions, StreamSummary, redact_stream, split_terminator,
+};
+use std::collections::BTreeMap;
+use std::io::{self, Read, Write};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+/// Bytes of input per chunk: big enough that the hand-over costs nothing, small enough that a
+/// few in flight stay within a few MiB.
+pub const CHUNK: usize = 1 << 20;
+/// Bytes of whole lines before a chunk that prime its scanner.
+pub const LEAD: usize = 16 * 1024;
+
+struct Job {
+    seq: u64,
+    first_line: u64,
+    lead: Vec<u8>,
+    data: Vec<u8>,
+}
+
+struct Done<T> {
+    seq: u64,
+    out: Vec<u8>,
+    items: Vec<T>,
+    summary: StreamSummary,
+}
+
+/// At most this many chunks are read ahead or waiting to be written, however many threads.
+const MAX_IN_FLIGHT: usize = 8;
+
+/// Redact `input` to `output` on `threads` threads. Each finding becomes an item (`make`, on the
+/// worker), handed to `on_item` in stream order on the calling thread.
+#[allow(clippy::too_many_arguments)]
+pub fn redact_stream_parallel<R: Read, W: Write, T: Send>(
+    engine: &Engine,
+    masker: &Masker,
+    input: R,
+    output: &mut W,
+    opts: StreamOptions,
+    threads: usize,
+    make: &(dyn Fn(&StreamFinding<'_>) -> T + Sync),
+    on_item: &mut dyn FnMut(T),
+) -> Result<StreamSummary, StreamError> {
+    let threads = threads.clamp(1, MAX_IN_FLIGHT);
+    run(
+        engine, masker, input, output, opts, threads, CHUNK, make, on_item,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run<R: Read, W: Write, T: Send>(
+    engine: &Engine,
+    masker: &Masker,
+    mut input: R,
+    output: &mut W,
+    opts: StreamOptions,
+    threads: usize,
+    chunk: usize,
+    make: &(dyn Fn(&StreamFinding<'_>) -> T + Sync),
+    on_item: &mut dyn FnMut(T),
+) -> Result<StreamSummary, StreamError> {
+    let max_in_flight = (2 * threads).min(MAX_IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let (job_tx, job_rx) = mpsc::channel::<Job>();
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (done_tx, done_rx) = mpsc::channel::<Done<T>>();
+        for _ in 0..threads {
+            let job_rx = Arc::clone(&job_rx);
+            let done_tx = done_tx.clone();
+            scope.spawn(move || {
+                loop {
+                    // The lock is held only while taking a job.
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = job else { return };
+                    if done_tx.send(work(engine, masker, opts, make, job)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+
+        let mut writer = InOrder {
+            output,
+            waiting: BTreeMap::new(),
+            next: 0,
+            summary: StreamSummary::default(),
+        };
+        let mut in_flight = 0usize;
+        let mut seq = 0u64;
+        let mut first_line = opts.first_line;
+        let mut lead: Vec<u8> = Vec::new();
+        let read_size = chunk + chunk / 16;
+        let mut buf: Vec<u8> = Vec::with_capacity(read_size);
+        let mut eof = false;
+        let long_line = opts.max_line.max(chunk);
+
+        let result = 'chunks: loop {
+            // Fill a chunk: at least CHUNK bytes, or the end of the input.
+            while !eof && buf.len() < chunk {
+                let want = read_size - buf.len();
+                match read_more(&mut input, &mut buf, want) {
+                    Ok(0) => eof = true,
+                    Ok(n) => writer.summary.bytes_in += n as u64,
+                    Err(e) => break 'chunks Err(StreamError::Read(e)),
+                }
+            }
+            let cut = if eof {
+                buf.len()
+            } else {
+                match memchr::memrchr(b'\n', &buf) {
+                    Some(nl) => nl + 1,
+                    // No line end yet: read on, up to a line too long for one chunk.
+                    None if buf.len() < long_line => {
+                        match read_more(&mut input, &mut buf, chunk) {
+                            Ok(0) => eof = true,
+                            Ok(n) => writer.summary.bytes_in += n as u64,
+                            Err(e) => break Err(StreamError::Read(e)),
+                        }
+                        continue;
+                    }
+                    None => {
+                        break sequential_rest(
+                            engine,
+                            masker,
+                            opts,
+                            make,
+                            on_item,
+                            &mut writer,
+                            &mut in_flight,
+                            &done_rx,
+                            lead,
+                            first_line,
+                            buf,
+                            input,
+                        );
+                    }
+                }
+            };
+            if cut > 0 {
+                let data = buf[..cut].to_vec();
+                buf.drain(..cut);
+                let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
+                let next_lead = tail_lines(&data, LEAD).to_vec();
+                let job = Job {
+                    seq,
+                    first_line,
+                    lead: std::mem::replace(&mut lead, next_lead),
+                    data,
+                };
+                seq += 1;
+                first_line += lines;
+                // Bounded read-ahead: write some before handing out more.
+                while in_flight >= max_in_flight {
+                    if let Err(e) = writer.take_one(&done_rx, on_item) {
+                        break 'chunks Err(e);
+                    }
+                    in_flight -= 1;
+                }
+                if job_tx.send(job).is_err() {
+                    break Err(StreamError::Read(io::Error::other(
+                        "worker threads stopped",
+                    )));
+                }
+                in_flight += 1;
+            }
+            if eof && buf.is_empty() {
+                break Ok(());
+            }
+        };
+        drop(job_tx);
+        if let Err(StreamError::Write(e)) = result {
+            return Err(StreamError::Write(e));
+        }
+        // Everything handed out is written, even when reading failed.
+        while in_flight > 0 {
+            writer.take_one(&done_rx, on_item)?;
+            in_flight -= 1;
+        }
+        writer.output.flush().map_err(StreamError::Write)?;
+        result.map(|()| writer.summary)
+    })
+}
+
+/// Read up to `want` more bytes onto the end of `buf`.
+fn read_more<R: Read>(input: &mut R, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
+    let len = buf.len();
+    buf.resize(len + want.max(1), 0);
+    let n = loop {
+        match input.read(&mut buf[len..]) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                buf.truncate(len);
+                return Err(e);
+            }
+        }
+    };
+    buf.truncate(len + n);
+    Ok(n)
+}
+
+/// The last whole lines of `data` (which ends with a line end), at most `max` bytes.
+fn tail_lines(data: &[u8], max: usize) -> &[u8] {
+    let from = data.len().saturating_sub(max);
+    if from == 0 {
+        return data;
+    }
+    match memchr::memchr(b'\n', &data[from..]) {
+        Some(nl) => &data[from + nl + 1..],
+        None => &[],
+    }
+}
+
+fn primed<'e>(engine: &'e Engine, masker: &Masker, lead: &[u8]) -> Redactor<'e> {
+    let mut r = Redactor::new(engine, masker.clone());
+    let mut scratch = Vec::new();
+    for line in lead.split_inclusive(|&b| b == b'\n') {
+        r.scan(split_terminator(line).0, true, &mut scratch);
+    }
+    r
+}
+
+fn work<T>(
+    engine: &Engine,
+    masker: &Masker,
+    opts: StreamOptions,
+    make: &(dyn Fn(&StreamFinding<'_>) -> T + Sync),
+    job: Job,
+) -> Done<T> {
+    let mut r = primed(engine, masker, &job.lead);
+    let mut out = Vec::with_capacity(job.data.len() + 4096);
+    let mut items = Vec::new();
+    let opts = StreamOptions {
+        first_line: job.first_line,
+        ..opts
+    };
+    let summary = redact_stream(&mut r, &job.data[..], &mut out, opts, &mut |f| {
+        items.push(make(f))
+    })
+    .expect("a Vec is written and a slice is read without error");
+    Done {
+        seq: job.seq,
+        out,
+        items,
+        summary,
+    }
+}
+
+/// Writes finished chunks in their order.
+struct InOrder<'w, W: Write, T> {
+    output: &'w mut W,
+    waiting: BTreeMap<u64, Done<T>>,
+    next: u64,
+    summary: StreamSummary,
+}
+
+impl<W: Write, T> InOrder<'_, W, T> {
+    /// Wait for one finished chunk, then write every chunk that is next in order.
+    fn take_one(
+        &mut self,
+        done_rx: &mpsc::Receiver<Done<T>>,
+        on_item: &mut dyn FnMut(T),
+    ) -> Result<(), StreamError> {
+        let done = done_rx
+            .recv()
+            .map_err(|_| StreamError::Read(io::Error::other("a worker thread stopped")))?;
+        self.waiting.insert(done.seq, done);
+        while let Some(done) = self.waiting.remove(&self.next) {
+            self.output
+                .write_all(&done.out)
+                .map_err(StreamError::Write)?;
+            self.summary.lines += done.summary.lines;
+            self.summary.findings += done.summary.findings;
+            done.items.into_iter().for_each(&mut *on_item);
+            self.next += 1;
+        }
+        Ok(())
+    }
+}
+
+/// A line longer than a chunk: write what is in flight, then redact the rest in one pass.
+#[allow(clippy::too_many_arguments)]
+fn sequential_rest<R: Read, W: Write, T>(
+    engine: &Engine,
+    masker: &Masker,
+    opts: StreamOptions,
+    make: &(dyn Fn(&StreamFinding<'_>) -> T + Sync),
+    on_item: &mut dyn FnMut(T),
+    writer: &mut InOrder<'_, W, T>,
+    in_flight: &mut usize,
+    done_rx: &mpsc::Receiver<Done<T>>,
+    lead: Vec<u8>,
+    first_line: u64,
+    buf: Vec<u8>,
+    input: R,
+) -> Result<(), StreamError> {
+    while *in_flight > 0 {
+        writer.take_one(done_rx, on_item)?;
+        *in_flight -= 1;
+    }
+    let mut r = primed(engine, masker, &lead);
+    let opts = StreamOptions { first_line, ..opts };
+    // Bytes already counted as read are in `buf`; the rest are counted by the stream.
+    let already = buf.len() as u64;
+    let s = redact_stream(
+        &mut r,
+        io::Cursor::new(buf).chain(input),
+        writer.output,
+        opts,
+        &mut |f| on_item(make(f)),
+    )?;
+    writer.summary.lines += s.lines;
+    writer.summary.findings += s.findings;
+    writer.summary.bytes_in += s.bytes_in - already;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mask::{FingerprintKey, MaskStyle};
+
+    fn sequential(e: &Engine, m: &Masker, text: &[u8], max_line: usize) -> (Vec<u8>, Vec<u64>) {
+        let mut r = Redactor::new(e, m.clone());
+        let mut out = Vec::new();
+        let mut lines = Vec::new();
+        let opts = StreamOptions {
+            max_line,
+            ..StreamOptions::default()
+        };
+        redact_stream(&mut r, text, &mut out, opts, &mut |f| {
+            lines.push(f.line_number)
+        })
+        .unwrap();
+        (out, lines)
+    }
+
+    fn parallel(
+        e: &Engine,
+        m: &Masker,
+        text: &[u8],
+        max_line: usize,
+        chunk: usize,
+    ) -> (Vec<u8>, Vec<u64>, StreamSummary) {
+        let mut out = Vec::new();
+        let mut lines = Vec::new();
+        let opts = StreamOptions {
+            max_line,
+            ..StreamOptions::default()
+        };
+        let s = run(
+            e,
+            m,
+            text,
+            &mut out,
+            opts,
+            3,
+            chunk,
+            &|f| f.line_number,
+            &mut |n| lines.push(n),
+        )
+        .unwrap();
+        (out, lines, s)
+    }
+
+    /// Small chunks cut the corpus logs everywhere (PEM blocks, values on the next line,
+    /// DynamoDB bindings): with the primed scanners the result is the one-pass result.
+    #[test]
+    fn chunks_give_the_sequential_result_in_order() {
+        let e = Engine::builtin();
+        let m = Masker::new(MaskStyle::Label, FingerprintKey::new(b"k"));
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/corpus");
+        let mut text = Vec::new();
+        for name in [
+            "flask_accounts_debug.log",
+            "express_orders_dev.log",
+            "lambda_python_text.log",
+        ] {
+            text.extend(std::fs::read(format!("{dir}/{name}")).unwrap());
+        }
+        let (expect, expect_lines) = sequential(&e, &m, &text, crate::stream::DEFAULT_MAX_LINE);
+        assert!(expect_lines.len() > 50);
+        for chunk in [1500, 4096, 200_003] {
+            let (out, lines, s) = parallel(&e, &m, &text, crate::stream::DEFAULT_MAX_LINE, chunk);
+            assert!(out == expect, "chunk {chunk}: output differs");
+            assert_eq!(lines, expect_lines, "chunk {chunk}");
+            assert_eq!(s.bytes_in, text.len() as u64);
+            assert_eq!(s.lines, memchr::memchr_iter(b'\n', &text).count() as u64);
+            assert_eq!(s.findings, lines.len() as u64);
+        }
+    }
+
+    /// A line longer than a chunk and than max_line: the rest of the stream is redacted in one
+    /// pass, in windows, after everything before it is written.
+    #[test]
+    fn an_over_long_line_ends_the_parallel_part() {
+        let e = Engine::builtin();
+        let m = Masker::new(MaskStyle::Label, FingerprintKey::new(b"k"));
+        let mut text = Vec::new();
+        for i in 0..3000 {
+            text.extend(format!("line {i} password=FAKEpw{i:06}x\n").as_bytes());
+        }
+        for _ in 0..4000 {
+            text.extend(b"filler filler filler filler token=FAKEtok0123456789abc ");
+        }
+        text.extend(b"\nafter password=FAKEpwAFTER1\nno newline at the end");
+        let max_line = 64 * 1024;
+        let (expect, expect_lines) = sequential(&e, &m, &text, max_line);
+        let (out, lines, s) = parallel(&e, &m, &text, max_line, 16 * 1024);
+        assert!(out == expect, "output differs");
+        assert_eq!(lines, expect_lines);
+        assert_eq!(s.bytes_in, text.len() as u64);
+        assert_eq!(s.lines, 3003, "the last line has no line end but counts");
+    }
+}
