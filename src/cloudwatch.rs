@@ -77,7 +77,11 @@ pub fn decode(bytes: &[u8]) -> Result<LogsPayload, PayloadError> {
             e.column()
         ))
     })?;
-    decode_value(&v)
+    if v.get("awslogs").is_some() {
+        decode_value(&v)
+    } else {
+        from_json(v)
+    }
 }
 
 /// Like [`decode`], from parsed JSON.
@@ -96,9 +100,9 @@ pub fn decode_value(v: &Value) -> Result<LogsPayload, PayloadError> {
                     e.column()
                 ))
             })?;
-            from_json(&inner)
+            from_json(inner)
         }
-        None => from_json(v),
+        None => from_json(v.clone()),
     }
 }
 
@@ -120,43 +124,47 @@ pub fn decode_data(b64: &[u8]) -> Result<Vec<u8>, PayloadError> {
     Ok(out)
 }
 
-fn string_field(obj: &Map<String, Value>, name: &str) -> Result<String, PayloadError> {
-    match obj.get(name) {
-        Some(Value::String(s)) => Ok(s.clone()),
+fn string_field(obj: &mut Map<String, Value>, name: &str) -> Result<String, PayloadError> {
+    match obj.remove(name) {
+        Some(Value::String(s)) => Ok(s),
         Some(_) => Err(err(format!("{name} is not a string"))),
         None => Err(err(format!("{name} is missing"))),
     }
 }
 
-fn from_json(v: &Value) -> Result<LogsPayload, PayloadError> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| err("payload is not a JSON object"))?;
-    let message_type = string_field(obj, "messageType")?;
-    let owner = string_field(obj, "owner")?;
-    let log_group = string_field(obj, "logGroup")?;
-    let log_stream = string_field(obj, "logStream")?;
-    let subscription_filters = match obj.get("subscriptionFilters") {
+/// The payload from its JSON, taken apart without copying the messages.
+fn from_json(v: Value) -> Result<LogsPayload, PayloadError> {
+    let Value::Object(mut obj) = v else {
+        return Err(err("payload is not a JSON object"));
+    };
+    let message_type = string_field(&mut obj, "messageType")?;
+    let owner = string_field(&mut obj, "owner")?;
+    let log_group = string_field(&mut obj, "logGroup")?;
+    let log_stream = string_field(&mut obj, "logStream")?;
+    let subscription_filters = match obj.remove("subscriptionFilters") {
         None => Vec::new(),
         Some(Value::Array(a)) => a
-            .iter()
-            .map(|f| f.as_str().map(str::to_string))
+            .into_iter()
+            .map(|f| match f {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
             .collect::<Option<_>>()
             .ok_or_else(|| err("subscriptionFilters holds a non-string"))?,
         Some(_) => return Err(err("subscriptionFilters is not an array")),
     };
-    let events = match obj.get("logEvents") {
+    let events = match obj.remove("logEvents") {
         Some(Value::Array(a)) => a,
         Some(_) => return Err(err("logEvents is not an array")),
         None => return Err(err("logEvents is missing")),
     };
     let mut log_events = Vec::with_capacity(events.len());
-    for (i, e) in events.iter().enumerate() {
-        let e = e
-            .as_object()
-            .ok_or_else(|| err(format!("logEvents[{i}] is not an object")))?;
-        let id = match e.get("id") {
-            Some(Value::String(s)) => s.clone(),
+    for (i, e) in events.into_iter().enumerate() {
+        let Value::Object(mut e) = e else {
+            return Err(err(format!("logEvents[{i}] is not an object")));
+        };
+        let id = match e.remove("id") {
+            Some(Value::String(s)) => s,
             Some(_) => return Err(err(format!("logEvents[{i}].id is not a string"))),
             None => return Err(err(format!("logEvents[{i}].id is missing"))),
         };
@@ -165,8 +173,8 @@ fn from_json(v: &Value) -> Result<LogsPayload, PayloadError> {
                 "logEvents[{i}].timestamp is missing or not an integer"
             ))
         })?;
-        let message = match e.get("message") {
-            Some(Value::String(s)) => s.clone(),
+        let message = match e.remove("message") {
+            Some(Value::String(s)) => s,
             Some(_) => return Err(err(format!("logEvents[{i}].message is not a string"))),
             None => return Err(err(format!("logEvents[{i}].message is missing"))),
         };
@@ -176,19 +184,8 @@ fn from_json(v: &Value) -> Result<LogsPayload, PayloadError> {
             message,
         });
     }
-    let known = [
-        "messageType",
-        "owner",
-        "logGroup",
-        "logStream",
-        "subscriptionFilters",
-        "logEvents",
-    ];
-    let other = obj
-        .iter()
-        .filter(|(k, _)| !known.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    // What is left is what this codec does not know.
+    let other = obj;
     Ok(LogsPayload {
         message_type,
         owner,

@@ -116,58 +116,73 @@ impl KeywordFinder {
     unsafe fn find_avx2(&self, hay: &[u8], from: usize) -> Option<Match> {
         use std::arch::x86_64::*;
         const LANES: usize = 32;
-        let mut i = from;
-        if hay.len() >= LANES + WINDOW - 1 {
-            let last = hay.len() - (LANES + WINDOW - 1);
-            // SAFETY (all loads below): `i + k + 32 <= hay.len()` for k < WINDOW while `i <= last`.
-            unsafe {
-                let nibble = _mm256_set1_epi8(0x0f);
-                let fold = _mm256_set1_epi8(0x20);
-                let zero = _mm256_setzero_si256();
-                let table = |t: &[u8; 16]| {
-                    let half = _mm_loadu_si128(t.as_ptr() as *const __m128i);
-                    _mm256_broadcastsi128_si256(half)
-                };
-                let mut lo = [[zero; SETS]; WINDOW];
-                let mut hi = [[zero; SETS]; WINDOW];
-                for k in 0..WINDOW {
-                    for s in 0..SETS {
-                        lo[k][s] = table(&self.masks[k].lo[s]);
-                        hi[k][s] = table(&self.masks[k].hi[s]);
-                    }
-                }
-                while i <= last {
-                    let mut alive = [_mm256_set1_epi8(-1); SETS];
-                    for k in 0..WINDOW {
-                        let v = _mm256_or_si256(
-                            _mm256_loadu_si256(hay.as_ptr().add(i + k) as *const __m256i),
-                            fold,
-                        );
-                        let vlo = _mm256_and_si256(v, nibble);
-                        let vhi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
-                        for s in 0..SETS {
-                            let m = _mm256_and_si256(
-                                _mm256_shuffle_epi8(lo[k][s], vlo),
-                                _mm256_shuffle_epi8(hi[k][s], vhi),
-                            );
-                            alive[s] = _mm256_and_si256(alive[s], m);
-                        }
-                    }
-                    let any = _mm256_or_si256(alive[0], alive[1]);
-                    let mut candidates =
-                        !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(any, zero)) as u32);
-                    while candidates != 0 {
-                        let at = i + candidates.trailing_zeros() as usize;
-                        candidates &= candidates - 1;
-                        if let Some(m) = self.verify_at(hay, at) {
-                            return Some(m);
-                        }
-                    }
-                    i += LANES;
-                }
+        const SPAN: usize = LANES + WINDOW - 1;
+        let nibble = _mm256_set1_epi8(0x0f);
+        let fold = _mm256_set1_epi8(0x20);
+        let zero = _mm256_setzero_si256();
+        // SAFETY: reads 16 bytes from a 16-byte array.
+        let table = |t: &[u8; 16]| unsafe {
+            _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr() as *const __m128i))
+        };
+        let mut lo = [[zero; SETS]; WINDOW];
+        let mut hi = [[zero; SETS]; WINDOW];
+        for k in 0..WINDOW {
+            for s in 0..SETS {
+                lo[k][s] = table(&self.masks[k].lo[s]);
+                hi[k][s] = table(&self.masks[k].hi[s]);
             }
         }
-        self.find_scalar(hay, i)
+        // One bit per position of the 32 starting at `p`, set where a keyword may start.
+        // SAFETY: the caller makes sure SPAN bytes are readable at `p`.
+        let block = |p: *const u8| unsafe {
+            let mut alive = [_mm256_set1_epi8(-1); SETS];
+            for k in 0..WINDOW {
+                let v = _mm256_or_si256(_mm256_loadu_si256(p.add(k) as *const __m256i), fold);
+                let vlo = _mm256_and_si256(v, nibble);
+                let vhi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+                for s in 0..SETS {
+                    let m = _mm256_and_si256(
+                        _mm256_shuffle_epi8(lo[k][s], vlo),
+                        _mm256_shuffle_epi8(hi[k][s], vhi),
+                    );
+                    alive[s] = _mm256_and_si256(alive[s], m);
+                }
+            }
+            let any = _mm256_or_si256(alive[0], alive[1]);
+            !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(any, zero)) as u32)
+        };
+
+        let mut i = from;
+        while i + SPAN <= hay.len() {
+            let mut candidates = block(hay[i..].as_ptr());
+            while candidates != 0 {
+                let at = i + candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                if let Some(m) = self.verify_at(hay, at) {
+                    return Some(m);
+                }
+            }
+            i += LANES;
+        }
+        // The last few bytes, copied into a padded block: short lines (most CloudWatch events)
+        // are searched with the vector code too. Padding may make candidates; the verifier,
+        // reading the real text, turns them away.
+        while i < hay.len() {
+            let rest = &hay[i..];
+            let positions = rest.len().min(LANES);
+            let mut padded = [0u8; 2 * LANES];
+            padded[..rest.len()].copy_from_slice(rest);
+            let mut candidates = block(padded.as_ptr()) & (u32::MAX >> (LANES - positions));
+            while candidates != 0 {
+                let at = i + candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                if let Some(m) = self.verify_at(hay, at) {
+                    return Some(m);
+                }
+            }
+            i += LANES;
+        }
+        None
     }
 }
 

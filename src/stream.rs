@@ -23,6 +23,7 @@ pub const HOLD: usize = 16 * 1024;
 pub const DEFAULT_MAX_LINE: usize = 1 << 20;
 
 const READ_CHUNK: usize = 256 * 1024;
+const FIRST_READ: usize = 1024;
 
 #[derive(Debug, Clone, Copy)]
 pub struct StreamOptions {
@@ -159,9 +160,11 @@ pub fn redact_stream<R: Read, W: Write>(
     on_finding: &mut dyn FnMut(&StreamFinding<'_>),
 ) -> Result<StreamSummary, StreamError> {
     let max_line = opts.max_line.max(4 * HOLD);
-    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK.min(max_line) + CONTEXT);
+    // Reads start small and double: a short text (one CloudWatch event) costs a small buffer.
+    let mut read_size = FIRST_READ;
+    let mut buf: Vec<u8> = Vec::new();
     let mut pending = Pending {
-        out: Vec::with_capacity(READ_CHUNK + 1024),
+        out: Vec::new(),
         masks: Vec::new(),
     };
     let mut findings: Vec<Finding> = Vec::new();
@@ -273,7 +276,8 @@ pub fn redact_stream<R: Read, W: Write>(
             pending.out.clear();
         }
 
-        let want = READ_CHUNK.min(max_line + CONTEXT - buf.len()).max(1);
+        let want = read_size.min(max_line + CONTEXT - buf.len()).max(1);
+        read_size = (read_size * 2).min(READ_CHUNK);
         let len = buf.len();
         buf.resize(len + want, 0);
         let n = loop {

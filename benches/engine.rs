@@ -1,0 +1,200 @@
+//! Engine benchmarks: `cargo bench --bench engine` (add `-- <filter>` for one group).
+//!
+//! Throughput is in bytes of input. Groups:
+//! * `build`: compiling the catalog (what every CLI run and Lambda cold start pays);
+//! * `shape/*`: one log shape each (the bundled corpus: Flask + botocore DEBUG, Express,
+//!   Lambda), streamed through the redactor;
+//! * `density/*`: the same line mix with no secret, 1 % and 10 % of lines with one;
+//! * `family/*`: lines that only shaped tokens (`ghp_…`, JWT) or only keyed values wake;
+//! * `payload/*`: the Lambda's work on a CloudWatch subscription payload of 1 MB of log text
+//!   (JSON envelope, base64, gzip decode; both passes; finding records).
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+use std::io::Write;
+use tokenscrub::{
+    Engine, FingerprintKey, MaskStyle, Masker, Redactor, StreamOptions, cloudwatch, redact_stream,
+};
+
+fn corpus(name: &str) -> Vec<u8> {
+    let path = format!("{}/testdata/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn masker() -> Masker {
+    Masker::new(MaskStyle::Label, FingerprintKey::new(b"bench"))
+}
+
+fn redact(engine: &Engine, masker: &Masker, text: &[u8], out: &mut Vec<u8>) -> u64 {
+    out.clear();
+    let mut r = Redactor::new(engine, masker.clone());
+    redact_stream(&mut r, text, out, StreamOptions::default(), &mut |_| {})
+        .expect("in-memory streams do not fail")
+        .findings
+}
+
+/// Deterministic lines (no randomness crate needed): werkzeug / pino / botocore lines, and a
+/// secret-bearing line every `every` lines (0: never).
+fn mixed_lines(total: usize, every: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(total + 512);
+    let mut i = 0u64;
+    while out.len() < total {
+        i += 1;
+        let h = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let line = match h % 5 {
+            0 => format!(
+                "10.0.{}.{} - - [22/Nov/2026 14:00:{:02}] \"GET /api/items/{} HTTP/1.1\" 200 -\n",
+                h % 7,
+                h % 251,
+                i % 60,
+                h % 99991
+            ),
+            1 => format!(
+                "{{\"level\":30,\"time\":{},\"pid\":4242,\"msg\":\"request completed\",\"res\":{{\"statusCode\":200}},\"responseTime\":{}}}\n",
+                1_795_356_013_143u64 + i,
+                h % 900
+            ),
+            2 => format!(
+                "2026-11-22 14:00:{:02},{:03} botocore.hooks [DEBUG] Event before-call.dynamodb.Query: calling handler <function inject_api_version_header_if_needed at 0x7ff6{:08x}>\n",
+                i % 60,
+                i % 1000,
+                h as u32
+            ),
+            3 => format!(
+                "[2026-11-22T14:00:09.838Z] warn: slow query ({}ms) sql=\"SELECT * FROM items WHERE owner_id = $1\" commit={:016x}\n",
+                h % 5000,
+                h
+            ),
+            _ => "  connection: 'keep-alive'\n".to_string(),
+        };
+        out.extend_from_slice(line.as_bytes());
+        if every > 0 && i % every as u64 == 0 {
+            let secret = format!(
+                "{{\"level\":40,\"msg\":\"login\",\"refresh_token\":\"FAKE{:032x}\"}}\n",
+                h
+            );
+            out.extend_from_slice(secret.as_bytes());
+        }
+    }
+    out
+}
+
+fn build(c: &mut Criterion) {
+    c.bench_function("build", |b| b.iter(|| black_box(Engine::builtin())));
+}
+
+fn shapes(c: &mut Criterion) {
+    let engine = Engine::builtin();
+    let masker = masker();
+    let mut group = c.benchmark_group("shape");
+    let mut out = Vec::new();
+    for name in [
+        "flask_accounts_debug.log",
+        "express_orders_combined.log",
+        "lambda_python_text.log",
+    ] {
+        let text = corpus(name);
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(name), &text, |b, text| {
+            b.iter(|| redact(&engine, &masker, text, &mut out))
+        });
+    }
+    group.finish();
+}
+
+fn density(c: &mut Criterion) {
+    let engine = Engine::builtin();
+    let masker = masker();
+    let mut group = c.benchmark_group("density");
+    let mut out = Vec::new();
+    for (name, every) in [("clean", 0), ("1pct", 100), ("10pct", 10)] {
+        let text = mixed_lines(4 << 20, every);
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(name), &text, |b, text| {
+            b.iter(|| redact(&engine, &masker, text, &mut out))
+        });
+    }
+    group.finish();
+}
+
+fn families(c: &mut Criterion) {
+    let engine = Engine::builtin();
+    let masker = masker();
+    let mut group = c.benchmark_group("family");
+    let mut out = Vec::new();
+    let shaped = "deploy ok using ghp_FAKEtokenFORtestsONLY0123456784md06a and eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJGQUtFIn0.FAKEsigFAKEsigFAKEsig\n";
+    let keyed = "{\"user\":\"u-1\",\"api_key\":\"FAKEkey0123456789abcdef\",\"session_id\":\"FAKEsess0123456789\"}\n";
+    for (name, line) in [("shaped", shaped), ("keyed", keyed)] {
+        let text = line.repeat((1 << 20) / line.len()).into_bytes();
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(name), &text, |b, text| {
+            b.iter(|| redact(&engine, &masker, text, &mut out))
+        });
+    }
+    group.finish();
+}
+
+/// A subscription event as the Lambda receives it, holding `size` bytes of log text (one
+/// event per corpus line) from the bundled Lambda and Express logs.
+pub fn subscription_event(size: usize) -> (serde_json::Value, usize) {
+    let mut lines = Vec::new();
+    for name in [
+        "lambda_node_text.log",
+        "lambda_python_text.log",
+        "express_orders_dev.log",
+    ] {
+        let text = String::from_utf8(corpus(name)).expect("corpus logs are UTF-8");
+        lines.extend(text.lines().map(str::to_owned).collect::<Vec<_>>());
+    }
+    let mut events = Vec::new();
+    let mut text_bytes = 0;
+    for (i, line) in lines.iter().cycle().enumerate() {
+        if text_bytes >= size {
+            break;
+        }
+        text_bytes += line.len();
+        events.push(serde_json::json!({
+            "id": format!("{:056}", i),
+            "timestamp": 1_795_356_013_143u64 + i as u64,
+            "message": line,
+        }));
+    }
+    let doc = serde_json::json!({
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": "/aws/lambda/orders",
+        "logStream": "2026/11/22/[$LATEST]0123456789abcdef",
+        "subscriptionFilters": ["tokenscrub"],
+        "logEvents": events,
+    });
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(doc.to_string().as_bytes()).unwrap();
+    use base64::Engine as _;
+    let data = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
+    (
+        serde_json::json!({ "awslogs": { "data": data } }),
+        text_bytes,
+    )
+}
+
+fn payload(c: &mut Criterion) {
+    let engine = Engine::builtin();
+    let masker = masker();
+    let (event, text_bytes) = subscription_event(1_000_000);
+    let mut group = c.benchmark_group("payload");
+    group.throughput(Throughput::Bytes(text_bytes as u64));
+    group.bench_function("decode-1MB", |b| {
+        b.iter(|| cloudwatch::decode_value(black_box(&event)).unwrap())
+    });
+    group.bench_function("decode-scan-findings-1MB", |b| {
+        b.iter(|| {
+            let p = cloudwatch::decode_value(black_box(&event)).unwrap();
+            let (_, records) = cloudwatch::redact_payload(&engine, &masker, &p);
+            records.len()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, build, shapes, density, families, payload);
+criterion_main!(benches);
