@@ -7,8 +7,9 @@
 //! One line goes through:
 //!
 //! 1. an open key block (PEM / PuTTY) takes the line if it is key material;
-//! 2. one Aho-Corasick pass over every rule keyword (ASCII case-insensitive); a line with no hit
-//!    skips to step 5;
+//! 2. the keyword prefilter ([`crate::prefilter`], ASCII case-insensitive) finds every rule
+//!    keyword; a line with no hit skips to step 5 (and a stream copies runs of such lines
+//!    through without calling the scanner, see [`Scanner::quiet_prefix`]);
 //! 3. keyed hits are parsed in place ([`crate::keyed`]); shaped rules with a hit run their regex
 //!    and validator;
 //! 4. a `BEGIN … PRIVATE KEY` without its END opens a block;

@@ -15,8 +15,9 @@
 //! ```
 //!
 //! Modules, one job each: [`rules`] (the catalog as data), `keyed` (key-context parsing),
-//! `block` (multi-line keys), `memory` (secrets seen before), [`engine`] (prefilter and
-//! orchestration), [`mask`], [`redact`], [`stream`] (the streaming contract), [`report`]
+//! `block` (multi-line keys), `memory` (secrets seen before), `prefilter` (where keywords
+//! occur), [`engine`] (orchestration), [`mask`], [`redact`], [`stream`] (the streaming
+//! contract), [`parallel`] (one stream on several threads), [`report`]
 //! (the finding record both binaries print), [`cloudwatch`] (the subscription payload codec),
 //! [`config`].
 

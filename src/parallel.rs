@@ -45,7 +45,7 @@ struct Done<T> {
 }
 
 /// At most this many chunks are read ahead or waiting to be written, however many threads.
-const MAX_IN_FLIGHT: usize = 8;
+pub const MAX_IN_FLIGHT: usize = 8;
 
 /// Redact `input` to `output` on `threads` threads. Each finding becomes an item (`make`, on the
 /// worker), handed to `on_item` in stream order on the calling thread.
