@@ -17,7 +17,8 @@ use crate::engine::Engine;
 use crate::mask::Masker;
 use crate::redact::Redactor;
 use crate::stream::{
-    StreamError, StreamFinding, StreamOptions, StreamSummary, redact_stream, split_terminator,
+    StreamError, StreamFinding, StreamOptions, StreamSummary, read_more, redact_stream,
+    split_terminator,
 };
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
@@ -104,11 +105,12 @@ fn run<R: Read, W: Write, T: Send>(
 
         let mut writer = InOrder {
             output,
+            done_rx,
+            in_flight: 0,
             waiting: BTreeMap::new(),
             next: 0,
             summary: StreamSummary::default(),
         };
-        let mut in_flight = 0usize;
         let mut seq = 0u64;
         let mut first_line = opts.first_line;
         let mut lead: Vec<u8> = Vec::new();
@@ -149,8 +151,6 @@ fn run<R: Read, W: Write, T: Send>(
                             make,
                             on_item,
                             &mut writer,
-                            &mut in_flight,
-                            &done_rx,
                             lead,
                             first_line,
                             buf,
@@ -173,18 +173,17 @@ fn run<R: Read, W: Write, T: Send>(
                 seq += 1;
                 first_line += lines;
                 // Bounded read-ahead: write some before handing out more.
-                while in_flight >= max_in_flight {
-                    if let Err(e) = writer.take_one(&done_rx, on_item) {
+                while writer.in_flight >= max_in_flight {
+                    if let Err(e) = writer.take_one(on_item) {
                         break 'chunks Err(e);
                     }
-                    in_flight -= 1;
                 }
                 if job_tx.send(job).is_err() {
                     break Err(StreamError::Read(io::Error::other(
                         "worker threads stopped",
                     )));
                 }
-                in_flight += 1;
+                writer.in_flight += 1;
             }
             if eof && buf.is_empty() {
                 break Ok(());
@@ -195,31 +194,10 @@ fn run<R: Read, W: Write, T: Send>(
             return Err(StreamError::Write(e));
         }
         // Everything handed out is written, even when reading failed.
-        while in_flight > 0 {
-            writer.take_one(&done_rx, on_item)?;
-            in_flight -= 1;
-        }
+        writer.take_all(on_item)?;
         writer.output.flush().map_err(StreamError::Write)?;
         result.map(|()| writer.summary)
     })
-}
-
-/// Read up to `want` more bytes onto the end of `buf`.
-fn read_more<R: Read>(input: &mut R, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
-    let len = buf.len();
-    buf.resize(len + want.max(1), 0);
-    let n = loop {
-        match input.read(&mut buf[len..]) {
-            Ok(n) => break n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                buf.truncate(len);
-                return Err(e);
-            }
-        }
-    };
-    buf.truncate(len + n);
-    Ok(n)
 }
 
 /// The last whole lines of `data` (which ends with a line end), at most `max` bytes.
@@ -272,6 +250,9 @@ fn work<T>(
 /// Writes finished chunks in their order.
 struct InOrder<'w, W: Write, T> {
     output: &'w mut W,
+    done_rx: mpsc::Receiver<Done<T>>,
+    /// Chunks handed out and not yet received back.
+    in_flight: usize,
     waiting: BTreeMap<u64, Done<T>>,
     next: u64,
     summary: StreamSummary,
@@ -279,14 +260,12 @@ struct InOrder<'w, W: Write, T> {
 
 impl<W: Write, T> InOrder<'_, W, T> {
     /// Wait for one finished chunk, then write every chunk that is next in order.
-    fn take_one(
-        &mut self,
-        done_rx: &mpsc::Receiver<Done<T>>,
-        on_item: &mut dyn FnMut(T),
-    ) -> Result<(), StreamError> {
-        let done = done_rx
+    fn take_one(&mut self, on_item: &mut dyn FnMut(T)) -> Result<(), StreamError> {
+        let done = self
+            .done_rx
             .recv()
             .map_err(|_| StreamError::Read(io::Error::other("a worker thread stopped")))?;
+        self.in_flight -= 1;
         self.waiting.insert(done.seq, done);
         while let Some(done) = self.waiting.remove(&self.next) {
             self.output
@@ -296,6 +275,14 @@ impl<W: Write, T> InOrder<'_, W, T> {
             self.summary.findings += done.summary.findings;
             done.items.into_iter().for_each(&mut *on_item);
             self.next += 1;
+        }
+        Ok(())
+    }
+
+    /// Wait for and write every chunk still in flight.
+    fn take_all(&mut self, on_item: &mut dyn FnMut(T)) -> Result<(), StreamError> {
+        while self.in_flight > 0 {
+            self.take_one(on_item)?;
         }
         Ok(())
     }
@@ -310,17 +297,12 @@ fn sequential_rest<R: Read, W: Write, T>(
     make: &(dyn Fn(&StreamFinding<'_>) -> T + Sync),
     on_item: &mut dyn FnMut(T),
     writer: &mut InOrder<'_, W, T>,
-    in_flight: &mut usize,
-    done_rx: &mpsc::Receiver<Done<T>>,
     lead: Vec<u8>,
     first_line: u64,
     buf: Vec<u8>,
     input: R,
 ) -> Result<(), StreamError> {
-    while *in_flight > 0 {
-        writer.take_one(done_rx, on_item)?;
-        *in_flight -= 1;
-    }
+    writer.take_all(on_item)?;
     let mut r = primed(engine, masker, &lead);
     let opts = StreamOptions { first_line, ..opts };
     // Bytes already counted as read are in `buf`; the rest are counted by the stream.

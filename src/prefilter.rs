@@ -111,6 +111,19 @@ impl KeywordFinder {
         self.verify.find(input)
     }
 
+    /// The first verified keyword among `candidates`, one bit per position from `base`.
+    #[inline]
+    fn verify_candidates(&self, hay: &[u8], base: usize, mut candidates: u32) -> Option<Match> {
+        while candidates != 0 {
+            let at = base + candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            if let Some(m) = self.verify_at(hay, at) {
+                return Some(m);
+            }
+        }
+        None
+    }
+
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn find_avx2(&self, hay: &[u8], from: usize) -> Option<Match> {
@@ -154,13 +167,8 @@ impl KeywordFinder {
 
         let mut i = from;
         while i + SPAN <= hay.len() {
-            let mut candidates = block(hay[i..].as_ptr());
-            while candidates != 0 {
-                let at = i + candidates.trailing_zeros() as usize;
-                candidates &= candidates - 1;
-                if let Some(m) = self.verify_at(hay, at) {
-                    return Some(m);
-                }
+            if let Some(m) = self.verify_candidates(hay, i, block(hay[i..].as_ptr())) {
+                return Some(m);
             }
             i += LANES;
         }
@@ -172,13 +180,9 @@ impl KeywordFinder {
             let positions = rest.len().min(LANES);
             let mut padded = [0u8; 2 * LANES];
             padded[..rest.len()].copy_from_slice(rest);
-            let mut candidates = block(padded.as_ptr()) & (u32::MAX >> (LANES - positions));
-            while candidates != 0 {
-                let at = i + candidates.trailing_zeros() as usize;
-                candidates &= candidates - 1;
-                if let Some(m) = self.verify_at(hay, at) {
-                    return Some(m);
-                }
+            let candidates = block(padded.as_ptr()) & (u32::MAX >> (LANES - positions));
+            if let Some(m) = self.verify_candidates(hay, i, candidates) {
+                return Some(m);
             }
             i += LANES;
         }

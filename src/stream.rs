@@ -276,26 +276,36 @@ pub fn redact_stream<R: Read, W: Write>(
             pending.out.clear();
         }
 
-        let want = read_size.min(max_line + CONTEXT - buf.len()).max(1);
+        let want = read_size.min(max_line + CONTEXT - buf.len());
         read_size = (read_size * 2).min(READ_CHUNK);
-        let len = buf.len();
-        buf.resize(len + want, 0);
-        let n = loop {
-            match input.read(&mut buf[len..]) {
-                Ok(n) => break n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    buf.truncate(len);
-                    return Err(StreamError::Read(e));
-                }
-            }
-        };
-        buf.truncate(len + n);
+        let n = read_more(&mut input, &mut buf, want).map_err(StreamError::Read)?;
         summary.bytes_in += n as u64;
         if n == 0 {
             eof = true;
         }
     }
+}
+
+/// Read up to `want` (at least 1) more bytes onto the end of `buf`; 0 at the end of the input.
+pub(crate) fn read_more<R: Read>(
+    input: &mut R,
+    buf: &mut Vec<u8>,
+    want: usize,
+) -> io::Result<usize> {
+    let len = buf.len();
+    buf.resize(len + want.max(1), 0);
+    let n = loop {
+        match input.read(&mut buf[len..]) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                buf.truncate(len);
+                return Err(e);
+            }
+        }
+    };
+    buf.truncate(len + n);
+    Ok(n)
 }
 
 #[cfg(test)]
