@@ -79,6 +79,122 @@ impl SecretMemory {
         if self.len == 0 {
             return;
         }
+        // Token-run bytes as bits, 64 positions per word: run starts of long-enough runs come
+        // out of a few shifts instead of a branch per byte.
+        let blocks = line.len().div_ceil(64);
+        let mut cur = run_mask(line, 0);
+        let mut carry = 0u64;
+        for block in 0..blocks {
+            let next = if block + 1 < blocks {
+                run_mask(line, (block + 1) * 64)
+            } else {
+                0
+            };
+            let window = u128::from(next) << 64 | u128::from(cur);
+            let mut long = window;
+            for k in 1..MIN_LEN {
+                long &= window >> k;
+            }
+            let mut starts = cur & !(cur << 1 | carry) & long as u64;
+            while starts != 0 {
+                self.check_run(line, block * 64 + starts.trailing_zeros() as usize, out);
+                starts &= starts - 1;
+            }
+            carry = cur >> 63;
+            cur = next;
+        }
+    }
+
+    /// A token run of at least [`MIN_LEN`] bytes starts at `start`: is a remembered value its
+    /// prefix?
+    #[inline]
+    fn check_run(&self, line: &[u8], start: usize, out: &mut Vec<(Range<usize>, usize)>) {
+        let key = prefix_key(&line[start..]);
+        let slot = bloom_slot(key);
+        if self.bloom[slot / 64] & (1 << (slot % 64)) == 0 {
+            return;
+        }
+        let Some(list) = self.by_prefix.get(&key) else {
+            return;
+        };
+        let end = line[start..]
+            .iter()
+            .position(|&b| !is_run_byte(b))
+            .map_or(line.len(), |n| start + n);
+        let run = &line[start..end];
+        if let Some((v, rule)) = list
+            .iter()
+            .filter(|(v, _)| run.starts_with(v))
+            .max_by_key(|(v, _)| v.len())
+        {
+            out.push((start..start + v.len(), *rule));
+        }
+    }
+}
+
+/// Bit `i` set where `line[at + i]` is a token-run byte, for the 64 bytes from `at` (past the
+/// end of the line: not set).
+#[inline]
+fn run_mask(line: &[u8], at: usize) -> u64 {
+    let bytes = &line[at..];
+    if let Some(block) = bytes.first_chunk::<64>() {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 is available.
+            return unsafe { run_mask_avx2(block) };
+        }
+        return run_mask_scalar(block);
+    }
+    let mut padded = [0u8; 64];
+    padded[..bytes.len()].copy_from_slice(bytes);
+    run_mask(&padded, 0)
+}
+
+fn run_mask_scalar(block: &[u8; 64]) -> u64 {
+    block
+        .iter()
+        .enumerate()
+        .fold(0, |m, (i, &b)| m | u64::from(is_run_byte(b)) << i)
+}
+
+/// [`run_mask_scalar`] with AVX2: letters, digits and `_-+/=~` by range and equality tests.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_mask_avx2(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::*;
+    let half = |p: *const u8| -> u64 {
+        // SAFETY: `p` points at 32 readable bytes of `block`.
+        let v = unsafe { _mm256_loadu_si256(p as *const __m256i) };
+        let set = |b: u8| _mm256_set1_epi8(b as i8);
+        // Signed compares: bytes >= 0x80 are negative and fall outside every range.
+        let within = |x: __m256i, lo: u8, hi: u8| {
+            _mm256_and_si256(
+                _mm256_cmpgt_epi8(x, set(lo - 1)),
+                _mm256_cmpgt_epi8(set(hi + 1), x),
+            )
+        };
+        let letter = within(_mm256_or_si256(v, set(0x20)), b'a', b'z');
+        let digit = within(v, b'0', b'9');
+        let mut m = _mm256_or_si256(letter, digit);
+        for special in [b'_', b'-', b'+', b'/', b'=', b'~'] {
+            m = _mm256_or_si256(m, _mm256_cmpeq_epi8(v, set(special)));
+        }
+        _mm256_movemask_epi8(m) as u32 as u64
+    };
+    let p = block.as_ptr();
+    // SAFETY: the block has 64 bytes.
+    half(p) | half(unsafe { p.add(32) }) << 32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The definition [`SecretMemory::find`] implements: every run of token bytes, byte by
+    /// byte.
+    fn reference(m: &SecretMemory, line: &[u8]) -> Vec<(Range<usize>, usize)> {
+        let mut out = Vec::new();
         let mut i = 0;
         while i < line.len() {
             if !is_run_byte(line[i]) {
@@ -89,31 +205,68 @@ impl SecretMemory {
             while i < line.len() && is_run_byte(line[i]) {
                 i += 1;
             }
-            if i - start < MIN_LEN {
-                continue;
+            let run = &line[start..i];
+            if let Some((v, rule)) = m
+                .by_prefix
+                .values()
+                .flatten()
+                .filter(|(v, _)| run.starts_with(v))
+                .max_by_key(|(v, _)| v.len())
+            {
+                out.push((start..start + v.len(), *rule));
             }
-            let key = prefix_key(&line[start..]);
-            let slot = bloom_slot(key);
-            if self.bloom[slot / 64] & (1 << (slot % 64)) == 0 {
-                continue;
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn finds_what_a_byte_walk_finds(
+            values in proptest::collection::vec("[A-Za-z0-9_~+/=-]{12,20}", 1..4),
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just(None),
+                    (0usize..4).prop_map(Some),
+                ],
+                0..40,
+            ),
+            fillers in proptest::collection::vec("[ a-z0-9:\"'=é\t]{0,9}", 40),
+        ) {
+            let mut m = SecretMemory::default();
+            for (i, v) in values.iter().enumerate() {
+                m.remember(v.as_bytes(), i);
             }
-            if let Some(list) = self.by_prefix.get(&key) {
-                let run = &line[start..i];
-                if let Some((v, rule)) = list
-                    .iter()
-                    .filter(|(v, _)| run.starts_with(v))
-                    .max_by_key(|(v, _)| v.len())
-                {
-                    out.push((start..start + v.len(), *rule));
+            // Values (whole, cut short, or glued to more token bytes) among filler text, across
+            // 64-byte block edges.
+            let mut line = Vec::new();
+            for (piece, filler) in pieces.iter().zip(&fillers) {
+                line.extend_from_slice(filler.as_bytes());
+                if let Some(i) = piece {
+                    let v = values[i % values.len()].as_bytes();
+                    match i {
+                        0 => line.extend_from_slice(&v[..v.len() - 1]),
+                        1 => { line.extend_from_slice(v); line.extend_from_slice(b"XY"); }
+                        _ => line.extend_from_slice(v),
+                    }
                 }
+            }
+            let mut out = Vec::new();
+            m.find(&line, &mut out);
+            prop_assert_eq!(out, reference(&m, &line));
+        }
+    }
+
+    #[test]
+    fn scalar_and_vector_masks_agree() {
+        let block: [u8; 64] = std::array::from_fn(|i| (i * 37 + 11) as u8);
+        for shift in 0..=255u8 {
+            let b = block.map(|x| x.wrapping_add(shift));
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                assert_eq!(unsafe { run_mask_avx2(&b) }, run_mask_scalar(&b));
             }
         }
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
 
     #[test]
     fn finds_a_remembered_value_at_a_run_start() {
