@@ -285,6 +285,7 @@ impl Engine {
                 .map(|r| r.regex.capture_locations())
                 .collect(),
             norm: Vec::new(),
+            keyword_seen: false,
         }
     }
 
@@ -307,6 +308,7 @@ pub struct Scanner<'e> {
     memory_found: Vec<(Range<usize>, usize)>,
     locs: Vec<CaptureLocations>,
     norm: Vec<u8>,
+    keyword_seen: bool,
 }
 
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
@@ -356,6 +358,7 @@ impl<'e> Scanner<'e> {
 
     fn scan(&mut self, line: &[u8], whole_line: bool, out: &mut Vec<Finding>) {
         out.clear();
+        self.keyword_seen = false;
         let engine = self.engine;
         if whole_line && self.block != Block::None {
             let rule = engine
@@ -505,21 +508,41 @@ impl<'e> Scanner<'e> {
             !is_masked(secret) && !engine.allowed(secret)
         });
 
-        self.memory_found.clear();
         // Like every rule, the memory only looks at lines where a keyword hit.
+        self.keyword_seen = any_hit;
         if any_hit {
-            self.memory.find(line, &mut self.memory_found);
+            self.add_remembered(line, out);
         }
+        for f in out.iter() {
+            self.memory.remember(&line[f.span.clone()], f.rule);
+        }
+        merge_overlaps(out);
+    }
+
+    /// Add the remembered secrets in `line` that no finding in `out` overlaps.
+    fn add_remembered(&mut self, line: &[u8], out: &mut Vec<Finding>) {
+        self.memory_found.clear();
+        self.memory.find(line, &mut self.memory_found);
         for (span, rule) in self.memory_found.drain(..) {
             if !out.iter().any(|f| overlaps(&f.span, &span)) {
                 out.push(Finding { rule, span });
             }
         }
+    }
 
-        for f in out.iter() {
-            self.memory.remember(&line[f.span.clone()], f.rule);
-        }
-        merge_overlaps(out);
+    /// Did a keyword occur in the last line scanned? (Only such lines are looked at by rules
+    /// and by the memory.)
+    pub fn saw_keyword(&self) -> bool {
+        self.keyword_seen
+    }
+
+    /// Look at a line scanned earlier again with what the memory holds now: secrets found
+    /// after it (a bounded batch is read twice, see [`crate::cloudwatch::redact_payload`]) are
+    /// added to its `findings`, which stay sorted and non-overlapping. Only for lines where
+    /// [`Scanner::saw_keyword`] was true.
+    pub fn recall(&mut self, line: &[u8], findings: &mut Vec<Finding>) {
+        self.add_remembered(line, findings);
+        merge_overlaps(findings);
     }
 }
 

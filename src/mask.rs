@@ -99,8 +99,20 @@ impl FingerprintKey {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(secret);
         let digest = mac.finalize().into_bytes();
-        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+        hex(&digest[..8])
     }
+}
+
+/// Lowercase hex digits of `bytes` (findings are many; `format!` per byte showed up in
+/// profiles).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(2 * bytes.len());
+    for &b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    s
 }
 
 /// Writes masks.

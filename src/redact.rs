@@ -1,7 +1,8 @@
 //! Masking a line: the scanner's findings applied with a [`Masker`], every other byte copied.
 
-use crate::engine::{Engine, Finding, Scanner};
+use crate::engine::{Engine, Finding, RuleIndex, Scanner};
 use crate::mask::Masker;
+use std::ops::Range;
 
 /// A scanner and a masker: turns lines into redacted lines.
 pub struct Redactor<'e> {
@@ -71,13 +72,49 @@ pub fn apply_masks(
     findings: &[Finding],
     out: &mut Vec<u8>,
 ) {
-    let mut at = 0;
+    mask_into(engine, masker, line, 0..line.len(), findings, out, None);
+}
+
+/// Where one mask went: the secret in the input, the mask in the output.
+#[derive(Debug, Clone)]
+pub(crate) struct PlacedMask {
+    pub secret: Range<usize>,
+    /// Relative to where this call started writing.
+    pub mask: Range<usize>,
+    pub rule: RuleIndex,
+}
+
+/// Append `text[range]` to `out` with the findings (spans in `text`, sorted, non-overlapping)
+/// masked where they fall in `range`; each mask written is added to `placed`.
+pub(crate) fn mask_into(
+    engine: &Engine,
+    masker: &Masker,
+    text: &[u8],
+    range: Range<usize>,
+    findings: &[Finding],
+    out: &mut Vec<u8>,
+    mut placed: Option<&mut Vec<PlacedMask>>,
+) {
+    let start = out.len();
+    let mut at = range.start;
     for f in findings {
-        out.extend_from_slice(&line[at..f.span.start]);
-        masker.write(&engine.rule(f.rule).id, &line[f.span.clone()], out);
-        at = f.span.end;
+        let secret = f.span.start.max(range.start)..f.span.end.min(range.end);
+        if secret.is_empty() {
+            continue;
+        }
+        out.extend_from_slice(&text[at..secret.start]);
+        let mask_start = out.len() - start;
+        masker.write(&engine.rule(f.rule).id, &text[secret.clone()], out);
+        at = secret.end;
+        if let Some(placed) = placed.as_deref_mut() {
+            placed.push(PlacedMask {
+                secret,
+                mask: mask_start..out.len() - start,
+                rule: f.rule,
+            });
+        }
     }
-    out.extend_from_slice(&line[at..]);
+    out.extend_from_slice(&text[at..range.end]);
 }
 
 /// Redact a whole text held in memory (a CloudWatch event, a test string), line by line with a

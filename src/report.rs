@@ -46,7 +46,7 @@ impl FindingRecord {
         let info = engine.rule(f.rule);
         FindingRecord {
             rule: info.id.clone(),
-            severity: info.severity.to_string(),
+            severity: info.severity.as_str().to_owned(),
             line: f.line_number,
             column: f.column,
             fingerprint: key.fingerprint(f.secret),
@@ -64,10 +64,7 @@ pub fn finding_id(parts: &[&str]) -> String {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p.as_bytes());
     }
-    h.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::mask::hex(&h.finalize()[..16])
 }
 
 /// Up to [`EXCERPT_CONTEXT`] bytes of redacted text on each side of the mask, as text, with

@@ -11,7 +11,7 @@
 //!   block, so `tail -f app.log | tokenscrub` shows each line at once.
 
 use crate::engine::{Finding, RuleIndex};
-use crate::redact::Redactor;
+use crate::redact::{PlacedMask, Redactor, mask_into};
 use std::io::{self, Read, Write};
 use std::ops::Range;
 
@@ -104,7 +104,7 @@ struct LineCursor {
 /// Redacted output waiting to be written, and scratch space for the masks of one line.
 struct Pending {
     out: Vec<u8>,
-    masks: Vec<(Range<usize>, Range<usize>, RuleIndex)>,
+    masks: Vec<PlacedMask>,
 }
 
 impl Pending {
@@ -119,32 +119,26 @@ impl Pending {
         cursor: &LineCursor,
         on_finding: &mut dyn FnMut(&StreamFinding<'_>),
     ) -> u64 {
-        let out = &mut self.out;
-        let seg_start = out.len();
+        let seg_start = self.out.len();
         self.masks.clear();
-        let mut at = range.start;
-        for f in findings {
-            let secret = f.span.start.max(range.start)..f.span.end.min(range.end);
-            if secret.is_empty() {
-                continue;
-            }
-            out.extend_from_slice(&text[at..secret.start]);
-            let m0 = out.len() - seg_start;
-            r.masker()
-                .write(&r.engine().rule(f.rule).id, &text[secret.clone()], out);
-            at = secret.end;
-            self.masks.push((secret, m0..out.len() - seg_start, f.rule));
-        }
-        out.extend_from_slice(&text[at..range.end]);
-        let redacted = &out[seg_start..];
-        for (secret, mask_at, rule) in &self.masks {
+        mask_into(
+            r.engine(),
+            r.masker(),
+            text,
+            range.clone(),
+            findings,
+            &mut self.out,
+            Some(&mut self.masks),
+        );
+        let redacted = &self.out[seg_start..];
+        for m in &self.masks {
             on_finding(&StreamFinding {
                 line_number: cursor.number,
-                column: cursor.written + (secret.start - range.start) as u64 + 1,
-                rule: *rule,
-                secret: &text[secret.clone()],
+                column: cursor.written + (m.secret.start - range.start) as u64 + 1,
+                rule: m.rule,
+                secret: &text[m.secret.clone()],
                 redacted,
-                mask_at: mask_at.clone(),
+                mask_at: m.mask.clone(),
             });
         }
         self.masks.len() as u64

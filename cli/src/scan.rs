@@ -201,8 +201,7 @@ impl<W: Write> Scan<'_, W> {
         };
         let masker = Masker::new(MaskStyle::Label, self.key.clone());
         for doc in &docs {
-            let (_, records) = cloudwatch::redact_payload(self.engine, &masker, doc);
-            for mut rec in records {
+            for mut rec in cloudwatch::payload_findings(self.engine, &masker, doc) {
                 rec.file = Some(name.to_string());
                 self.record(rec)?;
             }
@@ -247,8 +246,8 @@ impl<W: Write> Scan<'_, W> {
 
     /// Events from CloudWatch log groups, scanned as they arrive.
     fn log_groups(&mut self) -> io::Result<()> {
-        let engine = self.engine;
-        let mut redactor = Redactor::new(engine, Masker::new(MaskStyle::Label, self.key.clone()));
+        let mut scanner = self.engine.scanner();
+        let masker = Masker::new(MaskStyle::Label, self.key.clone());
         let mut records = Vec::new();
         let mut events = 0u64;
         let result = crate::logs::fetch(&self.opts.logs, &mut |group, stream, event| {
@@ -257,7 +256,7 @@ impl<W: Write> Scan<'_, W> {
                 log_stream: stream,
                 event: &event,
             };
-            cloudwatch::redact_event(&mut redactor, &source, &mut records);
+            cloudwatch::redact_event(&mut scanner, &masker, &source, &mut records);
             self.bytes += event.message.len() as u64;
             events += 1;
             for rec in records.drain(..) {

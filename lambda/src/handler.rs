@@ -50,19 +50,15 @@ pub async fn handle<S: FindingSink>(
     }
 }
 
-fn findings_of(
-    settings: &Settings,
-    payload: &cloudwatch::LogsPayload,
-) -> (cloudwatch::LogsPayload, Vec<FindingRecord>) {
-    let (masked, mut records) =
-        cloudwatch::redact_payload(&settings.engine, &settings.masker, payload);
+/// The findings at or above the configured severity.
+fn severe_enough(settings: &Settings, mut records: Vec<FindingRecord>) -> Vec<FindingRecord> {
     records.retain(|r| {
         settings
             .engine
             .rule_by_id(&r.rule)
             .is_some_and(|x| x.severity >= settings.min_severity)
     });
-    (masked, records)
+    records
 }
 
 async fn subscription<S: FindingSink>(
@@ -94,7 +90,10 @@ async fn subscription<S: FindingSink>(
         );
         return Ok(json!({ "ignored": 1 }));
     }
-    let (_, records) = findings_of(settings, &payload);
+    let records = severe_enough(
+        settings,
+        cloudwatch::payload_findings(&settings.engine, &settings.masker, &payload),
+    );
     let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
     for r in &records {
         *by_rule.entry(r.rule.clone()).or_default() += 1;
@@ -148,11 +147,8 @@ fn firehose(settings: &Settings, event: &Value) -> Value {
         let mut out = KinesisFirehoseResponseRecord::default();
         out.record_id = rec["recordId"].as_str().map(str::to_string);
         let data = rec["data"].as_str().unwrap_or_default();
-        let decoded = cloudwatch::decode_data(data.as_bytes()).and_then(|json| {
-            serde_json::from_slice::<Value>(&json)
-                .map_err(|_| cloudwatch::PayloadError("decompressed data is not JSON".into()))
-                .and_then(|v| cloudwatch::decode_value(&v))
-        });
+        let decoded = cloudwatch::decode_data(data.as_bytes())
+            .and_then(|json| cloudwatch::decode_json(&json));
         match decoded {
             Err(e) => {
                 log(
@@ -168,20 +164,14 @@ fn firehose(settings: &Settings, event: &Value) -> Value {
                 dropped += 1;
             }
             Ok(p) => {
-                let (masked, findings) = findings_of(settings, &p);
+                let (masked, findings) =
+                    cloudwatch::redact_payload(&settings.engine, &settings.masker, &p);
                 let counts = by_group.entry(p.log_group.clone()).or_default();
-                for f in &findings {
+                for f in &severe_enough(settings, findings) {
                     *counts.entry(f.rule.clone()).or_default() += 1;
                 }
-                // The same form: base64(gzip(json)); `encode` wraps it in an envelope, so take
-                // the data back out of it.
-                let envelope: Value =
-                    serde_json::from_slice(&cloudwatch::encode(&masked)).expect("JSON");
-                let b64 = envelope["awslogs"]["data"]
-                    .as_str()
-                    .expect("data")
-                    .to_string();
-                *out.data = STANDARD.decode(b64).expect("our own base64");
+                // The same form as it came: gzip(json).
+                *out.data = cloudwatch::compress(&masked);
                 out.result = Some("Ok".into());
                 ok += 1;
             }

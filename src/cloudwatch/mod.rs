@@ -2,9 +2,17 @@
 //!
 //! The codec both binaries share: the Lambda decodes what a subscription filter delivers, the
 //! CLI's `scan` reads payload files, and both re-encode masked payloads in the same form.
-//! Decoding is done by hand over `serde_json::Value` rather than by a derived struct, so that a
-//! malformed payload gets an error that says which part is wrong (never quoting its content)
-//! instead of a generic serde message.
+//! Decoding goes through hand-written serde visitors ([`parse`]) rather than a derived struct,
+//! so that a malformed payload gets an error that says which part is wrong (never quoting its
+//! content) instead of a generic serde message.
+//!
+//! [`redact`] scans a decoded payload: findings with their CloudWatch location, and the masked
+//! payload.
+
+mod parse;
+mod redact;
+
+pub use redact::{EventSource, payload_findings, redact_event, redact_payload};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -77,11 +85,7 @@ pub fn decode(bytes: &[u8]) -> Result<LogsPayload, PayloadError> {
             e.column()
         ))
     })?;
-    if v.get("awslogs").is_some() {
-        decode_value(&v)
-    } else {
-        from_json(v)
-    }
+    decode_value(&v)
 }
 
 /// Like [`decode`], from parsed JSON.
@@ -92,18 +96,30 @@ pub fn decode_value(v: &Value) -> Result<LogsPayload, PayloadError> {
                 .get("data")
                 .and_then(Value::as_str)
                 .ok_or_else(|| err("awslogs.data is missing or not a string"))?;
-            let json = decode_data(data.as_bytes())?;
-            let inner: Value = serde_json::from_slice(&json).map_err(|e| {
-                err(format!(
-                    "decompressed data is not JSON (line {}, column {})",
-                    e.line(),
-                    e.column()
-                ))
-            })?;
-            from_json(inner)
+            decode_json(&decode_data(data.as_bytes())?)
         }
-        None => from_json(v.clone()),
+        // A `Value` is well-formed JSON: reading it cannot fail.
+        None => parse::read(v)
+            .map_err(|_| err("payload is not a JSON object"))?
+            .into_payload(),
     }
+}
+
+/// A payload document from its JSON text (what `awslogs.data` decompresses to).
+pub fn decode_json(json: &[u8]) -> Result<LogsPayload, PayloadError> {
+    // One UTF-8 check of the whole text is much cheaper than serde_json's check of each string.
+    let json = std::str::from_utf8(json).map_err(|_| err("decompressed data is not UTF-8"))?;
+    let not_json = |e: serde_json::Error| {
+        err(format!(
+            "decompressed data is not JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    };
+    let mut de = serde_json::Deserializer::from_str(json);
+    let raw = parse::read(&mut de).map_err(not_json)?;
+    de.end().map_err(not_json)?;
+    raw.into_payload()
 }
 
 /// base64 → gunzip, bounded.
@@ -111,7 +127,11 @@ pub fn decode_data(b64: &[u8]) -> Result<Vec<u8>, PayloadError> {
     let gz = STANDARD
         .decode(b64)
         .map_err(|_| err("awslogs.data is not valid base64"))?;
-    let mut out = Vec::new();
+    // The gzip trailer holds the decompressed size (mod 2^32): one allocation, no regrowth.
+    let size_hint = gz.len().checked_sub(4).map_or(0, |t| {
+        u32::from_le_bytes(gz[t..].try_into().expect("4 bytes")) as u64
+    });
+    let mut out = Vec::with_capacity(size_hint.min(MAX_DECOMPRESSED) as usize + 1);
     GzDecoder::new(&gz[..])
         .take(MAX_DECOMPRESSED + 1)
         .read_to_end(&mut out)
@@ -122,79 +142,6 @@ pub fn decode_data(b64: &[u8]) -> Result<Vec<u8>, PayloadError> {
         )));
     }
     Ok(out)
-}
-
-fn string_field(obj: &mut Map<String, Value>, name: &str) -> Result<String, PayloadError> {
-    match obj.remove(name) {
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(err(format!("{name} is not a string"))),
-        None => Err(err(format!("{name} is missing"))),
-    }
-}
-
-/// The payload from its JSON, taken apart without copying the messages.
-fn from_json(v: Value) -> Result<LogsPayload, PayloadError> {
-    let Value::Object(mut obj) = v else {
-        return Err(err("payload is not a JSON object"));
-    };
-    let message_type = string_field(&mut obj, "messageType")?;
-    let owner = string_field(&mut obj, "owner")?;
-    let log_group = string_field(&mut obj, "logGroup")?;
-    let log_stream = string_field(&mut obj, "logStream")?;
-    let subscription_filters = match obj.remove("subscriptionFilters") {
-        None => Vec::new(),
-        Some(Value::Array(a)) => a
-            .into_iter()
-            .map(|f| match f {
-                Value::String(s) => Some(s),
-                _ => None,
-            })
-            .collect::<Option<_>>()
-            .ok_or_else(|| err("subscriptionFilters holds a non-string"))?,
-        Some(_) => return Err(err("subscriptionFilters is not an array")),
-    };
-    let events = match obj.remove("logEvents") {
-        Some(Value::Array(a)) => a,
-        Some(_) => return Err(err("logEvents is not an array")),
-        None => return Err(err("logEvents is missing")),
-    };
-    let mut log_events = Vec::with_capacity(events.len());
-    for (i, e) in events.into_iter().enumerate() {
-        let Value::Object(mut e) = e else {
-            return Err(err(format!("logEvents[{i}] is not an object")));
-        };
-        let id = match e.remove("id") {
-            Some(Value::String(s)) => s,
-            Some(_) => return Err(err(format!("logEvents[{i}].id is not a string"))),
-            None => return Err(err(format!("logEvents[{i}].id is missing"))),
-        };
-        let timestamp = e.get("timestamp").and_then(Value::as_i64).ok_or_else(|| {
-            err(format!(
-                "logEvents[{i}].timestamp is missing or not an integer"
-            ))
-        })?;
-        let message = match e.remove("message") {
-            Some(Value::String(s)) => s,
-            Some(_) => return Err(err(format!("logEvents[{i}].message is not a string"))),
-            None => return Err(err(format!("logEvents[{i}].message is missing"))),
-        };
-        log_events.push(LogEvent {
-            id,
-            timestamp,
-            message,
-        });
-    }
-    // What is left is what this codec does not know.
-    let other = obj;
-    Ok(LogsPayload {
-        message_type,
-        owner,
-        log_group,
-        log_stream,
-        subscription_filters,
-        log_events,
-        other,
-    })
 }
 
 /// The payload as JSON, in CloudWatch's field order.
@@ -233,12 +180,18 @@ pub fn to_json(p: &LogsPayload) -> Value {
 
 /// Encode as an envelope `{"awslogs":{"data": base64(gzip(json))}}`.
 pub fn encode(p: &LogsPayload) -> Vec<u8> {
+    let data = STANDARD.encode(compress(p));
+    serde_json::to_vec(&serde_json::json!({ "awslogs": { "data": data } }))
+        .expect("an envelope serializes")
+}
+
+/// The payload as gzip(json): the form of `awslogs.data` before base64, and of a Firehose
+/// record from a subscription.
+pub fn compress(p: &LogsPayload) -> Vec<u8> {
     let json = serde_json::to_vec(&to_json(p)).expect("a payload serializes");
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
     gz.write_all(&json).expect("writing to memory");
-    let data = STANDARD.encode(gz.finish().expect("writing to memory"));
-    serde_json::to_vec(&serde_json::json!({ "awslogs": { "data": data } }))
-        .expect("an envelope serializes")
+    gz.finish().expect("writing to memory")
 }
 
 #[cfg(test)]
@@ -296,6 +249,95 @@ mod tests {
         );
     }
 
+    /// Every shape problem is named by its field, whichever way the payload arrives (gzipped
+    /// data or a decoded document), and no message quotes the value that was wrong.
+    #[test]
+    fn each_wrong_field_is_named() {
+        let secret = "FAKEsecret0123456789";
+        let cases: Vec<(&str, Value, &str)> = vec![
+            ("/messageType", secret.into(), ""),
+            ("/owner", Value::Null, "owner is not a string"),
+            (
+                "/logStream",
+                serde_json::json!([secret]),
+                "logStream is not a string",
+            ),
+            (
+                "/subscriptionFilters",
+                serde_json::json!([1]),
+                "subscriptionFilters holds a non-string",
+            ),
+            (
+                "/subscriptionFilters",
+                secret.into(),
+                "subscriptionFilters is not an array",
+            ),
+            (
+                "/logEvents",
+                serde_json::json!({"k": secret}),
+                "logEvents is not an array",
+            ),
+            (
+                "/logEvents/0",
+                secret.into(),
+                "logEvents[0] is not an object",
+            ),
+            (
+                "/logEvents/0/timestamp",
+                1.5.into(),
+                "logEvents[0].timestamp is missing or not an integer",
+            ),
+            (
+                "/logEvents/0/timestamp",
+                u64::MAX.into(),
+                "logEvents[0].timestamp is missing or not an integer",
+            ),
+            (
+                "/logEvents/0/message",
+                serde_json::json!({"m": secret}),
+                "logEvents[0].message is not a string",
+            ),
+        ];
+        for (pointer, value, expected) in cases {
+            let mut v = to_json(&sample());
+            *v.pointer_mut(pointer).unwrap() = value;
+            let compressed = {
+                let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+                gz.write_all(v.to_string().as_bytes()).unwrap();
+                STANDARD.encode(gz.finish().unwrap())
+            };
+            let envelope = serde_json::json!({"awslogs": {"data": compressed}});
+            for result in [decode_value(&v), decode_value(&envelope)] {
+                match result {
+                    // A string message type of any value is fine.
+                    Ok(p) => assert!(expected.is_empty() && p.message_type == secret),
+                    Err(e) => {
+                        assert_eq!(e.0, expected, "{pointer}");
+                        assert!(!e.0.contains(secret));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_kept_and_event_extras_skipped() {
+        let mut v = to_json(&sample());
+        v["policyLevel"] = "ACCOUNT_LEVEL_POLICY".into();
+        v["logEvents"][0]["extra"] = serde_json::json!({"nested": [1, 2]});
+        let p = decode_json(v.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            p.other.get("policyLevel"),
+            Some(&"ACCOUNT_LEVEL_POLICY".into())
+        );
+        assert_eq!(p.log_events, sample().log_events);
+        assert_eq!(decode(&encode(&p)).unwrap(), p);
+        let e = decode_json(b"{\"messageType\": \"DATA_MESSAGE\"} trailing").unwrap_err();
+        assert!(e.0.starts_with("decompressed data is not JSON"), "{e}");
+        let e = decode_json(b"{\"owner\": \"\xff\"}").unwrap_err();
+        assert_eq!(e.0, "decompressed data is not UTF-8");
+    }
+
     #[test]
     fn decodes_the_corpus_payloads() {
         let dir =
@@ -311,131 +353,5 @@ mod tests {
             }
         }
         assert_eq!(n, 5);
-    }
-}
-
-/// Redact every event of a payload (each message is one multi-line text) and report its
-/// findings with their CloudWatch location. Event ids, timestamps and order are kept.
-///
-/// A payload is a bounded batch, so it is read twice: the first pass only learns the secrets
-/// found by their context, so that the second also masks an earlier event that repeats one
-/// without context (`Key: { id: '…' }` before the log line that names it an API key).
-pub fn redact_payload(
-    engine: &crate::Engine,
-    masker: &crate::Masker,
-    payload: &LogsPayload,
-) -> (LogsPayload, Vec<crate::report::FindingRecord>) {
-    let mut masked = payload.clone();
-    let mut records = Vec::new();
-    let mut redactor = crate::Redactor::new(engine, masker.clone());
-    let mut findings = Vec::new();
-    for event in &payload.log_events {
-        for line in event.message.as_bytes().split(|&b| b == b'\n') {
-            redactor.scan(line, true, &mut findings);
-        }
-        redactor.end_of_text();
-    }
-    for (event, out_event) in payload.log_events.iter().zip(masked.log_events.iter_mut()) {
-        let source = EventSource {
-            log_group: &payload.log_group,
-            log_stream: &payload.log_stream,
-            event,
-        };
-        out_event.message = redact_event(&mut redactor, &source, &mut records);
-    }
-    (masked, records)
-}
-
-/// Where an event comes from.
-pub struct EventSource<'a> {
-    pub log_group: &'a str,
-    pub log_stream: &'a str,
-    pub event: &'a LogEvent,
-}
-
-/// Redact one event's message with `redactor` (whose remembered secrets carry over from earlier
-/// events); findings, located in the event, go to `records`. Returns the masked message.
-pub fn redact_event(
-    redactor: &mut crate::Redactor<'_>,
-    source: &EventSource<'_>,
-    records: &mut Vec<crate::report::FindingRecord>,
-) -> String {
-    use crate::report::FindingRecord;
-    let engine = redactor.engine();
-    let key = redactor.masker().key.clone();
-    let text = source.event.message.as_bytes();
-    // Byte offset of each line, to turn line and column into an offset in the message.
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(memchr::memchr_iter(b'\n', text).map(|i| i + 1))
-        .collect();
-    let mut out = Vec::with_capacity(text.len());
-    crate::redact_stream(
-        redactor,
-        text,
-        &mut out,
-        crate::StreamOptions::default(),
-        &mut |f| {
-            let mut rec = FindingRecord::from_stream(engine, &key, f);
-            let line_start = line_starts[(f.line_number - 1) as usize] as u64;
-            rec.offset = Some(line_start + f.column - 1);
-            rec.log_group = Some(source.log_group.to_string());
-            rec.log_stream = Some(source.log_stream.to_string());
-            rec.event_id = Some(source.event.id.clone());
-            rec.timestamp = Some(source.event.timestamp);
-            rec.id = Some(crate::report::finding_id(&[
-                source.log_group,
-                source.log_stream,
-                &source.event.id,
-                &rec.rule,
-                &rec.offset.unwrap_or_default().to_string(),
-            ]));
-            records.push(rec);
-        },
-    )
-    .expect("reading from and writing to memory cannot fail");
-    redactor.end_of_text();
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod redact_tests {
-    use super::*;
-    use crate::{Engine, FingerprintKey, MaskStyle, Masker};
-
-    #[test]
-    fn masks_messages_and_locates_findings() {
-        let p = LogsPayload {
-            message_type: "DATA_MESSAGE".into(),
-            owner: "123456789012".into(),
-            log_group: "/aws/lambda/app".into(),
-            log_stream: "s".into(),
-            subscription_filters: vec![],
-            log_events: vec![
-                LogEvent {
-                    id: "1".into(),
-                    timestamp: 5,
-                    message: "clean".into(),
-                },
-                LogEvent {
-                    id: "2".into(),
-                    timestamp: 6,
-                    message: "start\n  password: 'FAKEpw0rd'\n".into(),
-                },
-            ],
-            other: Map::new(),
-        };
-        let e = Engine::builtin();
-        let m = Masker::new(MaskStyle::Label, FingerprintKey::new(b"k"));
-        let (masked, recs) = redact_payload(&e, &m, &p);
-        assert_eq!(masked.log_events[0], p.log_events[0]);
-        assert_eq!(
-            masked.log_events[1].message,
-            "start\n  password: '[REDACTED:password]'\n"
-        );
-        assert_eq!(recs.len(), 1);
-        let r = &recs[0];
-        assert_eq!((r.line, r.column, r.offset), (2, 14, Some(19)));
-        assert_eq!(r.event_id.as_deref(), Some("2"));
-        assert_eq!(&p.log_events[1].message[19..28], "FAKEpw0rd");
     }
 }
