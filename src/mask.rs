@@ -62,7 +62,9 @@ impl fmt::Display for MaskStyle {
 /// caller should say so (fingerprints then only correlate within one run).
 #[derive(Clone)]
 pub struct FingerprintKey {
-    key: Vec<u8>,
+    /// HMAC state with the key already absorbed: each fingerprint clones it rather than
+    /// hashing the key again.
+    keyed: Hmac<Sha256>,
     random: bool,
 }
 
@@ -78,16 +80,19 @@ impl fmt::Debug for FingerprintKey {
 impl FingerprintKey {
     pub fn new(key: &[u8]) -> FingerprintKey {
         FingerprintKey {
-            key: key.to_vec(),
+            keyed: Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length"),
             random: false,
         }
     }
 
     /// A fresh random key (from the OS).
     pub fn random() -> FingerprintKey {
-        let mut key = vec![0u8; 32];
+        let mut key = [0u8; 32];
         getrandom::fill(&mut key).expect("the OS random source failed");
-        FingerprintKey { key, random: true }
+        FingerprintKey {
+            random: true,
+            ..FingerprintKey::new(&key)
+        }
     }
 
     pub fn is_random(&self) -> bool {
@@ -96,7 +101,7 @@ impl FingerprintKey {
 
     /// HMAC-SHA256 of the secret, as 16 hex digits.
     pub fn fingerprint(&self, secret: &[u8]) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        let mut mac = self.keyed.clone();
         mac.update(secret);
         let digest = mac.finalize().into_bytes();
         hex(&digest[..8])

@@ -22,10 +22,15 @@ enum Field<T> {
 
 impl<T> Field<T> {
     fn take(self, name: &str, what: &str) -> Result<T, PayloadError> {
+        self.take_named(|| name.to_owned(), what)
+    }
+
+    /// Like `take`, the name built only for an error (thousands of events are read).
+    fn take_named(self, name: impl Fn() -> String, what: &str) -> Result<T, PayloadError> {
         match self {
             Field::Read(v) => Ok(v),
-            Field::Wrong => Err(err(format!("{name} is not {what}"))),
-            Field::Missing => Err(err(format!("{name} is missing"))),
+            Field::Wrong => Err(err(format!("{} is not {what}", name()))),
+            Field::Missing => Err(err(format!("{} is missing", name()))),
         }
     }
 }
@@ -400,16 +405,16 @@ impl<'de> Visitor<'de> for EventSeed {
             }
         }
         let i = self.0;
-        let field = |name: &str| format!("logEvents[{i}].{name}");
+        let field = |name: &'static str| move || format!("logEvents[{i}].{name}");
         let event = || {
-            let id = id.take(&field("id"), "a string")?;
+            let id = id.take_named(field("id"), "a string")?;
             let Field::Read(timestamp) = timestamp else {
                 return Err(err(format!(
                     "{} is missing or not an integer",
-                    field("timestamp")
+                    field("timestamp")()
                 )));
             };
-            let message = message.take(&field("message"), "a string")?;
+            let message = message.take_named(field("message"), "a string")?;
             Ok(LogEvent {
                 id,
                 timestamp,
