@@ -1,8 +1,10 @@
 //! One stream redacted on several threads, written in its original order.
 //!
 //! The reader cuts the input into chunks of whole lines ([`CHUNK`] bytes or so); workers redact
-//! them with [`redact_stream`] and the reader writes the results back in order, with at most
-//! two chunks per thread and [`MAX_IN_FLIGHT`] in all read ahead (memory stays bounded).
+//! them in place and the reader writes the results back in order, with at most two chunks per
+//! thread and [`MAX_IN_FLIGHT`] in all read ahead (memory stays bounded). Chunk and output
+//! buffers go back and forth between the threads and are reused: the text is copied once, by
+//! the read into the chunk.
 //!
 //! A chunk is scanned by a fresh scanner, first primed with the last lines before it ([`LEAD`]
 //! bytes, scanned but not written): a key whose value is on the next line, a private-key block,
@@ -17,8 +19,8 @@ use crate::engine::Engine;
 use crate::mask::Masker;
 use crate::redact::Redactor;
 use crate::stream::{
-    StreamError, StreamFinding, StreamOptions, StreamSummary, read_more, redact_stream,
-    split_terminator,
+    StreamError, StreamFinding, StreamOptions, StreamSummary, read_more, redact_lines,
+    redact_stream, split_terminator,
 };
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
@@ -27,7 +29,7 @@ use std::sync::{Arc, Mutex};
 
 /// Bytes of input per chunk: big enough that the hand-over costs nothing, small enough that a
 /// few in flight stay within a few MiB.
-pub const CHUNK: usize = 1 << 20;
+pub const CHUNK: usize = 1 << 19;
 /// Bytes of whole lines before a chunk that prime its scanner.
 pub const LEAD: usize = 16 * 1024;
 
@@ -36,11 +38,19 @@ struct Job {
     first_line: u64,
     lead: Vec<u8>,
     data: Vec<u8>,
+    /// A buffer for the output, to be reused.
+    out: Vec<u8>,
+    /// A line of the chunk is `max_line` long or more: the chunk goes through the stream,
+    /// which scans such lines in windows, so that the result does not depend on the thread
+    /// count.
+    windowed: bool,
 }
 
 struct Done<T> {
     seq: u64,
     out: Vec<u8>,
+    /// The chunk's buffer, back for reuse.
+    data: Vec<u8>,
     items: Vec<T>,
     summary: StreamSummary,
 }
@@ -79,12 +89,15 @@ fn run<R: Read, W: Write, T: Send>(
     make: &(dyn Fn(&StreamFinding<'_>) -> T + Sync),
     on_item: &mut dyn FnMut(T),
 ) -> Result<StreamSummary, StreamError> {
-    let max_in_flight = (2 * threads).min(MAX_IN_FLIGHT);
+    // The calling thread reads, writes and, when the workers have enough queued, redacts a
+    // chunk itself: `threads` threads in all, none of them idle while another waits for I/O.
+    let workers = threads - 1;
+    let max_in_flight = (2 * workers).min(MAX_IN_FLIGHT);
     std::thread::scope(|scope| {
         let (job_tx, job_rx) = mpsc::channel::<Job>();
         let job_rx = Arc::new(Mutex::new(job_rx));
         let (done_tx, done_rx) = mpsc::channel::<Done<T>>();
-        for _ in 0..threads {
+        for _ in 0..workers {
             let job_rx = Arc::clone(&job_rx);
             let done_tx = done_tx.clone();
             scope.spawn(move || {
@@ -110,6 +123,7 @@ fn run<R: Read, W: Write, T: Send>(
             waiting: BTreeMap::new(),
             next: 0,
             summary: StreamSummary::default(),
+            spare: Vec::new(),
         };
         let mut seq = 0u64;
         let mut first_line = opts.first_line;
@@ -123,7 +137,7 @@ fn run<R: Read, W: Write, T: Send>(
             // Fill a chunk: at least CHUNK bytes, or the end of the input.
             while !eof && buf.len() < chunk {
                 let want = read_size - buf.len();
-                match read_more(&mut input, &mut buf, want) {
+                match fill(&mut input, &mut buf, want) {
                     Ok(0) => eof = true,
                     Ok(n) => writer.summary.bytes_in += n as u64,
                     Err(e) => break 'chunks Err(StreamError::Read(e)),
@@ -160,30 +174,39 @@ fn run<R: Read, W: Write, T: Send>(
                 }
             };
             if cut > 0 {
-                let data = buf[..cut].to_vec();
-                buf.drain(..cut);
+                // The chunk keeps the buffer; what follows the cut moves to a spare one.
+                let mut rest = writer.spare.pop().unwrap_or_default();
+                rest.clear();
+                rest.reserve(read_size);
+                rest.extend_from_slice(&buf[cut..]);
+                let mut data = std::mem::replace(&mut buf, rest);
+                data.truncate(cut);
                 let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
                 let next_lead = tail_lines(&data, LEAD).to_vec();
+                let windowed = has_line_of(&data, opts.max_line);
                 let job = Job {
                     seq,
                     first_line,
                     lead: std::mem::replace(&mut lead, next_lead),
                     data,
+                    out: writer.spare.pop().unwrap_or_default(),
+                    windowed,
                 };
                 seq += 1;
                 first_line += lines;
-                // Bounded read-ahead: write some before handing out more.
-                while writer.in_flight >= max_in_flight {
-                    if let Err(e) = writer.take_one(on_item) {
-                        break 'chunks Err(e);
+                if let Err(e) = writer.take_ready(on_item) {
+                    break 'chunks Err(e);
+                }
+                if writer.in_flight < max_in_flight {
+                    if job_tx.send(job).is_err() {
+                        break Err(StreamError::Read(io::Error::other(
+                            "worker threads stopped",
+                        )));
                     }
+                    writer.in_flight += 1;
+                } else if let Err(e) = writer.put(work(engine, masker, opts, make, job), on_item) {
+                    break 'chunks Err(e);
                 }
-                if job_tx.send(job).is_err() {
-                    break Err(StreamError::Read(io::Error::other(
-                        "worker threads stopped",
-                    )));
-                }
-                writer.in_flight += 1;
             }
             if eof && buf.is_empty() {
                 break Ok(());
@@ -200,6 +223,26 @@ fn run<R: Read, W: Write, T: Send>(
     })
 }
 
+/// Read until `buf` holds `want` more bytes or the input ends; returns how many were read.
+/// (Unlike [`read_more`], the buffer's spare room is not zeroed first: the chunk reader reads
+/// every byte of the stream.)
+fn fill<R: Read>(input: &mut R, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
+    input.take(want as u64).read_to_end(buf)
+}
+
+/// Does `data` hold a line of `len` bytes or more? (Looks back from `len` bytes ahead for the
+/// last line end, so it jumps over short lines instead of visiting each.)
+fn has_line_of(data: &[u8], len: usize) -> bool {
+    let mut start = 0;
+    while data.len() - start >= len {
+        match memchr::memrchr(b'\n', &data[start..start + len]) {
+            Some(nl) => start += nl + 1,
+            None => return true,
+        }
+    }
+    false
+}
+
 /// The last whole lines of `data` (which ends with a line end), at most `max` bytes.
 fn tail_lines(data: &[u8], max: usize) -> &[u8] {
     let from = data.len().saturating_sub(max);
@@ -212,11 +255,20 @@ fn tail_lines(data: &[u8], max: usize) -> &[u8] {
     }
 }
 
+/// A redactor that has seen `lead`, the lines before a chunk (runs of lines without a
+/// keyword are skipped, as the stream does).
 fn primed<'e>(engine: &'e Engine, masker: &Masker, lead: &[u8]) -> Redactor<'e> {
     let mut r = Redactor::new(engine, masker.clone());
     let mut scratch = Vec::new();
-    for line in lead.split_inclusive(|&b| b == b'\n') {
-        r.scan(split_terminator(line).0, true, &mut scratch);
+    let mut start = 0;
+    while start < lead.len() {
+        start += r.quiet_prefix(&lead[start..]);
+        if start == lead.len() {
+            break;
+        }
+        let end = memchr::memchr(b'\n', &lead[start..]).map_or(lead.len(), |n| start + n + 1);
+        r.scan(split_terminator(&lead[start..end]).0, true, &mut scratch);
+        start = end;
     }
     r
 }
@@ -229,19 +281,25 @@ fn work<T>(
     job: Job,
 ) -> Done<T> {
     let mut r = primed(engine, masker, &job.lead);
-    let mut out = Vec::with_capacity(job.data.len() + 4096);
+    let mut out = job.out;
+    out.clear();
+    out.reserve(job.data.len() + 4096);
     let mut items = Vec::new();
-    let opts = StreamOptions {
-        first_line: job.first_line,
-        ..opts
+    let mut on_finding = |f: &StreamFinding<'_>| items.push(make(f));
+    let summary = if job.windowed {
+        let opts = StreamOptions {
+            first_line: job.first_line,
+            ..opts
+        };
+        redact_stream(&mut r, &job.data[..], &mut out, opts, &mut on_finding)
+            .expect("a Vec is written and a slice is read without error")
+    } else {
+        redact_lines(&mut r, &job.data, &mut out, job.first_line, &mut on_finding)
     };
-    let summary = redact_stream(&mut r, &job.data[..], &mut out, opts, &mut |f| {
-        items.push(make(f))
-    })
-    .expect("a Vec is written and a slice is read without error");
     Done {
         seq: job.seq,
         out,
+        data: job.data,
         items,
         summary,
     }
@@ -251,30 +309,31 @@ fn work<T>(
 struct InOrder<'w, W: Write, T> {
     output: &'w mut W,
     done_rx: mpsc::Receiver<Done<T>>,
-    /// Chunks handed out and not yet received back.
+    /// Chunks handed to the workers and not yet received back.
     in_flight: usize,
     waiting: BTreeMap<u64, Done<T>>,
     next: u64,
     summary: StreamSummary,
+    /// Buffers written out, for the next chunks.
+    spare: Vec<Vec<u8>>,
 }
 
 impl<W: Write, T> InOrder<'_, W, T> {
-    /// Wait for one finished chunk, then write every chunk that is next in order.
+    /// Wait for one chunk from the workers, then write every chunk that is next in order.
     fn take_one(&mut self, on_item: &mut dyn FnMut(T)) -> Result<(), StreamError> {
         let done = self
             .done_rx
             .recv()
             .map_err(|_| StreamError::Read(io::Error::other("a worker thread stopped")))?;
         self.in_flight -= 1;
-        self.waiting.insert(done.seq, done);
-        while let Some(done) = self.waiting.remove(&self.next) {
-            self.output
-                .write_all(&done.out)
-                .map_err(StreamError::Write)?;
-            self.summary.lines += done.summary.lines;
-            self.summary.findings += done.summary.findings;
-            done.items.into_iter().for_each(&mut *on_item);
-            self.next += 1;
+        self.put(done, on_item)
+    }
+
+    /// Take every chunk the workers have finished, without waiting.
+    fn take_ready(&mut self, on_item: &mut dyn FnMut(T)) -> Result<(), StreamError> {
+        while let Ok(done) = self.done_rx.try_recv() {
+            self.in_flight -= 1;
+            self.put(done, on_item)?;
         }
         Ok(())
     }
@@ -283,6 +342,22 @@ impl<W: Write, T> InOrder<'_, W, T> {
     fn take_all(&mut self, on_item: &mut dyn FnMut(T)) -> Result<(), StreamError> {
         while self.in_flight > 0 {
             self.take_one(on_item)?;
+        }
+        Ok(())
+    }
+
+    /// A finished chunk: write it and every chunk after it in order, or keep it until its turn.
+    fn put(&mut self, done: Done<T>, on_item: &mut dyn FnMut(T)) -> Result<(), StreamError> {
+        self.waiting.insert(done.seq, done);
+        while let Some(done) = self.waiting.remove(&self.next) {
+            self.output
+                .write_all(&done.out)
+                .map_err(StreamError::Write)?;
+            self.summary.lines += done.summary.lines;
+            self.summary.findings += done.summary.findings;
+            done.items.into_iter().for_each(&mut *on_item);
+            self.spare.extend([done.out, done.data]);
+            self.next += 1;
         }
         Ok(())
     }

@@ -173,64 +173,33 @@ pub fn redact_stream<R: Read, W: Write>(
     let mut eof = false;
 
     loop {
-        // Every complete line in the buffer.
-        let mut start = 0;
-        loop {
-            // Lines without a keyword pass through as they are, many at a time (not the tail
-            // of an over-long line, which is scanned with its context).
-            if start > 0 || ctx == 0 {
-                let quiet = redactor.quiet_prefix(&buf[start..]);
-                if quiet > 0 {
-                    let lines = &buf[start..start + quiet];
-                    pending.out.extend_from_slice(lines);
-                    let n = memchr::memchr_iter(b'\n', lines).count() as u64;
-                    summary.lines += n;
-                    cursor.number += n;
-                    start += quiet;
-                    search = start;
-                    continue;
-                }
-            }
-            let Some(off) = memchr::memchr(b'\n', &buf[search..]) else {
-                break;
-            };
-            let nl = search + off;
-            let body_end = if nl > start && buf[nl - 1] == b'\r' {
-                nl - 1
-            } else {
-                nl
-            };
-            let line = &buf[start..body_end];
-            // The tail of an over-long line starts with context: scan it as a fragment.
-            let line_ctx = if start == 0 { ctx } else { 0 };
-            redactor.scan(line, line_ctx == 0, &mut findings);
-            summary.findings += pending.emit(
-                redactor,
-                line,
-                line_ctx..line.len(),
-                &findings,
-                &cursor,
-                on_finding,
-            );
-            pending.out.extend_from_slice(&buf[body_end..=nl]);
-            summary.lines += 1;
-            cursor.number += 1;
-            cursor.written = 0;
+        let lines = Lines {
+            text: &buf,
+            ctx,
+            search,
+        };
+        let start = lines.redact(
+            redactor,
+            &mut pending,
+            &mut findings,
+            &mut summary,
+            &mut cursor,
+            on_finding,
+        );
+        if start > 0 {
             ctx = 0;
-            start = nl + 1;
-            search = start;
         }
         buf.drain(..start);
         search = buf.len();
 
         if eof {
             if buf.len() > ctx {
-                redactor.scan(&buf, ctx == 0, &mut findings);
-                summary.findings += pending.emit(
+                summary.findings += last_line(
                     redactor,
                     &buf,
-                    ctx..buf.len(),
-                    &findings,
+                    ctx,
+                    &mut pending,
+                    &mut findings,
                     &cursor,
                     on_finding,
                 );
@@ -278,6 +247,154 @@ pub fn redact_stream<R: Read, W: Write>(
             eof = true;
         }
     }
+}
+
+/// The complete lines of a text, redacted one after the other.
+struct Lines<'t> {
+    text: &'t [u8],
+    /// `text[..ctx]` was written already: context for the tail of an over-long line, which is
+    /// the first line here.
+    ctx: usize,
+    /// Where to look for the first line end (what was searched before has none).
+    search: usize,
+}
+
+impl Lines<'_> {
+    /// Redact every complete line into `pending`; returns the bytes they took (the start of
+    /// the incomplete last line, if any).
+    fn redact(
+        self,
+        redactor: &mut Redactor<'_>,
+        pending: &mut Pending,
+        findings: &mut Vec<Finding>,
+        summary: &mut StreamSummary,
+        cursor: &mut LineCursor,
+        on_finding: &mut dyn FnMut(&StreamFinding<'_>),
+    ) -> usize {
+        let Lines {
+            text,
+            mut ctx,
+            mut search,
+        } = self;
+        let mut start = 0;
+        loop {
+            // Lines without a keyword pass through as they are, many at a time (not the tail
+            // of an over-long line, which is scanned with its context).
+            if ctx == 0 {
+                let quiet = redactor.quiet_prefix(&text[start..]);
+                if quiet > 0 {
+                    let lines = &text[start..start + quiet];
+                    pending.out.extend_from_slice(lines);
+                    let n = memchr::memchr_iter(b'\n', lines).count() as u64;
+                    summary.lines += n;
+                    cursor.number += n;
+                    start += quiet;
+                    search = start;
+                    continue;
+                }
+            }
+            let Some(off) = memchr::memchr(b'\n', &text[search..]) else {
+                return start;
+            };
+            let nl = search + off;
+            let body_end = if nl > start && text[nl - 1] == b'\r' {
+                nl - 1
+            } else {
+                nl
+            };
+            let line = &text[start..body_end];
+            // The tail of an over-long line starts with context: scan it as a fragment.
+            redactor.scan(line, ctx == 0, findings);
+            summary.findings += pending.emit(
+                redactor,
+                line,
+                ctx..line.len(),
+                findings,
+                cursor,
+                on_finding,
+            );
+            pending.out.extend_from_slice(&text[body_end..=nl]);
+            summary.lines += 1;
+            cursor.number += 1;
+            cursor.written = 0;
+            ctx = 0;
+            start = nl + 1;
+            search = start;
+        }
+    }
+}
+
+/// The last line of a text, which has no line end (from `ctx`, see [`Lines`]).
+fn last_line(
+    redactor: &mut Redactor<'_>,
+    text: &[u8],
+    ctx: usize,
+    pending: &mut Pending,
+    findings: &mut Vec<Finding>,
+    cursor: &LineCursor,
+    on_finding: &mut dyn FnMut(&StreamFinding<'_>),
+) -> u64 {
+    redactor.scan(text, ctx == 0, findings);
+    pending.emit(
+        redactor,
+        text,
+        ctx..text.len(),
+        findings,
+        cursor,
+        on_finding,
+    )
+}
+
+/// Redact a text held in memory whose lines are all shorter than the stream's `max_line` (a
+/// chunk of a stream cut at line ends), appending to `out`: what [`redact_stream`] would do,
+/// without copying the text through a reader.
+pub(crate) fn redact_lines(
+    redactor: &mut Redactor<'_>,
+    text: &[u8],
+    out: &mut Vec<u8>,
+    first_line: u64,
+    on_finding: &mut dyn FnMut(&StreamFinding<'_>),
+) -> StreamSummary {
+    let mut pending = Pending {
+        out: std::mem::take(out),
+        masks: Vec::new(),
+    };
+    let mut findings = Vec::new();
+    let mut summary = StreamSummary {
+        bytes_in: text.len() as u64,
+        ..StreamSummary::default()
+    };
+    let mut cursor = LineCursor {
+        number: first_line,
+        written: 0,
+    };
+    let lines = Lines {
+        text,
+        ctx: 0,
+        search: 0,
+    };
+    let start = lines.redact(
+        redactor,
+        &mut pending,
+        &mut findings,
+        &mut summary,
+        &mut cursor,
+        on_finding,
+    );
+    if start < text.len() {
+        summary.findings += last_line(
+            redactor,
+            &text[start..],
+            0,
+            &mut pending,
+            &mut findings,
+            &cursor,
+            on_finding,
+        );
+        summary.lines += 1;
+    }
+    *out = pending.out;
+    summary
 }
 
 /// Read up to `want` (at least 1) more bytes onto the end of `buf`; 0 at the end of the input.
