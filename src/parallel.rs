@@ -421,6 +421,7 @@ mod tests {
         text: &[u8],
         max_line: usize,
         chunk: usize,
+        threads: usize,
     ) -> (Vec<u8>, Vec<u64>, StreamSummary) {
         let mut out = Vec::new();
         let mut lines = Vec::new();
@@ -434,7 +435,7 @@ mod tests {
             text,
             &mut out,
             opts,
-            3,
+            threads,
             chunk,
             &|f| f.line_number,
             &mut |n| lines.push(n),
@@ -460,10 +461,22 @@ mod tests {
         }
         let (expect, expect_lines) = sequential(&e, &m, &text, crate::stream::DEFAULT_MAX_LINE);
         assert!(expect_lines.len() > 50);
-        for chunk in [1500, 4096, 200_003] {
-            let (out, lines, s) = parallel(&e, &m, &text, crate::stream::DEFAULT_MAX_LINE, chunk);
-            assert!(out == expect, "chunk {chunk}: output differs");
-            assert_eq!(lines, expect_lines, "chunk {chunk}");
+        // One thread: the calling thread redacts every chunk; more: workers and the calling
+        // thread share them.
+        for (chunk, threads) in [(1500, 3), (4096, 2), (200_003, 3), (4096, 1)] {
+            let (out, lines, s) = parallel(
+                &e,
+                &m,
+                &text,
+                crate::stream::DEFAULT_MAX_LINE,
+                chunk,
+                threads,
+            );
+            assert!(
+                out == expect,
+                "chunk {chunk}, {threads} threads: output differs"
+            );
+            assert_eq!(lines, expect_lines, "chunk {chunk}, {threads} threads");
             assert_eq!(s.bytes_in, text.len() as u64);
             assert_eq!(s.lines, memchr::memchr_iter(b'\n', &text).count() as u64);
             assert_eq!(s.findings, lines.len() as u64);
@@ -486,10 +499,33 @@ mod tests {
         text.extend(b"\nafter password=FAKEpwAFTER1\nno newline at the end");
         let max_line = 64 * 1024;
         let (expect, expect_lines) = sequential(&e, &m, &text, max_line);
-        let (out, lines, s) = parallel(&e, &m, &text, max_line, 16 * 1024);
+        let (out, lines, s) = parallel(&e, &m, &text, max_line, 16 * 1024, 3);
         assert!(out == expect, "output differs");
         assert_eq!(lines, expect_lines);
         assert_eq!(s.bytes_in, text.len() as u64);
         assert_eq!(s.lines, 3003, "the last line has no line end but counts");
+    }
+
+    /// A line longer than `max_line` inside a chunk: that chunk is scanned in windows, as the
+    /// one-pass stream does.
+    #[test]
+    fn a_long_line_inside_a_chunk_is_windowed() {
+        let e = Engine::builtin();
+        let m = Masker::new(MaskStyle::Label, FingerprintKey::new(b"k"));
+        let mut text = Vec::new();
+        for i in 0..2000 {
+            text.extend(format!("line {i} password=FAKEpw{i:06}x\n").as_bytes());
+        }
+        for i in 0..1800 {
+            text.extend(format!("filler filler token=FAKEtok{i:012}abc ").as_bytes());
+        }
+        text.extend(b"\nafter password=FAKEpwAFTER1\n");
+        let max_line = 64 * 1024;
+        assert!(has_line_of(&text, max_line) && !has_line_of(&text[..40_000], max_line));
+        let (expect, expect_lines) = sequential(&e, &m, &text, max_line);
+        let (out, lines, _) = parallel(&e, &m, &text, max_line, 200_003, 2);
+        assert!(out == expect, "output differs");
+        assert_eq!(lines, expect_lines);
+        assert!(!String::from_utf8_lossy(&out).contains("FAKEtok"));
     }
 }
