@@ -7,7 +7,7 @@
 //! util.inspect output on other lines than the value. A binding found in an expression is kept
 //! for a few lines ([`BINDING_LINES`]) as a key alias for the keyed matcher.
 
-use crate::keyed::{KeyedHit, KeyedMatcher};
+use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher};
 use regex::bytes::Regex;
 use std::sync::LazyLock;
 
@@ -40,7 +40,7 @@ static COMPARISON: LazyLock<Regex> = LazyLock::new(|| {
 pub(crate) fn find_bindings(
     line: &[u8],
     keyed: &KeyedMatcher,
-    norm: &mut Vec<u8>,
+    keys: &mut KeyScratch,
     bindings: &mut Vec<Binding>,
 ) {
     let names: Vec<(&[u8], &[u8])> = NAME_ALIAS
@@ -58,7 +58,7 @@ pub(crate) fn find_bindings(
                 None => continue,
             }
         }
-        let Some(rule) = keyed.owner(attr, norm) else {
+        let Some(rule) = keyed.owner(attr, keys) else {
             continue;
         };
         let placeholder = ph.as_bytes().to_vec();

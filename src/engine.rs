@@ -19,7 +19,7 @@
 use crate::block::{self, Block, BodyLine};
 use crate::config::Config;
 use crate::dynamo::{self, Binding};
-use crate::keyed::{KeyedHit, KeyedMatcher, Pending, is_masked};
+use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher, Pending, is_masked};
 use crate::memory::SecretMemory;
 use crate::prefilter::KeywordFinder;
 use crate::rules::{
@@ -284,7 +284,7 @@ impl Engine {
                 .iter()
                 .map(|r| r.regex.capture_locations())
                 .collect(),
-            norm: Vec::new(),
+            keys: KeyScratch::default(),
             keyword_seen: false,
         }
     }
@@ -307,7 +307,7 @@ pub struct Scanner<'e> {
     shaped_found: Vec<(Range<usize>, Finding)>,
     memory_found: Vec<(Range<usize>, usize)>,
     locs: Vec<CaptureLocations>,
-    norm: Vec<u8>,
+    keys: KeyScratch,
     keyword_seen: bool,
 }
 
@@ -406,7 +406,7 @@ impl<'e> Scanner<'e> {
                             line,
                             m.start()..m.end(),
                             &mut keyed_done_to,
-                            &mut self.norm,
+                            &mut self.keys,
                             &mut self.keyed_hits,
                         );
                         if whole_line && p.is_some() {
@@ -420,7 +420,7 @@ impl<'e> Scanner<'e> {
         }
 
         if expression {
-            dynamo::find_bindings(line, &engine.keyed, &mut self.norm, &mut self.bindings);
+            dynamo::find_bindings(line, &engine.keyed, &mut self.keys, &mut self.bindings);
         }
         if !self.bindings.is_empty() {
             dynamo::find_bound_values(line, &engine.keyed, &self.bindings, &mut self.keyed_hits);

@@ -14,7 +14,20 @@
 
 use crate::rules::validators::looks_random;
 use crate::rules::{KeyedRule, Ownership, ValueSyntax, normalize_key};
+use std::collections::HashMap;
 use std::ops::Range;
+
+/// A scanner's scratch space for reading keys: the normalized key, and which rule owns each
+/// key already seen (a log repeats the same few keys on line after line; asking every rule
+/// again showed up in profiles).
+#[derive(Default)]
+pub struct KeyScratch {
+    norm: Vec<u8>,
+    owners: HashMap<Box<[u8]>, Option<(usize, Ownership)>>,
+}
+
+/// Past this many distinct keys the owner cache starts over (memory stays bounded).
+const OWNER_CACHE: usize = 4096;
 
 /// A value found for a keyed rule: `rule` indexes the matcher's rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,22 +258,36 @@ impl KeyedMatcher {
     }
 
     /// The keyed rule that owns `key` in every syntax.
-    pub fn owner(&self, key: &[u8], norm: &mut Vec<u8>) -> Option<usize> {
-        match self.owner_in_any_syntax(key, norm) {
+    pub fn owner(&self, key: &[u8], scratch: &mut KeyScratch) -> Option<usize> {
+        match self.owner_in_any_syntax(key, scratch) {
             Some((rule, Ownership::Any)) => Some(rule),
             _ => None,
         }
     }
 
-    fn owner_in_any_syntax(&self, key: &[u8], norm: &mut Vec<u8>) -> Option<(usize, Ownership)> {
-        normalize_key(key, norm);
-        if norm.is_empty() {
-            return None;
+    fn owner_in_any_syntax(
+        &self,
+        key: &[u8],
+        scratch: &mut KeyScratch,
+    ) -> Option<(usize, Ownership)> {
+        if let Some(&owner) = scratch.owners.get(key) {
+            return owner;
         }
-        self.rules
-            .iter()
-            .enumerate()
-            .find_map(|(i, r)| r.owns(norm).map(|o| (i, o)))
+        let norm = &mut scratch.norm;
+        normalize_key(key, norm);
+        let owner = if norm.is_empty() {
+            None
+        } else {
+            self.rules
+                .iter()
+                .enumerate()
+                .find_map(|(i, r)| r.owns(norm).map(|o| (i, o)))
+        };
+        if scratch.owners.len() >= OWNER_CACHE {
+            scratch.owners.clear();
+        }
+        scratch.owners.insert(key.into(), owner);
+        owner
     }
 
     /// Is `v` a plausible secret for `rule`?
@@ -289,7 +316,7 @@ impl KeyedMatcher {
         line: &[u8],
         hit: Range<usize>,
         done_to: &mut usize,
-        norm: &mut Vec<u8>,
+        keys: &mut KeyScratch,
         out: &mut Vec<KeyedHit>,
     ) -> Option<Pending> {
         let mut ks = hit.start;
@@ -315,7 +342,7 @@ impl KeyedMatcher {
             return None;
         }
         *done_to = ke;
-        match self.owner_in_any_syntax(&line[ks..ke], norm)? {
+        match self.owner_in_any_syntax(&line[ks..ke], keys)? {
             (rule, Ownership::Any) => self.parse_after_key(line, rule, ks, ke, out),
             (rule, Ownership::Limited { query, prose }) => {
                 let before = ks.checked_sub(1).map(|i| line[i]);
