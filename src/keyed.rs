@@ -14,7 +14,7 @@
 
 use crate::rules::validators::looks_random;
 use crate::rules::{KeyedRule, Ownership, ValueSyntax, normalize_key};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::ops::Range;
 
 /// A scanner's scratch space for reading keys: the normalized key, and which rule owns each
@@ -23,6 +23,7 @@ use std::ops::Range;
 #[derive(Default)]
 pub struct KeyScratch {
     norm: Vec<u8>,
+    /// foldhash: fast, and seeded per process (the keys come from the logs).
     owners: HashMap<Box<[u8]>, Option<(usize, Ownership)>>,
 }
 

@@ -6,7 +6,7 @@
 //! token-character run of at least [`MIN_LEN`] bytes, through an 8 KiB Bloom table, before any
 //! hash-map lookup.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::ops::Range;
 
 /// Values shorter than this are not remembered: too likely to occur by chance.
@@ -22,6 +22,7 @@ type Remembered = (Box<[u8]>, usize);
 #[derive(Default)]
 pub(crate) struct SecretMemory {
     bloom: Vec<u64>,
+    /// foldhash: fast, and seeded per process (the values come from the logs).
     by_prefix: HashMap<u64, Vec<Remembered>>,
     len: usize,
 }
