@@ -1,10 +1,11 @@
 //! One stream redacted on several threads, written in its original order.
 //!
-//! The reader cuts the input into chunks of whole lines ([`CHUNK`] bytes or so); workers redact
-//! them in place and the reader writes the results back in order, with at most two chunks per
-//! thread and [`MAX_IN_FLIGHT`] in all read ahead (memory stays bounded). Chunk and output
-//! buffers go back and forth between the threads and are reused: the text is copied once, by
-//! the read into the chunk.
+//! The calling thread cuts the input into chunks of whole lines ([`CHUNK`] bytes or so) and
+//! hands them to `threads - 1` workers, at most two queued per worker and [`MAX_IN_FLIGHT`] in
+//! all (memory stays bounded); when the workers have enough, it redacts the chunk itself, so
+//! that no core idles while the reading thread waits. Finished chunks are written in their
+//! order. Chunks are redacted in place, and chunk and output buffers go back and forth between
+//! the threads to be reused: the text is copied once, by the read into the chunk.
 //!
 //! A chunk is scanned by a fresh scanner, first primed with the last lines before it ([`LEAD`]
 //! bytes, scanned but not written): a key whose value is on the next line, a private-key block,
