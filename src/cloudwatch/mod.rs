@@ -2,11 +2,11 @@
 //!
 //! The codec both binaries share: the Lambda decodes what a subscription filter delivers, the
 //! CLI's `scan` reads payload files, and both re-encode masked payloads in the same form.
-//! Decoding goes through hand-written serde visitors ([`parse`]) rather than a derived struct,
+//! Decoding goes through hand-written serde visitors (`parse.rs`) rather than a derived struct,
 //! so that a malformed payload gets an error that says which part is wrong (never quoting its
 //! content) instead of a generic serde message.
 //!
-//! [`redact`] scans a decoded payload: findings with their CloudWatch location, and the masked
+//! `redact.rs` scans a decoded payload: findings with their CloudWatch location, and the masked
 //! payload.
 
 mod parse;
