@@ -15,7 +15,9 @@
 use crate::rules::validators::looks_random;
 use crate::rules::{KeyedRule, Ownership, ValueSyntax, normalize_key};
 use foldhash::HashMap;
+use memchr::memmem;
 use std::ops::Range;
+use std::sync::LazyLock;
 
 /// A scanner's scratch space for reading keys: the normalized key, and which rule owns each
 /// key already seen (a log repeats the same few keys on line after line; asking every rule
@@ -204,9 +206,12 @@ const STOPWORDS: &[&str] = &[
 /// makes scrubbing idempotent.
 pub(crate) fn is_masked(v: &[u8]) -> bool {
     let stars = v.iter().take_while(|&&b| b == b'*').count();
-    (stars >= 3 && v.len() - stars <= 4)
-        || memchr::memmem::find(v, b"[REDACTED").is_some()
-        || memchr::memmem::find(v, b"****").is_some()
+    // Searchers built once: building one per call showed up in profiles.
+    static REDACTED: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"[REDACTED"));
+    static STARS: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"****"));
+    (stars >= 3 && v.len() - stars <= 4) || REDACTED.find(v).is_some() || STARS.find(v).is_some()
 }
 
 /// `%s`, `%(name)s`, `%d`: a format string that was never filled in.
@@ -239,18 +244,23 @@ fn is_number(v: &[u8]) -> bool {
 
 /// Mixes character classes the way generated values do (and words do not).
 fn token_like(v: &[u8]) -> bool {
+    if memchr::memchr2(b' ', b'\t', v).is_some() {
+        return false;
+    }
     let (mut lower, mut upper, mut digit, mut symbol) = (false, false, false, false);
     for &b in v {
         match b {
             b'a'..=b'z' => lower = true,
             b'A'..=b'Z' => upper = true,
             b'0'..=b'9' => digit = true,
-            b' ' | b'\t' => return false,
             _ => symbol = true,
         }
+        // More bytes cannot undo it: stop at once (session tokens run to hundreds of bytes).
+        if (lower as u8 + upper as u8 + digit as u8 + symbol as u8) >= 2 && (digit || upper) {
+            return true;
+        }
     }
-    (lower as u8 + upper as u8 + digit as u8 + symbol as u8) >= 2
-        && (digit || upper || v.len() >= 20)
+    (lower as u8 + upper as u8 + digit as u8 + symbol as u8) >= 2 && v.len() >= 20
 }
 
 impl KeyedMatcher {
