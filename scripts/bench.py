@@ -6,8 +6,9 @@
 Generates (once, deterministic) log files with no secret, 1 % and 10 % of lines carrying one
 (Flask/botocore DEBUG, Werkzeug, pino, morgan, util.inspect; obviously fake tokens), builds the
 release binary and the line-copy ceiling (`examples/linecopy.rs`), then times each command as
-`CMD < file > /dev/null` and prints MB/s (1 MB = 10^6 bytes, median of the runs) and our ratios
-against the line copy and ripgrep measured in the same run: the machine is noisy, compare ratios.
+`CMD < file > /dev/null` and prints MB/s (1 MB = 10^6 bytes, median of the runs, the commands'
+runs interleaved) and our ratios against the line copy, ripgrep and our own single thread
+measured in the same run: the machine is noisy, compare ratios.
 ripgrep (`rg`, 15+ recommended) is used as a redaction filter with the regexes in
 scripts/bench_patterns.txt, as `rg --passthru -r '[REDACTED]'`; it is skipped when absent.
 """
@@ -84,17 +85,26 @@ def make_log(path, size, fraction, seed):
     os.replace(path + ".tmp", path)
 
 
-def time_cmd(cmd, path, runs):
-    times = []
-    for _ in range(runs + 1):  # the first run warms the page cache
-        with open(path, "rb") as stdin, open(os.devnull, "wb") as out:
-            t = time.perf_counter()
-            # ripgrep exits 1 when nothing matched.
-            rc = subprocess.run(cmd, stdin=stdin, stdout=out).returncode
-            if rc not in (0, 1):
-                sys.exit(f"{cmd[0]} failed with exit code {rc}")
-            times.append(time.perf_counter() - t)
-    return statistics.median(times[1:])
+def time_once(cmd, path):
+    with open(path, "rb") as stdin, open(os.devnull, "wb") as out:
+        t = time.perf_counter()
+        # ripgrep exits 1 when nothing matched.
+        rc = subprocess.run(cmd, stdin=stdin, stdout=out).returncode
+        if rc not in (0, 1):
+            sys.exit(f"{cmd[0]} failed with exit code {rc}")
+        return time.perf_counter() - t
+
+
+def time_rows(rows, path, runs):
+    """Median seconds of each command. Runs are interleaved (one of each, `runs` times, after a
+    round that warms the page cache), so that the machine's drift hits every row alike."""
+    times = {label: [] for label, _ in rows}
+    for round in range(runs + 1):
+        for label, cmd in rows:
+            secs = time_once(cmd, path)
+            if round > 0:
+                times[label].append(secs)
+    return {label: statistics.median(t) for label, t in times.items()}
 
 
 def main():
@@ -130,8 +140,7 @@ def main():
             print(f"== generating {path}", file=sys.stderr)
             make_log(path, size, frac, seed=7)
         nbytes = os.path.getsize(path)
-        for label, cmd in rows:
-            secs = time_cmd(cmd, path, args.runs)
+        for label, secs in time_rows(rows, path, args.runs).items():
             results[(label, name)] = nbytes / secs / 1e6
             print(f"   {label:38} {name:6} {results[(label, name)]:8.0f} MB/s", file=sys.stderr)
 
@@ -147,6 +156,11 @@ def main():
         if rg:
             line = " / ".join(f"{results[(label, n)] / results[('ripgrep --passthru -r', n)]:.2f}" for n, _ in FRACTIONS)
             print(f"{label}: x ripgrep   (clean / 1 % / 10 %): {line}")
+    line = " / ".join(
+        f"{results[('tokenscrub (threads: one per core)', n)] / results[('tokenscrub --threads 1', n)]:.2f}"
+        for n, _ in FRACTIONS
+    )
+    print(f"one thread per core ({os.cpu_count()}): x one thread (clean / 1 % / 10 %): {line}")
 
 
 if __name__ == "__main__":
