@@ -89,9 +89,24 @@ impl RawPayload {
     }
 }
 
-/// Scalars where a container was expected: each visitor's `wrong` says what that means.
-macro_rules! reject_scalars {
-    () => {
+/// Every other shape where an object (`expects map`) or an array (`expects seq`) was expected:
+/// consumed unread, and each visitor's `wrong` says what that means.
+macro_rules! reject_others {
+    (expects map) => {
+        reject_others!(scalars);
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            skip_seq(seq)?;
+            Ok(self.wrong())
+        }
+    };
+    (expects seq) => {
+        reject_others!(scalars);
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            skip_map(map)?;
+            Ok(self.wrong())
+        }
+    };
+    (scalars) => {
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
             Ok(self.wrong())
         }
@@ -138,12 +153,7 @@ impl<'de> Visitor<'de> for PayloadVisitor {
         f.write_str("a CloudWatch Logs payload")
     }
 
-    reject_scalars!();
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawPayload, A::Error> {
-        skip_seq(seq)?;
-        Ok(self.wrong())
-    }
+    reject_others!(expects map);
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawPayload, A::Error> {
         let mut raw = RawPayload {
@@ -286,11 +296,7 @@ impl<'de> de::Deserialize<'de> for Filters {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an array of strings")
             }
-            reject_scalars!();
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Filters, A::Error> {
-                skip_map(map)?;
-                Ok(self.wrong())
-            }
+            reject_others!(expects seq);
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Filters, A::Error> {
                 let mut names = Vec::new();
                 let mut non_string = false;
@@ -332,11 +338,7 @@ impl<'de> de::Deserialize<'de> for Events {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an array of log events")
             }
-            reject_scalars!();
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Events, A::Error> {
-                skip_map(map)?;
-                Ok(self.wrong())
-            }
+            reject_others!(expects seq);
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Events, A::Error> {
                 let mut events = Vec::with_capacity(seq.size_hint().unwrap_or(0));
                 let mut problem = None;
@@ -385,12 +387,7 @@ impl<'de> Visitor<'de> for EventSeed {
         f.write_str("a log event")
     }
 
-    reject_scalars!();
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        skip_seq(seq)?;
-        Ok(self.wrong())
-    }
+    reject_others!(expects map);
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let (mut id, mut timestamp, mut message) = (Field::Missing, Field::Missing, Field::Missing);
