@@ -35,38 +35,8 @@ pub fn redact_payload(
     masker: &Masker,
     payload: &LogsPayload,
 ) -> (LogsPayload, Vec<FindingRecord>) {
-    let lines = scan_batch(engine, payload);
-    let mut records = Vec::new();
     let mut log_events = Vec::with_capacity(payload.log_events.len());
-    let mut placed = Vec::new();
-    let mut by_event = lines.chunk_by(|a, b| a.event == b.event).peekable();
-    for (i, event) in payload.log_events.iter().enumerate() {
-        let lines = by_event.next_if(|l| l[0].event == i).unwrap_or_default();
-        if lines.iter().all(|l| l.findings.is_empty()) {
-            log_events.push(event.clone());
-            continue;
-        }
-        let source = EventSource {
-            log_group: &payload.log_group,
-            log_stream: &payload.log_stream,
-            event,
-        };
-        let mut out = Vec::with_capacity(event.message.len());
-        emit(
-            engine,
-            masker,
-            &source,
-            lines,
-            &mut out,
-            &mut placed,
-            &mut records,
-        );
-        log_events.push(LogEvent {
-            id: event.id.clone(),
-            timestamp: event.timestamp,
-            message: into_string(out),
-        });
-    }
+    let records = scan_payload(engine, masker, payload, Some(&mut log_events));
     let masked = LogsPayload {
         message_type: payload.message_type.clone(),
         owner: payload.owner.clone(),
@@ -85,17 +55,33 @@ pub fn payload_findings(
     masker: &Masker,
     payload: &LogsPayload,
 ) -> Vec<FindingRecord> {
+    scan_payload(engine, masker, payload, None)
+}
+
+/// Scan the batch and report its findings; with `masked`, also push every event's masked copy
+/// to it, in order.
+fn scan_payload(
+    engine: &Engine,
+    masker: &Masker,
+    payload: &LogsPayload,
+    mut masked: Option<&mut Vec<LogEvent>>,
+) -> Vec<FindingRecord> {
     let lines = scan_batch(engine, payload);
     let mut records = Vec::new();
     let (mut out, mut placed) = (Vec::new(), Vec::new());
-    for lines in lines.chunk_by(|a, b| a.event == b.event) {
+    let mut by_event = lines.chunk_by(|a, b| a.event == b.event).peekable();
+    for (i, event) in payload.log_events.iter().enumerate() {
+        let lines = by_event.next_if(|l| l[0].event == i).unwrap_or_default();
         if lines.iter().all(|l| l.findings.is_empty()) {
+            if let Some(masked) = masked.as_deref_mut() {
+                masked.push(event.clone());
+            }
             continue;
         }
         let source = EventSource {
             log_group: &payload.log_group,
             log_stream: &payload.log_stream,
-            event: &payload.log_events[lines[0].event],
+            event,
         };
         out.clear();
         emit(
@@ -107,6 +93,13 @@ pub fn payload_findings(
             &mut placed,
             &mut records,
         );
+        if let Some(masked) = masked.as_deref_mut() {
+            masked.push(LogEvent {
+                id: event.id.clone(),
+                timestamp: event.timestamp,
+                message: into_string(std::mem::take(&mut out)),
+            });
+        }
     }
     records
 }
