@@ -101,24 +101,39 @@ struct LineCursor {
     written: u64,
 }
 
-/// Redacted output waiting to be written, and scratch space for the masks of one line.
-struct Pending {
+/// Where a stream is: redacted output not yet written, the line it is on, its totals, and
+/// scratch space for one line's findings and masks.
+struct Progress {
     out: Vec<u8>,
+    cursor: LineCursor,
+    summary: StreamSummary,
+    findings: Vec<Finding>,
     masks: Vec<PlacedMask>,
 }
 
-impl Pending {
-    /// Append `text[range]` with the findings (spans in `text`) masked, clipped to `range`,
+impl Progress {
+    fn new(first_line: u64, out: Vec<u8>) -> Progress {
+        Progress {
+            out,
+            cursor: LineCursor {
+                number: first_line,
+                written: 0,
+            },
+            summary: StreamSummary::default(),
+            findings: Vec::new(),
+            masks: Vec::new(),
+        }
+    }
+
+    /// Append `text[range]` with `self.findings` (spans in `text`) masked, clipped to `range`,
     /// and report each masked secret.
     fn emit(
         &mut self,
         r: &Redactor<'_>,
         text: &[u8],
         range: Range<usize>,
-        findings: &[Finding],
-        cursor: &LineCursor,
         on_finding: &mut dyn FnMut(&StreamFinding<'_>),
-    ) -> u64 {
+    ) {
         let seg_start = self.out.len();
         self.masks.clear();
         mask_into(
@@ -126,156 +141,36 @@ impl Pending {
             r.masker(),
             text,
             range.clone(),
-            findings,
+            &self.findings,
             &mut self.out,
             Some(&mut self.masks),
         );
         let redacted = &self.out[seg_start..];
         for m in &self.masks {
             on_finding(&StreamFinding {
-                line_number: cursor.number,
-                column: cursor.written + (m.secret.start - range.start) as u64 + 1,
+                line_number: self.cursor.number,
+                column: self.cursor.written + (m.secret.start - range.start) as u64 + 1,
                 rule: m.rule,
                 secret: &text[m.secret.clone()],
                 redacted,
                 mask_at: m.mask.clone(),
             });
         }
-        self.masks.len() as u64
+        self.summary.findings += self.masks.len() as u64;
     }
-}
 
-/// Redact `input` to `output` line by line. `on_finding` is called for every masked secret.
-pub fn redact_stream<R: Read, W: Write>(
-    redactor: &mut Redactor<'_>,
-    mut input: R,
-    output: &mut W,
-    opts: StreamOptions,
-    on_finding: &mut dyn FnMut(&StreamFinding<'_>),
-) -> Result<StreamSummary, StreamError> {
-    let max_line = opts.max_line.max(4 * HOLD);
-    // Reads start small and double: a short text (one CloudWatch event) costs a small buffer.
-    let mut read_size = FIRST_READ;
-    let mut buf: Vec<u8> = Vec::new();
-    let mut pending = Pending {
-        out: Vec::new(),
-        masks: Vec::new(),
-    };
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut summary = StreamSummary::default();
-    let mut cursor = LineCursor {
-        number: opts.first_line,
-        written: 0,
-    };
-    // buf[..ctx] was already written: context for an over-long line's next window.
-    let mut ctx = 0usize;
-    let mut search = 0usize;
-    let mut eof = false;
-
-    loop {
-        let lines = Lines {
-            text: &buf,
-            ctx,
-            search,
-        };
-        let start = lines.redact(
-            redactor,
-            &mut pending,
-            &mut findings,
-            &mut summary,
-            &mut cursor,
-            on_finding,
-        );
-        if start > 0 {
-            ctx = 0;
-        }
-        buf.drain(..start);
-        search = buf.len();
-
-        if eof {
-            if buf.len() > ctx {
-                summary.findings += last_line(
-                    redactor,
-                    &buf,
-                    ctx,
-                    &mut pending,
-                    &mut findings,
-                    &cursor,
-                    on_finding,
-                );
-                summary.lines += 1;
-            }
-            output.write_all(&pending.out).map_err(StreamError::Write)?;
-            output.flush().map_err(StreamError::Write)?;
-            return Ok(summary);
-        }
-
-        // An over-long line: write all but the held-back tail, keep some context.
-        if buf.len() - ctx >= max_line {
-            redactor.scan(&buf, false, &mut findings);
-            let mut cut = buf.len() - HOLD;
-            for f in &findings {
-                if f.span.start < cut && cut < f.span.end {
-                    cut = if f.span.end < buf.len() {
-                        f.span.end
-                    } else {
-                        f.span.start.max(ctx + 1)
-                    };
-                }
-            }
-            summary.findings +=
-                pending.emit(redactor, &buf, ctx..cut, &findings, &cursor, on_finding);
-            cursor.written += (cut - ctx) as u64;
-            let keep_from = cut.saturating_sub(CONTEXT);
-            buf.drain(..keep_from);
-            ctx = cut - keep_from;
-            search = ctx;
-        }
-
-        // About to read, which may block: hand over what is done.
-        if !pending.out.is_empty() {
-            output.write_all(&pending.out).map_err(StreamError::Write)?;
-            output.flush().map_err(StreamError::Write)?;
-            pending.out.clear();
-        }
-
-        let want = read_size.min(max_line + CONTEXT - buf.len());
-        read_size = (read_size * 2).min(READ_CHUNK);
-        let n = read_more(&mut input, &mut buf, want).map_err(StreamError::Read)?;
-        summary.bytes_in += n as u64;
-        if n == 0 {
-            eof = true;
-        }
-    }
-}
-
-/// The complete lines of a text, redacted one after the other.
-struct Lines<'t> {
-    text: &'t [u8],
-    /// `text[..ctx]` was written already: context for the tail of an over-long line, which is
-    /// the first line here.
-    ctx: usize,
-    /// Where to look for the first line end (what was searched before has none).
-    search: usize,
-}
-
-impl Lines<'_> {
-    /// Redact every complete line into `pending`; returns the bytes they took (the start of
-    /// the incomplete last line, if any).
-    fn redact(
-        self,
+    /// Redact every complete line of `text`; returns the bytes they took (the start of the
+    /// incomplete last line, if any). `text[..ctx]` was written already: context for the tail
+    /// of an over-long line, which is the first line here. The first line end is looked for
+    /// from `search` (what was searched before has none).
+    fn complete_lines(
+        &mut self,
         redactor: &mut Redactor<'_>,
-        pending: &mut Pending,
-        findings: &mut Vec<Finding>,
-        summary: &mut StreamSummary,
-        cursor: &mut LineCursor,
+        text: &[u8],
+        mut ctx: usize,
+        mut search: usize,
         on_finding: &mut dyn FnMut(&StreamFinding<'_>),
     ) -> usize {
-        let Lines {
-            text,
-            mut ctx,
-            mut search,
-        } = self;
         let mut start = 0;
         loop {
             // Lines without a keyword pass through as they are, many at a time (not the tail
@@ -284,10 +179,10 @@ impl Lines<'_> {
                 let quiet = redactor.quiet_prefix(&text[start..]);
                 if quiet > 0 {
                     let lines = &text[start..start + quiet];
-                    pending.out.extend_from_slice(lines);
+                    self.out.extend_from_slice(lines);
                     let n = memchr::memchr_iter(b'\n', lines).count() as u64;
-                    summary.lines += n;
-                    cursor.number += n;
+                    self.summary.lines += n;
+                    self.cursor.number += n;
                     start += quiet;
                     search = start;
                     continue;
@@ -304,45 +199,104 @@ impl Lines<'_> {
             };
             let line = &text[start..body_end];
             // The tail of an over-long line starts with context: scan it as a fragment.
-            redactor.scan(line, ctx == 0, findings);
-            summary.findings += pending.emit(
-                redactor,
-                line,
-                ctx..line.len(),
-                findings,
-                cursor,
-                on_finding,
-            );
-            pending.out.extend_from_slice(&text[body_end..=nl]);
-            summary.lines += 1;
-            cursor.number += 1;
-            cursor.written = 0;
+            redactor.scan(line, ctx == 0, &mut self.findings);
+            self.emit(redactor, line, ctx..line.len(), on_finding);
+            self.out.extend_from_slice(&text[body_end..=nl]);
+            self.summary.lines += 1;
+            self.cursor.number += 1;
+            self.cursor.written = 0;
             ctx = 0;
             start = nl + 1;
             search = start;
         }
     }
+
+    /// The last line of a text, which has no line end (from `ctx`, see
+    /// [`Progress::complete_lines`]).
+    fn last_line(
+        &mut self,
+        redactor: &mut Redactor<'_>,
+        text: &[u8],
+        ctx: usize,
+        on_finding: &mut dyn FnMut(&StreamFinding<'_>),
+    ) {
+        redactor.scan(text, ctx == 0, &mut self.findings);
+        self.emit(redactor, text, ctx..text.len(), on_finding);
+        self.summary.lines += 1;
+    }
 }
 
-/// The last line of a text, which has no line end (from `ctx`, see [`Lines`]).
-fn last_line(
+/// Redact `input` to `output` line by line. `on_finding` is called for every masked secret.
+pub fn redact_stream<R: Read, W: Write>(
     redactor: &mut Redactor<'_>,
-    text: &[u8],
-    ctx: usize,
-    pending: &mut Pending,
-    findings: &mut Vec<Finding>,
-    cursor: &LineCursor,
+    mut input: R,
+    output: &mut W,
+    opts: StreamOptions,
     on_finding: &mut dyn FnMut(&StreamFinding<'_>),
-) -> u64 {
-    redactor.scan(text, ctx == 0, findings);
-    pending.emit(
-        redactor,
-        text,
-        ctx..text.len(),
-        findings,
-        cursor,
-        on_finding,
-    )
+) -> Result<StreamSummary, StreamError> {
+    let max_line = opts.max_line.max(4 * HOLD);
+    // Reads start small and double: a short text (one CloudWatch event) costs a small buffer.
+    let mut read_size = FIRST_READ;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut p = Progress::new(opts.first_line, Vec::new());
+    // buf[..ctx] was already written: context for an over-long line's next window.
+    let mut ctx = 0usize;
+    let mut search = 0usize;
+    let mut eof = false;
+
+    loop {
+        let start = p.complete_lines(redactor, &buf, ctx, search, on_finding);
+        if start > 0 {
+            ctx = 0;
+        }
+        buf.drain(..start);
+        search = buf.len();
+
+        if eof {
+            if buf.len() > ctx {
+                p.last_line(redactor, &buf, ctx, on_finding);
+            }
+            output.write_all(&p.out).map_err(StreamError::Write)?;
+            output.flush().map_err(StreamError::Write)?;
+            return Ok(p.summary);
+        }
+
+        // An over-long line: write all but the held-back tail, keep some context.
+        if buf.len() - ctx >= max_line {
+            redactor.scan(&buf, false, &mut p.findings);
+            let mut cut = buf.len() - HOLD;
+            for f in &p.findings {
+                if f.span.start < cut && cut < f.span.end {
+                    cut = if f.span.end < buf.len() {
+                        f.span.end
+                    } else {
+                        f.span.start.max(ctx + 1)
+                    };
+                }
+            }
+            p.emit(redactor, &buf, ctx..cut, on_finding);
+            p.cursor.written += (cut - ctx) as u64;
+            let keep_from = cut.saturating_sub(CONTEXT);
+            buf.drain(..keep_from);
+            ctx = cut - keep_from;
+            search = ctx;
+        }
+
+        // About to read, which may block: hand over what is done.
+        if !p.out.is_empty() {
+            output.write_all(&p.out).map_err(StreamError::Write)?;
+            output.flush().map_err(StreamError::Write)?;
+            p.out.clear();
+        }
+
+        let want = read_size.min(max_line + CONTEXT - buf.len());
+        read_size = (read_size * 2).min(READ_CHUNK);
+        let n = read_more(&mut input, &mut buf, want).map_err(StreamError::Read)?;
+        p.summary.bytes_in += n as u64;
+        if n == 0 {
+            eof = true;
+        }
+    }
 }
 
 /// Redact a text held in memory whose lines are all shorter than the stream's `max_line` (a
@@ -355,46 +309,16 @@ pub(crate) fn redact_lines(
     first_line: u64,
     on_finding: &mut dyn FnMut(&StreamFinding<'_>),
 ) -> StreamSummary {
-    let mut pending = Pending {
-        out: std::mem::take(out),
-        masks: Vec::new(),
-    };
-    let mut findings = Vec::new();
-    let mut summary = StreamSummary {
-        bytes_in: text.len() as u64,
-        ..StreamSummary::default()
-    };
-    let mut cursor = LineCursor {
-        number: first_line,
-        written: 0,
-    };
-    let lines = Lines {
-        text,
-        ctx: 0,
-        search: 0,
-    };
-    let start = lines.redact(
-        redactor,
-        &mut pending,
-        &mut findings,
-        &mut summary,
-        &mut cursor,
-        on_finding,
-    );
+    let mut p = Progress::new(first_line, std::mem::take(out));
+    let start = p.complete_lines(redactor, text, 0, 0, on_finding);
     if start < text.len() {
-        summary.findings += last_line(
-            redactor,
-            &text[start..],
-            0,
-            &mut pending,
-            &mut findings,
-            &cursor,
-            on_finding,
-        );
-        summary.lines += 1;
+        p.last_line(redactor, &text[start..], 0, on_finding);
     }
-    *out = pending.out;
-    summary
+    *out = p.out;
+    StreamSummary {
+        bytes_in: text.len() as u64,
+        ..p.summary
+    }
 }
 
 /// Read up to `want` (at least 1) more bytes onto the end of `buf`; 0 at the end of the input.
