@@ -25,6 +25,7 @@ use crate::prefilter::KeywordFinder;
 use crate::rules::{
     BUILTIN_CATALOG, KeyedRule, RuleError, Severity, ShapedRule, compile_regex, parse_catalog,
 };
+use aho_corasick::Match;
 use regex::bytes::{CaptureLocations, Regex};
 use std::collections::HashSet;
 use std::ops::Range;
@@ -54,6 +55,24 @@ pub struct RuleInfo {
 pub struct Finding {
     pub rule: RuleIndex,
     pub span: Range<usize>,
+}
+
+/// What [`Scanner::quiet_prefix`] found: `len` bytes of whole lines to copy through, and where
+/// the next keyword is.
+#[derive(Debug, Clone, Copy)]
+pub struct Quiet {
+    pub len: usize,
+    first_keyword: FirstKeyword,
+}
+
+/// The first keyword after the quiet prefix, relative to the line that follows it.
+#[derive(Debug, Clone, Copy)]
+enum FirstKeyword {
+    /// Not searched for (the scanner carried state over from the line before).
+    Unknown,
+    At(Match),
+    /// There is none up to the end of the text.
+    Nowhere,
 }
 
 /// What a prefilter keyword leads to.
@@ -338,16 +357,36 @@ impl<'e> Scanner<'e> {
     /// How many bytes of whole lines at the start of `text` [`Scanner::scan_line`] would find
     /// nothing in and leave the scanner as it was: no keyword in them, and nothing carried over
     /// from the line before (a pending key, an open key block, expression bindings). A stream
-    /// copies these through without scanning them line by line.
-    pub fn quiet_prefix(&self, text: &[u8]) -> usize {
+    /// copies these through without scanning them line by line, then hands the [`Quiet`] to
+    /// [`Scanner::scan_next_line`] with the line that follows them.
+    pub fn quiet_prefix(&self, text: &[u8]) -> Quiet {
         if self.pending.is_some() || self.block != Block::None || !self.bindings.is_empty() {
-            return 0;
+            return Quiet {
+                len: 0,
+                first_keyword: FirstKeyword::Unknown,
+            };
         }
-        let end = match self.engine.prefilter.find(text, 0) {
-            Some(m) => m.start(),
-            None => text.len(),
+        let first = self.engine.prefilter.find(text, 0);
+        let end = first.map_or(text.len(), |m| m.start());
+        let len = memchr::memrchr(b'\n', &text[..end]).map_or(0, |nl| nl + 1);
+        let first_keyword = match first {
+            Some(m) => FirstKeyword::At(Match::new(m.pattern(), m.start() - len..m.end() - len)),
+            None => FirstKeyword::Nowhere,
         };
-        memchr::memrchr(b'\n', &text[..end]).map_or(0, |nl| nl + 1)
+        Quiet { len, first_keyword }
+    }
+
+    /// [`Scanner::scan_line`] for the line that starts right after a quiet prefix: `quiet` is
+    /// what [`Scanner::quiet_prefix`] said of the text this line starts (after `quiet.len`
+    /// bytes). The line's first keyword was found then and is not searched for again.
+    pub fn scan_next_line(&mut self, line: &[u8], quiet: Quiet, out: &mut Vec<Finding>) {
+        let first = match quiet.first_keyword {
+            // A keyword holds no line end, so it lies inside the line; checked all the same.
+            FirstKeyword::At(m) if m.end() <= line.len() => Some(m),
+            FirstKeyword::Nowhere => None,
+            _ => self.engine.prefilter.find(line, 0),
+        };
+        self.scan_from(line, true, first, out);
     }
 
     /// Scan a piece of an over-long line: like [`Scanner::scan_line`], but the line-to-line
@@ -357,6 +396,18 @@ impl<'e> Scanner<'e> {
     }
 
     fn scan(&mut self, line: &[u8], whole_line: bool, out: &mut Vec<Finding>) {
+        let first = self.engine.prefilter.find(line, 0);
+        self.scan_from(line, whole_line, first, out);
+    }
+
+    /// Scan `line`, whose first keyword is `first`.
+    fn scan_from(
+        &mut self,
+        line: &[u8],
+        whole_line: bool,
+        first: Option<Match>,
+        out: &mut Vec<Finding>,
+    ) {
         out.clear();
         self.keyword_seen = false;
         let engine = self.engine;
@@ -389,11 +440,11 @@ impl<'e> Scanner<'e> {
         let mut expression = false;
         let mut keyed_done_to = 0;
         let mut any_hit = false;
-        let mut from = 0;
         // Leftmost-longest, restarted one byte after each hit: keywords that overlap without
         // containing each other (`s%3a` in `https%3a%2f%2f`) are all seen.
-        while let Some(m) = engine.prefilter.find(line, from) {
-            from = m.start() + 1;
+        let mut next = first;
+        while let Some(m) = next {
+            next = engine.prefilter.find(line, m.start() + 1);
             any_hit = true;
             for t in &engine.targets[m.pattern().as_usize()] {
                 match *t {
@@ -700,5 +751,57 @@ mod tests {
             &mut out,
         );
         assert!(out.is_empty());
+    }
+
+    /// The findings of every line of `text` (terminator removed), in order.
+    fn by_lines(text: &[u8], mut scan: impl FnMut(&[u8]) -> Vec<Finding>) -> Vec<Vec<Finding>> {
+        text.split(|&b| b == b'\n')
+            .map(|l| scan(l.strip_suffix(b"\r").unwrap_or(l)))
+            .collect()
+    }
+
+    #[test]
+    fn the_quiet_path_finds_what_a_line_by_line_scan_finds() {
+        let engine = Engine::builtin();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/corpus");
+        let mut texts: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "log"))
+            .map(|p| std::fs::read(p).unwrap())
+            .collect();
+        assert!(texts.len() >= 8);
+        // A keyword first on a line, CRLF, a key whose value is on the next line, no final
+        // line end.
+        texts.push(b"x\r\ntoken\r\nplain\r\nsecret:\nFAKEsecretFAKEsecret1\nok\nAuthorization: Basic dXNlcjpGQUtFcGFzcw==".to_vec());
+        for text in &texts {
+            let mut sc = engine.scanner();
+            let expected = by_lines(text, |l| {
+                let mut out = Vec::new();
+                sc.scan_line(l, &mut out);
+                out
+            });
+            let mut sc = engine.scanner();
+            let mut got = vec![Vec::new(); expected.len()];
+            let (mut start, mut index) = (0, 0);
+            loop {
+                let quiet = sc.quiet_prefix(&text[start..]);
+                index += memchr::memchr_iter(b'\n', &text[start..start + quiet.len]).count();
+                start += quiet.len;
+                let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |n| start + n);
+                let line = &text[start..end];
+                sc.scan_next_line(
+                    line.strip_suffix(b"\r").unwrap_or(line),
+                    quiet,
+                    &mut got[index],
+                );
+                if end == text.len() {
+                    break;
+                }
+                (start, index) = (end + 1, index + 1);
+            }
+            assert!(expected.iter().any(|f| !f.is_empty()));
+            assert_eq!(got, expected);
+        }
     }
 }

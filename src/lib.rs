@@ -30,7 +30,7 @@ mod keyed;
 pub mod mask;
 mod memory;
 pub mod parallel;
-mod prefilter;
+pub mod prefilter;
 pub mod redact;
 pub mod report;
 pub mod rules;

@@ -263,12 +263,13 @@ fn primed<'e>(engine: &'e Engine, masker: &Masker, lead: &[u8]) -> Redactor<'e> 
     let mut scratch = Vec::new();
     let mut start = 0;
     while start < lead.len() {
-        start += r.quiet_prefix(&lead[start..]);
+        let quiet = r.quiet_prefix(&lead[start..]);
+        start += quiet.len;
         if start == lead.len() {
             break;
         }
         let end = memchr::memchr(b'\n', &lead[start..]).map_or(lead.len(), |n| start + n + 1);
-        r.scan(split_terminator(&lead[start..end]).0, true, &mut scratch);
+        r.scan_next_line(split_terminator(&lead[start..end]).0, quiet, &mut scratch);
         start = end;
     }
     r

@@ -1,6 +1,6 @@
 //! Masking a line: the scanner's findings applied with a [`Masker`], every other byte copied.
 
-use crate::engine::{Engine, Finding, RuleIndex, Scanner};
+use crate::engine::{Engine, Finding, Quiet, RuleIndex, Scanner};
 use crate::mask::Masker;
 use std::ops::Range;
 
@@ -48,8 +48,13 @@ impl<'e> Redactor<'e> {
     }
 
     /// See [`Scanner::quiet_prefix`].
-    pub fn quiet_prefix(&self, text: &[u8]) -> usize {
+    pub fn quiet_prefix(&self, text: &[u8]) -> Quiet {
         self.scanner.quiet_prefix(text)
+    }
+
+    /// The whole line after a quiet prefix, see [`Scanner::scan_next_line`].
+    pub fn scan_next_line(&mut self, line: &[u8], quiet: Quiet, out: &mut Vec<Finding>) {
+        self.scanner.scan_next_line(line, quiet, out);
     }
 
     /// Find the secrets of a whole line (`whole_line`), or of a piece of an over-long line

@@ -175,18 +175,15 @@ impl Progress {
         loop {
             // Lines without a keyword pass through as they are, many at a time (not the tail
             // of an over-long line, which is scanned with its context).
-            if ctx == 0 {
-                let quiet = redactor.quiet_prefix(&text[start..]);
-                if quiet > 0 {
-                    let lines = &text[start..start + quiet];
-                    self.out.extend_from_slice(lines);
-                    let n = memchr::memchr_iter(b'\n', lines).count() as u64;
-                    self.summary.lines += n;
-                    self.cursor.number += n;
-                    start += quiet;
-                    search = start;
-                    continue;
-                }
+            let quiet = (ctx == 0).then(|| redactor.quiet_prefix(&text[start..]));
+            if let Some(q) = quiet.filter(|q| q.len > 0) {
+                let lines = &text[start..start + q.len];
+                self.out.extend_from_slice(lines);
+                let n = memchr::memchr_iter(b'\n', lines).count() as u64;
+                self.summary.lines += n;
+                self.cursor.number += n;
+                start += q.len;
+                search = start;
             }
             let Some(off) = memchr::memchr(b'\n', &text[search..]) else {
                 return start;
@@ -198,8 +195,11 @@ impl Progress {
                 nl
             };
             let line = &text[start..body_end];
-            // The tail of an over-long line starts with context: scan it as a fragment.
-            redactor.scan(line, ctx == 0, &mut self.findings);
+            match quiet {
+                Some(q) => redactor.scan_next_line(line, q, &mut self.findings),
+                // The tail of an over-long line starts with context: scan it as a fragment.
+                None => redactor.scan(line, false, &mut self.findings),
+            }
             self.emit(redactor, line, ctx..line.len(), on_finding);
             self.out.extend_from_slice(&text[body_end..=nl]);
             self.summary.lines += 1;

@@ -138,15 +138,15 @@ fn scan_message(
     let (mut start, mut number) = (0, 0u64);
     while start < text.len() {
         let quiet = scanner.quiet_prefix(&text[start..]);
-        if quiet > 0 {
-            number += memchr::memchr_iter(b'\n', &text[start..start + quiet]).count() as u64;
-            start += quiet;
-            continue;
+        number += memchr::memchr_iter(b'\n', &text[start..start + quiet.len]).count() as u64;
+        start += quiet.len;
+        if start == text.len() {
+            break;
         }
         let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |n| start + n + 1);
         let (body, _) = split_terminator(&text[start..end]);
         number += 1;
-        scanner.scan_line(body, found);
+        scanner.scan_next_line(body, quiet, found);
         if scanner.saw_keyword() || !found.is_empty() {
             lines.push(ScannedLine {
                 event,
