@@ -69,7 +69,7 @@ fn mixed_lines(total: usize, every: usize) -> Vec<u8> {
             _ => "  connection: 'keep-alive'\n".to_string(),
         };
         out.extend_from_slice(line.as_bytes());
-        if every > 0 && i % every as u64 == 0 {
+        if every > 0 && i.is_multiple_of(every as u64) {
             let secret = format!(
                 "{{\"level\":40,\"msg\":\"login\",\"refresh_token\":\"FAKE{:032x}\"}}\n",
                 h

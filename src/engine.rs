@@ -429,10 +429,8 @@ impl<'e> Scanner<'e> {
 
         self.keyed_hits.clear();
         self.shaped_found.clear();
-        if whole_line {
-            if let Some(p) = self.pending.take() {
-                engine.keyed.resolve_pending(line, p, &mut self.keyed_hits);
-            }
+        if whole_line && let Some(p) = self.pending.take() {
+            engine.keyed.resolve_pending(line, p, &mut self.keyed_hits);
         }
 
         let mut any_shaped = false;
@@ -524,10 +522,11 @@ impl<'e> Scanner<'e> {
             }
         }
 
-        if whole_line && block_start {
-            if let Some(b) = block::opens_block(line) {
-                self.block = b;
-            }
+        if whole_line
+            && block_start
+            && let Some(b) = block::opens_block(line)
+        {
+            self.block = b;
         }
 
         // Shaped findings first; a keyed value that overlaps a self-identifying token is left to

@@ -102,7 +102,7 @@ fn closing_quote(line: &[u8], from: usize, quote: u8, esc: usize) -> usize {
         let closes = if run == esc {
             true
         } else {
-            run > esc && (run - esc) % (2 * (esc + 1)) == 0
+            run > esc && (run - esc).is_multiple_of(2 * (esc + 1))
         };
         if closes && q - esc >= from {
             return q - esc;
@@ -593,10 +593,10 @@ impl KeyedMatcher {
             end += 1;
         }
         for arrow in [&b" -> "[..], b" => "] {
-            if line[end..].starts_with(arrow) {
-                if let Some(second) = self.prose_value(line, rule, end + arrow.len()) {
-                    out.push(KeyedHit { rule, span: second });
-                }
+            if line[end..].starts_with(arrow)
+                && let Some(second) = self.prose_value(line, rule, end + arrow.len())
+            {
+                out.push(KeyedHit { rule, span: second });
             }
         }
     }

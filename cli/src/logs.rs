@@ -128,18 +128,18 @@ pub fn parse_time(s: &str, now_ms: i64) -> Result<i64, String> {
         )
     };
     let s = s.trim();
-    if let Some(unit) = s.chars().last().filter(|c| c.is_ascii_alphabetic()) {
-        if let Ok(n) = s[..s.len() - 1].parse::<i64>() {
-            let secs = match unit {
-                's' => 1,
-                'm' => 60,
-                'h' => 3600,
-                'd' => 86_400,
-                'w' => 604_800,
-                _ => return Err(bad()),
-            };
-            return Ok(now_ms - n * secs * 1000);
-        }
+    if let Some(unit) = s.chars().last().filter(|c| c.is_ascii_alphabetic())
+        && let Ok(n) = s[..s.len() - 1].parse::<i64>()
+    {
+        let secs = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return Err(bad()),
+        };
+        return Ok(now_ms - n * secs * 1000);
     }
     let (date, time) = match s.split_once('T') {
         Some((d, t)) => (d, Some(t.trim_end_matches('Z'))),

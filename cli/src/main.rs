@@ -507,10 +507,10 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
             Err(e) => return Err(e.into()),
         }
     }
-    if let Some(w) = report.as_mut() {
-        if let Some(e) = report_error.or_else(|| w.flush().err()) {
-            return Err(Fail(format!("writing report: {e}")));
-        }
+    if let Some(w) = report.as_mut()
+        && let Some(e) = report_error.or_else(|| w.flush().err())
+    {
+        return Err(Fail(format!("writing report: {e}")));
     }
     if cli.stats {
         let unit = if cli.input == InputArg::Cloudwatch {
