@@ -1,0 +1,420 @@
+//! The first stage: where does a rule keyword occur (ASCII case-insensitive)?
+//!
+//! Nearly every log byte is in a line without a secret, so this is the hot loop. A DFA walk over
+//! ~110 keywords is latency-bound at one table lookup per byte; instead:
+//!
+//! 1. **Candidates** (SIMD, Teddy-style): each keyword's first bytes are put in one of 16
+//!    buckets; table lookups of the bytes at every position tell which buckets could start
+//!    there, for 32 or 64 positions at once, and a position is a candidate if any bucket
+//!    survives. Two stages, picked at run time by what the CPU has: exact byte tables with
+//!    AVX-512 VBMI ([`bytes`]), nibble tables with AVX2 ([`nibble`], also the scalar fallback).
+//! 2. **Verification**: a hashed set of keywords' first four bytes turns most candidates away,
+//!    then an anchored Aho-Corasick DFA (case-insensitive, leftmost-longest) at the candidate
+//!    gives the longest keyword that really starts there, or nothing.
+//!
+//! [`KeywordFinder::find`] therefore reports, from a position on, the leftmost position where a
+//! keyword starts and the longest keyword there: the same as an unanchored leftmost-longest
+//! search, without walking every byte through the automaton.
+
+mod bytes;
+mod nibble;
+
+use aho_corasick::{
+    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, BuildError, Input, Match,
+    MatchKind, StartKind,
+};
+use bytes::ByteTables;
+use nibble::NibbleTables;
+use std::collections::BTreeMap;
+
+/// The candidate stage the CPU allows, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Isa {
+    Scalar,
+    Avx2,
+    Avx512Vbmi,
+}
+
+impl Isa {
+    pub(crate) fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f")
+                && std::is_x86_feature_detected!("avx512bw")
+                && std::is_x86_feature_detected!("avx512vbmi")
+            {
+                return Isa::Avx512Vbmi;
+            }
+            if std::is_x86_feature_detected!("avx2") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Scalar
+    }
+}
+
+pub struct KeywordFinder {
+    verify: AhoCorasick,
+    windows: Option<WindowSet>,
+    nibbles: NibbleTables,
+    /// Built only when the CPU has AVX-512 VBMI.
+    bytes: Option<Box<ByteTables>>,
+    isa: Isa,
+}
+
+impl KeywordFinder {
+    pub fn new(keywords: &[String]) -> Result<KeywordFinder, BuildError> {
+        KeywordFinder::with_isa(keywords, Isa::detect())
+    }
+
+    /// A finder using the `isa` stage, which the CPU must have (tests run every stage the
+    /// machine has).
+    pub(crate) fn with_isa(keywords: &[String], isa: Isa) -> Result<KeywordFinder, BuildError> {
+        assert!(isa <= Isa::detect(), "{isa:?} is not available on this CPU");
+        let verify = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .start_kind(StartKind::Anchored)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(keywords)?;
+        Ok(KeywordFinder {
+            verify,
+            windows: WindowSet::new(keywords),
+            nibbles: NibbleTables::new(keywords),
+            bytes: (isa == Isa::Avx512Vbmi).then(|| ByteTables::new(keywords)),
+            isa,
+        })
+    }
+
+    /// The leftmost keyword starting at or after `from`, the longest one at that position.
+    pub fn find(&self, hay: &[u8], from: usize) -> Option<Match> {
+        if from >= hay.len() {
+            return None;
+        }
+        let verify = |base: usize, candidates: u64| self.verify_candidates(hay, base, candidates);
+        #[cfg(target_arch = "x86_64")]
+        match (self.isa, &self.bytes) {
+            // SAFETY: the CPU has AVX-512 F, BW and VBMI (checked when the finder was built).
+            (Isa::Avx512Vbmi, Some(bytes)) => return unsafe { bytes.find_vbmi(hay, from, verify) },
+            // SAFETY: the CPU has AVX2 (checked when the finder was built).
+            (Isa::Avx2, _) => return unsafe { self.nibbles.find_avx2(hay, from, verify) },
+            _ => {}
+        }
+        self.find_scalar(hay, from)
+    }
+
+    fn find_scalar(&self, hay: &[u8], from: usize) -> Option<Match> {
+        (from..hay.len()).find_map(|i| {
+            if self.nibbles.may_start_at(hay, i) {
+                self.verify_at(hay, i)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// The longest keyword starting exactly at `i`. The window set is checked first: it is
+    /// much cheaper than starting the automaton, and most candidates fail it.
+    #[inline]
+    fn verify_at(&self, hay: &[u8], i: usize) -> Option<Match> {
+        if let Some(windows) = &self.windows
+            && !windows.may_start(hay, i)
+        {
+            return None;
+        }
+        let input = Input::new(hay).range(i..).anchored(Anchored::Yes);
+        self.verify.find(input)
+    }
+
+    /// The first verified keyword among `candidates`, one bit per position from `base`.
+    #[inline]
+    fn verify_candidates(&self, hay: &[u8], base: usize, mut candidates: u64) -> Option<Match> {
+        while candidates != 0 {
+            let at = base + candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            if let Some(m) = self.verify_at(hay, at) {
+                return Some(m);
+            }
+        }
+        None
+    }
+}
+
+/// The folded first four bytes of every keyword (three for three-byte keywords), as two small
+/// hashed bit sets: false positives possible, false negatives not. Four bytes tell `api_key`
+/// from the far more common `/api/`, which the candidate stage cannot.
+struct WindowSet {
+    three: BitSet,
+    four: BitSet,
+    any_three: bool,
+}
+
+struct BitSet([u64; 64]);
+
+impl BitSet {
+    #[inline]
+    fn slot(v: u32) -> (usize, u64) {
+        let h = (v.wrapping_mul(0x9E37_79B1) >> 20) as usize;
+        (h / 64, 1 << (h % 64))
+    }
+
+    fn insert(&mut self, v: u32) {
+        let (i, bit) = Self::slot(v);
+        self.0[i] |= bit;
+    }
+
+    #[inline]
+    fn contains(&self, v: u32) -> bool {
+        let (i, bit) = Self::slot(v);
+        self.0[i] & bit != 0
+    }
+}
+
+#[inline]
+fn folded(bytes: &[u8]) -> u32 {
+    bytes
+        .iter()
+        .rev()
+        .fold(0u32, |v, &b| v << 8 | u32::from(b | 0x20))
+}
+
+impl WindowSet {
+    /// `None` if a keyword is shorter than three bytes (it may be followed by anything).
+    fn new(keywords: &[String]) -> Option<WindowSet> {
+        let mut set = WindowSet {
+            three: BitSet([0; 64]),
+            four: BitSet([0; 64]),
+            any_three: false,
+        };
+        for k in keywords {
+            match k.len() {
+                0..=2 => return None,
+                3 => {
+                    set.three.insert(folded(k.as_bytes()));
+                    set.any_three = true;
+                }
+                _ => set.four.insert(folded(&k.as_bytes()[..4])),
+            }
+        }
+        Some(set)
+    }
+
+    #[inline]
+    fn may_start(&self, hay: &[u8], i: usize) -> bool {
+        if let Some(w) = hay.get(i..i + 4)
+            && self.four.contains(folded(w))
+        {
+            return true;
+        }
+        self.any_three
+            && hay
+                .get(i..i + 3)
+                .is_some_and(|w| self.three.contains(folded(w)))
+    }
+}
+
+/// Put each keyword's window (its first `window` bytes, folded with `fold`) in one of `n`
+/// buckets.
+///
+/// Windows sharing their first two bytes go together (`sk0`…`skf` cost one bucket almost
+/// nothing more than `sk0`); groups are then placed greedily where they widen a bucket least,
+/// as `breadth` counts the byte sequences a bucket lets through.
+fn assign_buckets(
+    keywords: &[String],
+    window: usize,
+    fold: fn(u8) -> u8,
+    n: usize,
+    breadth: impl Fn(&[Vec<u8>]) -> u64,
+) -> Vec<Vec<Vec<u8>>> {
+    let mut windows: Vec<Vec<u8>> = keywords
+        .iter()
+        .map(|k| k.bytes().take(window).map(fold).collect())
+        .collect();
+    windows.sort();
+    windows.dedup();
+    let mut groups: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
+    for w in windows {
+        groups
+            .entry(w[..w.len().min(2)].to_vec())
+            .or_default()
+            .push(w);
+    }
+    let mut groups: Vec<Vec<Vec<u8>>> = groups.into_values().collect();
+    groups.sort_by_key(|g| std::cmp::Reverse(breadth(g)));
+
+    let mut buckets: Vec<Vec<Vec<u8>>> = vec![Vec::new(); n];
+    for g in groups {
+        let cost = |b: &Vec<Vec<u8>>| {
+            let before = if b.is_empty() { 0 } else { breadth(b) };
+            let with: Vec<Vec<u8>> = b.iter().chain(&g).cloned().collect();
+            breadth(&with) - before
+        };
+        let best = (0..n)
+            .min_by_key(|&i| cost(&buckets[i]))
+            .expect("there are buckets");
+        buckets[best].extend(g);
+    }
+    buckets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn words() -> Vec<String> {
+        [
+            "token",
+            "sess",
+            "://",
+            "sk0",
+            "sk1",
+            "key",
+            "pw",
+            "-----begin ",
+            "api_key",
+            "a",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    /// The reference: a leftmost-longest search restarted one byte after each hit.
+    fn reference(words: &[String], hay: &[u8]) -> Vec<(usize, usize)> {
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(words)
+            .unwrap();
+        let mut out = Vec::new();
+        let mut from = 0;
+        while let Some(m) = ac.find(Input::new(hay).range(from..)) {
+            out.push((m.start(), m.end()));
+            from = m.start() + 1;
+        }
+        out
+    }
+
+    /// Every candidate stage this machine can run.
+    fn isas() -> Vec<Isa> {
+        [Isa::Scalar, Isa::Avx2, Isa::Avx512Vbmi]
+            .into_iter()
+            .filter(|&isa| isa <= Isa::detect())
+            .collect()
+    }
+
+    fn ours(f: &KeywordFinder, hay: &[u8]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut from = 0;
+        while let Some(m) = f.find(hay, from) {
+            out.push((m.start(), m.end()));
+            from = m.start() + 1;
+        }
+        out
+    }
+
+    #[test]
+    fn finds_every_keyword_start_in_any_case() {
+        let words = words();
+        for isa in isas() {
+            let f = KeywordFinder::with_isa(&words, isa).unwrap();
+            let hay = b"x TOKEN=1 Sess_id ftp://u:p@h SK1abc Sk0 a-----BEGIN key PW API_KEY";
+            assert_eq!(ours(&f, hay), reference(&words, hay), "{isa:?}");
+            // Long enough for the vector loops, with hits at the edges of 32- and 64-byte
+            // blocks, and bytes that fold or alias onto keyword bytes (`\x7f` is `_ | 0x20`,
+            // `\xc1` is `A` past seven bits).
+            let mut long = vec![b'.'; 300];
+            long[30..35].copy_from_slice(b"ToKeN");
+            long[63..66].copy_from_slice(b"KEY");
+            long[100..107].copy_from_slice(b"api\x7fkey");
+            long[120..127].copy_from_slice(b"\xc1pi_key");
+            long[127..134].copy_from_slice(b"aPi_KeY");
+            long[297..300].copy_from_slice(b"://");
+            assert_eq!(ours(&f, &long), reference(&words, &long), "{isa:?}");
+            let found = ours(&f, &long);
+            assert!(
+                found.contains(&(127, 134)) && found.contains(&(297, 300)),
+                "{isa:?}"
+            );
+            assert!(!found.contains(&(100, 107)) && !found.iter().any(|h| h.0 == 120));
+        }
+    }
+
+    #[test]
+    fn keywords_at_the_end_of_any_length_of_text() {
+        let words = words();
+        for isa in isas() {
+            let f = KeywordFinder::with_isa(&words, isa).unwrap();
+            for len in 3..200 {
+                for kw in [&b"key"[..], b"api_key"] {
+                    if kw.len() > len {
+                        continue;
+                    }
+                    let mut hay = vec![b'.'; len];
+                    hay[len - kw.len()..].copy_from_slice(kw);
+                    let found = ours(&f, &hay);
+                    assert_eq!(found, reference(&words, &hay), "{isa:?}, {len} bytes");
+                    assert_eq!(found.first(), Some(&(len - kw.len(), len)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scalar_and_vector_agree() {
+        let words = words();
+        let f = KeywordFinder::new(&words).unwrap();
+        let mut hay: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        for (i, w) in words.iter().cycle().take(40).enumerate() {
+            let at = i * 97 + i % 5;
+            hay[at..at + w.len()].copy_from_slice(w.as_bytes());
+        }
+        let all = |find: &dyn Fn(&[u8], usize) -> Option<Match>| {
+            let mut out = Vec::new();
+            let mut from = 0;
+            while let Some(m) = find(&hay, from) {
+                out.push((m.start(), m.end()));
+                from = m.start() + 1;
+            }
+            out
+        };
+        let scalar = all(&|h, i| f.find_scalar(h, i));
+        assert!(scalar.len() >= 40);
+        assert_eq!(scalar, reference(&words, &hay));
+        for isa in isas() {
+            let f = KeywordFinder::with_isa(&words, isa).unwrap();
+            assert_eq!(scalar, all(&|h, i| f.find(h, i)), "{isa:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn same_as_an_unanchored_search(
+            hay in proptest::collection::vec(
+                prop_oneof![
+                    Just(b't'), Just(b'O'), Just(b'k'), Just(b'e'), Just(b'N'), Just(b's'),
+                    Just(b'S'), Just(b':'), Just(b'/'), Just(b'0'), Just(b'1'), Just(b'y'),
+                    Just(b'p'), Just(b'W'), Just(b'a'), Just(b'-'), Just(b' '), Just(0xc3),
+                    Just(b'_'), Just(b'I'), Just(0x7f), Just(0xe1),
+                    any::<u8>(),
+                ],
+                0..300,
+            )
+        ) {
+            // With short keywords every candidate goes to the automaton; without, most are
+            // turned away by the window set first.
+            let long: Vec<String> = words().into_iter().filter(|w| w.len() >= 3).collect();
+            for words in [words(), long] {
+                let expected = reference(&words, &hay);
+                for isa in isas() {
+                    let f = KeywordFinder::with_isa(&words, isa).unwrap();
+                    prop_assert_eq!(f.windows.is_some(), words.iter().all(|w| w.len() >= 3));
+                    prop_assert_eq!(&ours(&f, &hay), &expected, "{:?}", isa);
+                }
+            }
+        }
+    }
+}

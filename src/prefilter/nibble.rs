@@ -1,0 +1,168 @@
+//! The AVX2 candidate stage (and its scalar twin): Teddy-style nibble tables over the first
+//! [`WINDOW`] bytes of each keyword.
+//!
+//! Each keyword's window, folded with `byte | 0x20` (a superset of ASCII case-insensitivity,
+//! exact for letters), is put in one of 16 buckets; for every position, lookups of the low and
+//! high nibbles of the next bytes tell which buckets could start there. 32 positions are tested
+//! with a few shuffles. Nibbles alias (a bucket holding `tok` and `ses` also lets `tes` and
+//! `sek` through, and more): the verifier turns those away.
+
+use super::assign_buckets;
+use aho_corasick::Match;
+
+/// How many leading bytes of each keyword the stage looks at.
+pub(super) const WINDOW: usize = 3;
+/// Buckets: two sets of eight, one bit each.
+const SETS: usize = 2;
+const BUCKETS: usize = 8 * SETS;
+
+/// Nibble tables of one window position: for each nibble value, the buckets it allows.
+#[derive(Clone, Copy, Default)]
+struct NibbleMasks {
+    lo: [[u8; 16]; SETS],
+    hi: [[u8; 16]; SETS],
+}
+
+pub(super) struct NibbleTables([NibbleMasks; WINDOW]);
+
+impl NibbleTables {
+    /// Put each keyword's folded window in a bucket and build the nibble tables.
+    pub(super) fn new(keywords: &[String]) -> NibbleTables {
+        let buckets = assign_buckets(keywords, WINDOW, |b| b | 0x20, BUCKETS, breadth);
+        let mut masks = [NibbleMasks::default(); WINDOW];
+        for (bucket, windows) in buckets.iter().enumerate() {
+            let (set, bit) = (bucket / 8, 1u8 << (bucket % 8));
+            for w in windows {
+                for (k, m) in masks.iter_mut().enumerate() {
+                    match w.get(k) {
+                        Some(&b) => {
+                            m.lo[set][(b & 0xf) as usize] |= bit;
+                            m.hi[set][(b >> 4) as usize] |= bit;
+                        }
+                        // A keyword shorter than the window: any byte may follow.
+                        None => {
+                            for n in 0..16 {
+                                m.lo[set][n] |= bit;
+                                m.hi[set][n] |= bit;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        NibbleTables(masks)
+    }
+
+    /// The stage for one position, without SIMD.
+    pub(super) fn may_start_at(&self, hay: &[u8], i: usize) -> bool {
+        (0..SETS).any(|s| {
+            let mut m = 0xffu8;
+            // Past the end every bucket survives: the verifier has the last word.
+            for (k, masks) in self.0.iter().enumerate() {
+                if let Some(&b) = hay.get(i + k) {
+                    let b = b | 0x20;
+                    m &= masks.lo[s][(b & 0xf) as usize] & masks.hi[s][(b >> 4) as usize];
+                }
+            }
+            m != 0
+        })
+    }
+
+    /// The first match `verify` confirms among the candidates from `from` on.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn find_avx2(
+        &self,
+        hay: &[u8],
+        from: usize,
+        verify: impl Fn(usize, u64) -> Option<Match>,
+    ) -> Option<Match> {
+        use std::arch::x86_64::*;
+        const LANES: usize = 32;
+        const SPAN: usize = LANES + WINDOW - 1;
+        let nibble = _mm256_set1_epi8(0x0f);
+        let fold = _mm256_set1_epi8(0x20);
+        let zero = _mm256_setzero_si256();
+        // SAFETY: reads 16 bytes from a 16-byte array.
+        let table = |t: &[u8; 16]| unsafe {
+            _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr() as *const __m128i))
+        };
+        let mut lo = [[zero; SETS]; WINDOW];
+        let mut hi = [[zero; SETS]; WINDOW];
+        for k in 0..WINDOW {
+            for s in 0..SETS {
+                lo[k][s] = table(&self.0[k].lo[s]);
+                hi[k][s] = table(&self.0[k].hi[s]);
+            }
+        }
+        // One bit per position of the 32 starting at `p`, set where a keyword may start.
+        // SAFETY: the caller makes sure SPAN bytes are readable at `p`.
+        let block = |p: *const u8| unsafe {
+            let mut alive = [_mm256_set1_epi8(-1); SETS];
+            for k in 0..WINDOW {
+                let v = _mm256_or_si256(_mm256_loadu_si256(p.add(k) as *const __m256i), fold);
+                let vlo = _mm256_and_si256(v, nibble);
+                let vhi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+                for s in 0..SETS {
+                    let m = _mm256_and_si256(
+                        _mm256_shuffle_epi8(lo[k][s], vlo),
+                        _mm256_shuffle_epi8(hi[k][s], vhi),
+                    );
+                    alive[s] = _mm256_and_si256(alive[s], m);
+                }
+            }
+            let any = _mm256_or_si256(alive[0], alive[1]);
+            !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(any, zero)) as u32)
+        };
+
+        let mut i = from;
+        while i + SPAN <= hay.len() {
+            if let Some(m) = verify(i, block(hay[i..].as_ptr()).into()) {
+                return Some(m);
+            }
+            i += LANES;
+        }
+        // The last few bytes, copied into a padded block: short lines (most CloudWatch events)
+        // are searched with the vector code too. Padding may make candidates; the verifier,
+        // reading the real text, turns them away.
+        while i < hay.len() {
+            let rest = &hay[i..];
+            let positions = rest.len().min(LANES);
+            let mut padded = [0u8; 2 * LANES];
+            padded[..rest.len()].copy_from_slice(rest);
+            let candidates = block(padded.as_ptr()) & (u32::MAX >> (LANES - positions));
+            if let Some(m) = verify(i, candidates.into()) {
+                return Some(m);
+            }
+            i += LANES;
+        }
+        None
+    }
+}
+
+/// How many printable byte sequences one bucket holding these windows lets through.
+fn breadth(windows: &[Vec<u8>]) -> u64 {
+    (0..WINDOW)
+        .map(|k| {
+            let (mut lo, mut hi, mut open) = (0u16, 0u16, false);
+            for w in windows {
+                match w.get(k) {
+                    Some(&b) => {
+                        lo |= 1 << (b & 0xf);
+                        hi |= 1 << (b >> 4);
+                    }
+                    None => open = true,
+                }
+            }
+            if open {
+                return 95;
+            }
+            (0x20u8..0x7f)
+                .filter(|b| {
+                    let b = b | 0x20;
+                    lo & (1 << (b & 0xf)) != 0 && hi & (1 << (b >> 4)) != 0
+                })
+                .count() as u64
+        })
+        .product()
+}
