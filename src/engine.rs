@@ -480,7 +480,9 @@ impl<'e> Scanner<'e> {
 
         if any_shaped {
             for (i, rule) in engine.shaped.iter().enumerate() {
-                if !std::mem::take(&mut self.shaped_hit[i]) {
+                if !std::mem::take(&mut self.shaped_hit[i])
+                    || !rule.requires.iter().all(|r| r.find(line).is_some())
+                {
                     continue;
                 }
                 let locs = &mut self.locs[i];
@@ -802,5 +804,33 @@ mod tests {
             assert!(expected.iter().any(|f| !f.is_empty()));
             assert_eq!(got, expected);
         }
+    }
+
+    #[test]
+    fn a_rule_runs_only_on_lines_holding_what_it_requires() {
+        let config = Config::from_toml(
+            r##"
+[[rule]]
+id = "acme-key"
+description = "test"
+severity = "high"
+keywords = ["acme_"]
+requires = ["#"]
+pattern = 'acme_(?P<secret>[a-z0-9]{16})'
+examples = ["#1 acme_0123456789abcdef"]
+"##,
+            "t.toml",
+        )
+        .unwrap();
+        let e = Engine::new(&config).unwrap();
+        let rule = e.rules().iter().position(|r| r.id == "acme-key").unwrap();
+        let found = |line: &[u8]| {
+            let mut out = Vec::new();
+            e.scanner().scan_line(line, &mut out);
+            out.iter().any(|f| f.rule == rule)
+        };
+        assert!(found(b"#1 acme_0123456789abcdef"));
+        assert!(found(b"acme_0123456789abcdef #"));
+        assert!(!found(b"acme_0123456789abcdef"));
     }
 }

@@ -87,6 +87,10 @@ pub struct ShapedSpec {
     pub pattern: String,
     #[serde(default)]
     pub validator: Option<String>,
+    /// Literal strings (case-sensitive) that every match contains: the regex only runs on
+    /// lines that hold them all (`@` for credentials in a URL: most `://` lines have none).
+    #[serde(default)]
+    pub requires: Vec<String>,
     /// A generic rule (`Bearer …`) yields to any specific rule whose token it overlaps.
     #[serde(default)]
     pub generic: bool,
@@ -172,6 +176,8 @@ pub struct ShapedRule {
     /// Index of the `secret` capture group.
     pub secret_group: usize,
     pub validator: Option<validators::Validator>,
+    /// See [`ShapedSpec::requires`].
+    pub requires: Vec<memchr::memmem::Finder<'static>>,
     pub generic: bool,
     pub allowlist: Vec<Regex>,
     pub examples: Vec<String>,
@@ -305,6 +311,11 @@ impl ShapedSpec {
             regex,
             secret_group,
             validator,
+            requires: self
+                .requires
+                .iter()
+                .map(|r| memchr::memmem::Finder::new(r.as_bytes()).into_owned())
+                .collect(),
             generic: self.generic,
             allowlist: compile_allowlist(&self.allowlist, &self.id)?,
             examples: self.examples.clone(),
@@ -413,6 +424,7 @@ mod tests {
             keywords: vec!["x".into()],
             pattern: "x+".into(),
             validator: None,
+            requires: Vec::new(),
             generic: false,
             allowlist: vec![],
             examples: vec![],

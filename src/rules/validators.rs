@@ -64,12 +64,13 @@ const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true),
 );
 
+/// Valid JSON whose value is an object; checked without building it.
 fn is_json_object(b64url: &[u8]) -> bool {
     match URL_SAFE_LENIENT.decode(b64url) {
-        Ok(bytes) => matches!(
-            serde_json::from_slice::<serde_json::Value>(&bytes),
-            Ok(serde_json::Value::Object(_))
-        ),
+        Ok(bytes) => {
+            bytes.trim_ascii_start().starts_with(b"{")
+                && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
+        }
         Err(_) => false,
     }
 }
@@ -154,6 +155,25 @@ mod tests {
         assert!(Validator::Jwt.check(good, b""));
         let cursor = b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.bm90IGpzb24.c2ln";
         assert!(!Validator::Jwt.check(cursor, b""));
+    }
+
+    #[test]
+    fn json_objects_only() {
+        let b64 = |s: &str| general_purpose::URL_SAFE_NO_PAD.encode(s);
+        for ok in [r#"{"a":1}"#, r#" {"a":[1,{"b":null}]} "#, "{}"] {
+            assert!(is_json_object(b64(ok).as_bytes()), "{ok}");
+        }
+        for bad in [
+            r#"["a"]"#,
+            r#""{}""#,
+            r#"{"a":1"#,
+            r#"{"a":1}x"#,
+            "{a:1}",
+            "42",
+            "",
+        ] {
+            assert!(!is_json_object(b64(bad).as_bytes()), "{bad}");
+        }
     }
 
     #[test]
