@@ -26,7 +26,9 @@ use crate::rules::{
     BUILTIN_CATALOG, KeyedRule, RuleError, Severity, ShapedRule, compile_regex, parse_catalog,
 };
 use aho_corasick::Match;
-use regex::bytes::{CaptureLocations, Regex};
+use regex::bytes::Regex;
+use regex_automata::util::primitives::NonMaxUsize;
+use regex_automata::{Anchored, Input};
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -78,7 +80,11 @@ enum FirstKeyword {
 /// What a prefilter keyword leads to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
-    Shaped(usize),
+    /// A shaped rule; `anchor`: its match starts where this keyword starts.
+    Shaped {
+        rule: usize,
+        anchor: bool,
+    },
     Keyed,
     /// The start of a multi-line key block.
     Block,
@@ -114,7 +120,12 @@ impl Engine {
 
     /// The built-in catalog extended and adjusted by `config`.
     pub fn new(config: &Config) -> Result<Engine, RuleError> {
-        let catalog = parse_catalog(BUILTIN_CATALOG, "built-in catalog")?;
+        Engine::with_catalog(BUILTIN_CATALOG, config)
+    }
+
+    /// `catalog` (TOML text, in place of the built-in one) extended and adjusted by `config`.
+    fn with_catalog(catalog: &str, config: &Config) -> Result<Engine, RuleError> {
+        let catalog = parse_catalog(catalog, "catalog")?;
         let mut shaped_specs = catalog.rule;
         let mut keyed_specs = catalog.keyed;
         shaped_specs.extend(config.rule.iter().cloned());
@@ -199,7 +210,13 @@ impl Engine {
         let private_key_rule = shaped.iter().position(|r| r.id == "private-key");
         for (i, r) in shaped.iter().enumerate() {
             for kw in &r.keywords {
-                add(kw, Target::Shaped(i));
+                add(
+                    kw,
+                    Target::Shaped {
+                        rule: i,
+                        anchor: r.anchored,
+                    },
+                );
             }
         }
         for r in &keyed {
@@ -220,9 +237,17 @@ impl Engine {
         for (i, kw) in keywords.iter().enumerate() {
             for (j, inner) in keywords.iter().enumerate() {
                 if i != j && kw.contains(inner.as_str()) {
-                    for t in &own_targets[j] {
-                        if !targets[i].contains(t) {
-                            targets[i].push(*t);
+                    for &t in &own_targets[j] {
+                        // A match starts where the inner keyword does: inside this one.
+                        let t = match t {
+                            Target::Shaped { rule, anchor } => Target::Shaped {
+                                rule,
+                                anchor: anchor && kw.starts_with(inner.as_str()),
+                            },
+                            t => t,
+                        };
+                        if !targets[i].contains(&t) {
+                            targets[i].push(t);
                         }
                     }
                 }
@@ -298,11 +323,15 @@ impl Engine {
             keyed_hits: Vec::new(),
             shaped_found: Vec::new(),
             memory_found: Vec::new(),
-            locs: self
-                .shaped
-                .iter()
-                .map(|r| r.regex.capture_locations())
-                .collect(),
+            anchors: Vec::new(),
+            slots: vec![
+                None;
+                self.shaped
+                    .iter()
+                    .map(|r| r.regex.group_info().slot_len())
+                    .max()
+                    .unwrap_or(0)
+            ],
             keys: KeyScratch::default(),
             keyword_seen: false,
         }
@@ -325,9 +354,54 @@ pub struct Scanner<'e> {
     keyed_hits: Vec<KeyedHit>,
     shaped_found: Vec<(Range<usize>, Finding)>,
     memory_found: Vec<(Range<usize>, usize)>,
-    locs: Vec<CaptureLocations>,
+    /// Keyword hits of anchored shaped rules: (rule, position).
+    anchors: Vec<(usize, usize)>,
+    slots: Vec<Option<NonMaxUsize>>,
     keys: KeyScratch,
     keyword_seen: bool,
+}
+
+fn requires_met(rule: &ShapedRule, line: &[u8]) -> bool {
+    rule.requires.iter().all(|r| r.find(line).is_some())
+}
+
+/// Run shaped rule `i` once on `input`; a match that passes the rule's checks goes to
+/// `found`. Returns the match (kept or not), to search on after it.
+fn shaped_match(
+    rule: &ShapedRule,
+    i: usize,
+    line: &[u8],
+    input: &Input<'_>,
+    slots: &mut [Option<NonMaxUsize>],
+    found: &mut Vec<(Range<usize>, Finding)>,
+) -> Option<Range<usize>> {
+    let slots = &mut slots[..rule.regex.group_info().slot_len()];
+    rule.regex.search_slots(input, slots)?;
+    let span = |g: usize| Some(slots[2 * g]?.get()..slots[2 * g + 1]?.get());
+    let m = span(0)?;
+    let Some(secret_span) = span(rule.secret_group) else {
+        return Some(m);
+    };
+    let secret = &line[secret_span.clone()];
+    // The public part of a token masked before (`Bearer eyJhdr.[REDACTED:jwt]`).
+    let rest = &line[m.end..];
+    let masked_before = rest.starts_with(b"[REDACTED") || rest.starts_with(b"***");
+    if !masked_before
+        && !secret.is_empty()
+        && rule
+            .validator
+            .is_none_or(|v| v.check(&line[m.clone()], secret))
+        && !rule.allowlist.iter().any(|a| a.is_match(secret))
+    {
+        found.push((
+            m.clone(),
+            Finding {
+                rule: i,
+                span: secret_span,
+            },
+        ));
+    }
+    Some(m)
 }
 
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
@@ -446,7 +520,14 @@ impl<'e> Scanner<'e> {
             any_hit = true;
             for t in &engine.targets[m.pattern().as_usize()] {
                 match *t {
-                    Target::Shaped(i) => {
+                    Target::Shaped { rule, anchor: true } => {
+                        self.anchors.push((rule, m.start()));
+                        any_shaped = true;
+                    }
+                    Target::Shaped {
+                        rule: i,
+                        anchor: false,
+                    } => {
                         self.shaped_hit[i] = true;
                         any_shaped = true;
                     }
@@ -479,47 +560,50 @@ impl<'e> Scanner<'e> {
         }
 
         if any_shaped {
-            for (i, rule) in engine.shaped.iter().enumerate() {
-                if !std::mem::take(&mut self.shaped_hit[i])
-                    || !rule.requires.iter().all(|r| r.find(line).is_some())
-                {
+            // Rules whose matches start at their keywords: one anchored attempt at each hit
+            // (sorted by rule, then position), not inside the rule's previous match.
+            self.anchors.sort_unstable();
+            let mut free = (usize::MAX, 0);
+            for &(i, at) in &self.anchors {
+                if free.0 != i {
+                    free = (i, 0);
+                }
+                let rule = &engine.shaped[i];
+                if self.shaped_hit[i] || at < free.1 || !requires_met(rule, line) {
                     continue;
                 }
-                let locs = &mut self.locs[i];
+                let input = Input::new(line).range(at..).anchored(Anchored::Yes);
+                if let Some(m) = shaped_match(
+                    rule,
+                    i,
+                    line,
+                    &input,
+                    &mut self.slots,
+                    &mut self.shaped_found,
+                ) {
+                    free.1 = m.end.max(m.start + 1);
+                }
+            }
+            self.anchors.clear();
+            // The others search the line.
+            for (i, rule) in engine.shaped.iter().enumerate() {
+                if !std::mem::take(&mut self.shaped_hit[i]) || !requires_met(rule, line) {
+                    continue;
+                }
                 let mut at = 0;
                 while at <= line.len() {
-                    let Some(m) = rule.regex.captures_read_at(locs, line, at) else {
+                    let input = Input::new(line).range(at..);
+                    let Some(m) = shaped_match(
+                        rule,
+                        i,
+                        line,
+                        &input,
+                        &mut self.slots,
+                        &mut self.shaped_found,
+                    ) else {
                         break;
                     };
-                    at = if m.end() > m.start() {
-                        m.end()
-                    } else {
-                        m.end() + 1
-                    };
-                    let Some((s, e)) = locs.get(rule.secret_group) else {
-                        continue;
-                    };
-                    let secret = &line[s..e];
-                    // The public part of a token masked before (`Bearer eyJhdr.[REDACTED:jwt]`).
-                    let rest = &line[m.end()..];
-                    if rest.starts_with(b"[REDACTED") || rest.starts_with(b"***") {
-                        continue;
-                    }
-                    if s == e
-                        || rule
-                            .validator
-                            .is_some_and(|v| !v.check(m.as_bytes(), secret))
-                        || rule.allowlist.iter().any(|a| a.is_match(secret))
-                    {
-                        continue;
-                    }
-                    self.shaped_found.push((
-                        m.range(),
-                        Finding {
-                            rule: i,
-                            span: s..e,
-                        },
-                    ));
+                    at = m.end.max(m.start + 1);
                 }
             }
         }
@@ -832,5 +916,41 @@ examples = ["#1 acme_0123456789abcdef"]
         assert!(found(b"#1 acme_0123456789abcdef"));
         assert!(found(b"acme_0123456789abcdef #"));
         assert!(!found(b"acme_0123456789abcdef"));
+    }
+
+    #[test]
+    fn anchored_rules_find_what_a_search_of_the_line_finds() {
+        let anchored = Engine::builtin();
+        let n = anchored.shaped.iter().filter(|r| r.anchored).count();
+        assert!(n >= 30, "{n} anchored rules");
+        let unanchored = BUILTIN_CATALOG.replace("anchored = true", "anchored = false");
+        let searching = Engine::with_catalog(&unanchored, &Config::default()).unwrap();
+        assert!(searching.shaped.iter().all(|r| !r.anchored));
+
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/corpus");
+        let mut text: Vec<u8> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "log"))
+            .flat_map(|p| std::fs::read(p).unwrap())
+            .collect();
+        // Every rule's examples and counterexamples, twice on a line (a second match starts
+        // after the first), and glued to a word (`\b` is looked for before the keyword).
+        for r in &anchored.shaped {
+            for ex in r.examples.iter().chain(&r.counterexamples) {
+                text.extend_from_slice(format!("{ex} {ex}\nx{ex}\n").as_bytes());
+            }
+        }
+        let scan = |e: &Engine| {
+            let mut sc = e.scanner();
+            by_lines(&text, |l| {
+                let mut out = Vec::new();
+                sc.scan_line(l, &mut out);
+                out
+            })
+        };
+        let expected = scan(&searching);
+        assert!(expected.iter().filter(|f| !f.is_empty()).count() > 500);
+        assert_eq!(scan(&anchored), expected);
     }
 }
