@@ -67,11 +67,15 @@ impl ByteTables {
         // SAFETY: the caller makes sure SPAN bytes are readable at `p`; the tables are
         // 128-byte arrays, read in two 64-byte halves.
         let block = |p: *const u8| unsafe {
+            // The tables are read from memory at every step: held in registers, they were
+            // copied to the stack on every call (the verifier's calls clobber all vector
+            // registers), and there is a call per keyword hit.
+            let tables = std::hint::black_box(&self.0);
             let mut alive = [_mm512_set1_epi8(-1); SETS];
             for k in 0..WINDOW {
                 let v = _mm512_loadu_si512(p.add(k) as *const _);
                 for (s, alive) in alive.iter_mut().enumerate() {
-                    let t = self.0[k][s].as_ptr();
+                    let t = tables[k][s].as_ptr();
                     let lo = _mm512_load_si512(t as *const _);
                     let hi = _mm512_load_si512(t.add(64) as *const _);
                     *alive = _mm512_and_si512(*alive, _mm512_permutex2var_epi8(lo, v, hi));
