@@ -72,10 +72,10 @@ impl ByteTables {
             // registers), and there is a call per keyword hit.
             let tables = std::hint::black_box(&self.0);
             let mut alive = [_mm512_set1_epi8(-1); SETS];
-            for k in 0..WINDOW {
+            for (k, position) in tables.iter().enumerate() {
                 let v = _mm512_loadu_si512(p.add(k) as *const _);
-                for (s, alive) in alive.iter_mut().enumerate() {
-                    let t = tables[k][s].as_ptr();
+                for (alive, table) in alive.iter_mut().zip(position) {
+                    let t = table.as_ptr();
                     let lo = _mm512_load_si512(t as *const _);
                     let hi = _mm512_load_si512(t.add(64) as *const _);
                     *alive = _mm512_and_si512(*alive, _mm512_permutex2var_epi8(lo, v, hi));
