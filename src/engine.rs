@@ -11,7 +11,7 @@
 //!    keyword; a line with no hit skips to step 5 (and a stream copies runs of such lines
 //!    through without calling the scanner, see [`Scanner::quiet_prefix`]);
 //! 3. keyed hits are parsed in place ([`crate::keyed`]); shaped rules with a hit run their regex
-//!    and validator;
+//!    (anchored at each hit for rules whose matches start at their keyword) and validator;
 //! 4. a `BEGIN … PRIVATE KEY` without its END opens a block;
 //! 5. remembered secrets are looked up ([`crate::memory`]);
 //! 6. spans are filtered (allowlists, already masked), overlaps resolved, and sorted.
