@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::dynamo::{self, Binding};
 use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher, Pending, is_masked};
 use crate::memory::SecretMemory;
-use crate::prefilter::KeywordFinder;
+use crate::prefilter::{KeywordFinder, LineCount};
 use crate::rules::{
     BUILTIN_CATALOG, KeyedRule, RuleError, Severity, ShapedRule, compile_regex, parse_catalog,
 };
@@ -64,6 +64,8 @@ pub struct Finding {
 #[derive(Debug, Clone, Copy)]
 pub struct Quiet {
     pub len: usize,
+    /// The number of lines in those bytes.
+    pub lines: u64,
     first_keyword: FirstKeyword,
 }
 
@@ -437,17 +439,26 @@ impl<'e> Scanner<'e> {
         if self.pending.is_some() || self.block != Block::None || !self.bindings.is_empty() {
             return Quiet {
                 len: 0,
+                lines: 0,
                 first_keyword: FirstKeyword::Unknown,
             };
         }
-        let first = self.engine.prefilter.find(text, 0);
-        let end = first.map_or(text.len(), |m| m.start());
-        let len = memchr::memrchr(b'\n', &text[..end]).map_or(0, |nl| nl + 1);
+        // The line ends before the keyword are counted by the same pass.
+        let mut ends = LineCount::default();
+        let first = self
+            .engine
+            .prefilter
+            .find_counting_lines(text, 0, &mut ends);
+        let len = ends.last.map_or(0, |nl| nl + 1);
         let first_keyword = match first {
             Some(m) => FirstKeyword::At(Match::new(m.pattern(), m.start() - len..m.end() - len)),
             None => FirstKeyword::Nowhere,
         };
-        Quiet { len, first_keyword }
+        Quiet {
+            len,
+            lines: ends.ends,
+            first_keyword,
+        }
     }
 
     /// [`Scanner::scan_line`] for the line that starts right after a quiet prefix: `quiet` is
@@ -871,7 +882,12 @@ mod tests {
             let (mut start, mut index) = (0, 0);
             loop {
                 let quiet = sc.quiet_prefix(&text[start..]);
-                index += memchr::memchr_iter(b'\n', &text[start..start + quiet.len]).count();
+                let quiet_lines = &text[start..start + quiet.len];
+                assert_eq!(
+                    quiet.lines as usize,
+                    memchr::memchr_iter(b'\n', quiet_lines).count()
+                );
+                index += quiet.lines as usize;
                 start += quiet.len;
                 let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |n| start + n);
                 let line = &text[start..end];

@@ -179,9 +179,8 @@ impl Progress {
             if let Some(q) = quiet.filter(|q| q.len > 0) {
                 let lines = &text[start..start + q.len];
                 self.out.extend_from_slice(lines);
-                let n = memchr::memchr_iter(b'\n', lines).count() as u64;
-                self.summary.lines += n;
-                self.cursor.number += n;
+                self.summary.lines += q.lines;
+                self.cursor.number += q.lines;
                 start += q.len;
                 search = start;
             }

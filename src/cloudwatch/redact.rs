@@ -138,7 +138,7 @@ fn scan_message(
     let (mut start, mut number) = (0, 0u64);
     while start < text.len() {
         let quiet = scanner.quiet_prefix(&text[start..]);
-        number += memchr::memchr_iter(b'\n', &text[start..start + quiet.len]).count() as u64;
+        number += quiet.lines;
         start += quiet.len;
         if start == text.len() {
             break;

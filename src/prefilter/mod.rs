@@ -27,6 +27,48 @@ use bytes::ByteTables;
 use nibble::NibbleTables;
 use std::collections::BTreeMap;
 
+/// What a search learns of line ends on its way, a block of 32 or 64 positions at a time.
+pub(crate) trait LineEnds {
+    /// Whether the stages should look for line ends at all.
+    const COUNTS: bool;
+    /// `ends` has a bit per position from `base` where a line ends; if `found` is in the
+    /// block, only the ends before it count.
+    fn block(&mut self, base: usize, ends: u64, found: Option<&Match>);
+}
+
+/// Plain searches ignore line ends.
+impl LineEnds for () {
+    const COUNTS: bool = false;
+    #[inline]
+    fn block(&mut self, _: usize, _: u64, _: Option<&Match>) {}
+}
+
+/// How many line ends a search crossed, and where the last one was.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LineCount {
+    pub ends: u64,
+    pub last: Option<usize>,
+}
+
+impl LineEnds for LineCount {
+    const COUNTS: bool = true;
+    #[inline]
+    fn block(&mut self, base: usize, mut ends: u64, found: Option<&Match>) {
+        if let Some(m) = found {
+            let before = m.start() - base;
+            ends &= if before >= 64 {
+                u64::MAX
+            } else {
+                (1 << before) - 1
+            };
+        }
+        if ends != 0 {
+            self.ends += u64::from(ends.count_ones());
+            self.last = Some(base + 63 - ends.leading_zeros() as usize);
+        }
+    }
+}
+
 /// The candidate stage the CPU allows, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Isa {
@@ -88,6 +130,21 @@ impl KeywordFinder {
 
     /// The leftmost keyword starting at or after `from`, the longest one at that position.
     pub fn find(&self, hay: &[u8], from: usize) -> Option<Match> {
+        self.find_with(hay, from, &mut ())
+    }
+
+    /// [`KeywordFinder::find`], also counting the line ends before the keyword (or up to the
+    /// end of `hay` if there is none) into `lines`, in the same pass.
+    pub fn find_counting_lines(
+        &self,
+        hay: &[u8],
+        from: usize,
+        lines: &mut LineCount,
+    ) -> Option<Match> {
+        self.find_with(hay, from, lines)
+    }
+
+    fn find_with<L: LineEnds>(&self, hay: &[u8], from: usize, lines: &mut L) -> Option<Match> {
         if from >= hay.len() {
             return None;
         }
@@ -95,22 +152,31 @@ impl KeywordFinder {
         #[cfg(target_arch = "x86_64")]
         match (self.isa, &self.bytes) {
             // SAFETY: the CPU has AVX-512 F, BW and VBMI (checked when the finder was built).
-            (Isa::Avx512Vbmi, Some(bytes)) => return unsafe { bytes.find_vbmi(hay, from, verify) },
+            (Isa::Avx512Vbmi, Some(bytes)) => {
+                return unsafe { bytes.find_vbmi(hay, from, verify, lines) };
+            }
             // SAFETY: the CPU has AVX2 (checked when the finder was built).
-            (Isa::Avx2, _) => return unsafe { self.nibbles.find_avx2(hay, from, verify) },
+            (Isa::Avx2, _) => return unsafe { self.nibbles.find_avx2(hay, from, verify, lines) },
             _ => {}
         }
-        self.find_scalar(hay, from)
+        self.find_scalar(hay, from, lines)
     }
 
-    fn find_scalar(&self, hay: &[u8], from: usize) -> Option<Match> {
-        (from..hay.len()).find_map(|i| {
+    fn find_scalar<L: LineEnds>(&self, hay: &[u8], from: usize, lines: &mut L) -> Option<Match> {
+        let found = (from..hay.len()).find_map(|i| {
             if self.nibbles.may_start_at(hay, i) {
                 self.verify_at(hay, i)
             } else {
                 None
             }
-        })
+        });
+        if L::COUNTS {
+            let end = found.map_or(hay.len(), |m| m.start());
+            for nl in memchr::memchr_iter(b'\n', &hay[from..end]) {
+                lines.block(from + nl, 1, None);
+            }
+        }
+        found
     }
 
     /// The longest keyword starting exactly at `i`. The window set is checked first: it is
@@ -304,7 +370,30 @@ mod tests {
             .collect()
     }
 
+    /// Every keyword from `ours`, checking on the way that the counting search agrees with
+    /// the plain one and counts the line ends before each hit (or to the end).
     fn ours(f: &KeywordFinder, hay: &[u8]) -> Vec<(usize, usize)> {
+        let mut from = 0;
+        loop {
+            let mut lines = LineCount::default();
+            let found = f.find_counting_lines(hay, from, &mut lines);
+            assert_eq!(found, f.find(hay, from));
+            let end = found.map_or(hay.len(), |m| m.start()).max(from);
+            let searched = hay.get(from..end).unwrap_or_default();
+            let expected = LineCount {
+                ends: memchr::memchr_iter(b'\n', searched).count() as u64,
+                last: memchr::memrchr(b'\n', searched).map(|n| from + n),
+            };
+            assert_eq!(lines, expected, "from {from}");
+            match found {
+                Some(m) => from = m.start() + 1,
+                None => break,
+            }
+        }
+        plain_hits(f, hay)
+    }
+
+    fn plain_hits(f: &KeywordFinder, hay: &[u8]) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
         let mut from = 0;
         while let Some(m) = f.find(hay, from) {
@@ -352,6 +441,12 @@ mod tests {
                         continue;
                     }
                     let mut hay = vec![b'.'; len];
+                    // Line ends at the edges of 32- and 64-byte blocks.
+                    for at in [0, 31, 32, 63, 64, 65, 127, 128] {
+                        if at < len - kw.len() {
+                            hay[at] = b'\n';
+                        }
+                    }
                     hay[len - kw.len()..].copy_from_slice(kw);
                     let found = ours(&f, &hay);
                     assert_eq!(found, reference(&words, &hay), "{isa:?}, {len} bytes");
@@ -381,7 +476,7 @@ mod tests {
             }
             out
         };
-        let scalar = all(&|h, i| f.find_scalar(h, i));
+        let scalar = all(&|h, i| f.find_scalar(h, i, &mut ()));
         assert!(scalar.len() >= 40);
         assert_eq!(scalar, reference(&words, &hay));
         for isa in isas() {
@@ -398,7 +493,7 @@ mod tests {
                     Just(b't'), Just(b'O'), Just(b'k'), Just(b'e'), Just(b'N'), Just(b's'),
                     Just(b'S'), Just(b':'), Just(b'/'), Just(b'0'), Just(b'1'), Just(b'y'),
                     Just(b'p'), Just(b'W'), Just(b'a'), Just(b'-'), Just(b' '), Just(0xc3),
-                    Just(b'_'), Just(b'I'), Just(0x7f), Just(0xe1),
+                    Just(b'_'), Just(b'I'), Just(0x7f), Just(0xe1), Just(b'\n'),
                     any::<u8>(),
                 ],
                 0..300,

@@ -7,7 +7,7 @@
 //! with a few shuffles. Nibbles alias (a bucket holding `tok` and `ses` also lets `tes` and
 //! `sek` through, and more): the verifier turns those away.
 
-use super::assign_buckets;
+use super::{LineEnds, assign_buckets};
 use aho_corasick::Match;
 
 /// How many leading bytes of each keyword the stage looks at.
@@ -71,11 +71,12 @@ impl NibbleTables {
     /// The first match `verify` confirms among the candidates from `from` on.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn find_avx2(
+    pub(super) unsafe fn find_avx2<L: LineEnds>(
         &self,
         hay: &[u8],
         from: usize,
         verify: impl Fn(usize, u64) -> Option<Match>,
+        lines: &mut L,
     ) -> Option<Match> {
         use std::arch::x86_64::*;
         const LANES: usize = 32;
@@ -83,6 +84,7 @@ impl NibbleTables {
         let nibble = _mm256_set1_epi8(0x0f);
         let fold = _mm256_set1_epi8(0x20);
         let zero = _mm256_setzero_si256();
+        let newline = _mm256_set1_epi8(b'\n' as i8);
         // SAFETY: reads 16 bytes from a 16-byte array.
         let table = |t: &[u8; 16]| unsafe {
             _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr() as *const __m128i))
@@ -98,6 +100,12 @@ impl NibbleTables {
         // One bit per position of the 32 starting at `p`, set where a keyword may start.
         // SAFETY: the caller makes sure SPAN bytes are readable at `p`.
         let block = |p: *const u8| unsafe {
+            let ends = if L::COUNTS {
+                let raw = _mm256_loadu_si256(p as *const __m256i);
+                _mm256_movemask_epi8(_mm256_cmpeq_epi8(raw, newline)) as u32
+            } else {
+                0
+            };
             let mut alive = [_mm256_set1_epi8(-1); SETS];
             for k in 0..WINDOW {
                 let v = _mm256_or_si256(_mm256_loadu_si256(p.add(k) as *const __m256i), fold);
@@ -112,13 +120,19 @@ impl NibbleTables {
                 }
             }
             let any = _mm256_or_si256(alive[0], alive[1]);
-            !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(any, zero)) as u32)
+            (
+                !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(any, zero)) as u32),
+                ends,
+            )
         };
 
         let mut i = from;
         while i + SPAN <= hay.len() {
-            if let Some(m) = verify(i, block(hay[i..].as_ptr()).into()) {
-                return Some(m);
+            let (candidates, ends) = block(hay[i..].as_ptr());
+            let found = verify(i, candidates.into());
+            lines.block(i, ends.into(), found.as_ref());
+            if found.is_some() {
+                return found;
             }
             i += LANES;
         }
@@ -130,9 +144,11 @@ impl NibbleTables {
             let positions = rest.len().min(LANES);
             let mut padded = [0u8; 2 * LANES];
             padded[..rest.len()].copy_from_slice(rest);
-            let candidates = block(padded.as_ptr()) & (u32::MAX >> (LANES - positions));
-            if let Some(m) = verify(i, candidates.into()) {
-                return Some(m);
+            let (candidates, ends) = block(padded.as_ptr());
+            let found = verify(i, (candidates & (u32::MAX >> (LANES - positions))).into());
+            lines.block(i, ends.into(), found.as_ref());
+            if found.is_some() {
+                return found;
             }
             i += LANES;
         }
