@@ -11,6 +11,10 @@ use std::ops::Range;
 
 /// Values shorter than this are not remembered: too likely to occur by chance.
 pub const MIN_LEN: usize = 12;
+const _: () = assert!(
+    MIN_LEN > 8 && MIN_LEN <= 16,
+    "the run test doubles up to 8, then overlaps"
+);
 /// At most this many values are remembered; past it the memory starts over.
 pub const CAPACITY: usize = 4096;
 
@@ -92,10 +96,12 @@ impl SecretMemory {
                 0
             };
             let window = u128::from(next) << 64 | u128::from(cur);
-            let mut long = window;
-            for k in 1..MIN_LEN {
-                long &= window >> k;
-            }
+            // Bit i of `long`: the MIN_LEN bits from i are all set, by doubling runs
+            // (2, 4, 8, then 8 overlapping 8 at MIN_LEN - 8).
+            let mut long = window & window >> 1;
+            long &= long >> 2;
+            long &= long >> 4;
+            long &= long >> (MIN_LEN - 8);
             let mut starts = cur & !(cur << 1 | carry) & long as u64;
             while starts != 0 {
                 self.check_run(line, block * 64 + starts.trailing_zeros() as usize, out);
