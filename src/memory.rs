@@ -63,10 +63,15 @@ impl SecretMemory {
             return;
         }
         if self.len >= CAPACITY {
-            *self = SecretMemory::default();
+            // Start over, keeping the allocations.
+            self.by_prefix.clear();
+            self.bloom.fill(0);
+            self.len = 0;
         }
         if self.bloom.is_empty() {
+            // Full size at once: a map growing to CAPACITY rehashed on the hot path.
             self.bloom = vec![0; BLOOM_BITS / 64];
+            self.by_prefix.reserve(CAPACITY);
         }
         let key = prefix_key(value);
         let list = self.by_prefix.entry(key).or_default();
@@ -298,9 +303,18 @@ mod tests {
     #[test]
     fn memory_is_bounded() {
         let mut m = SecretMemory::default();
+        let value = |i: usize| format!("FAKEvalue{i:012}");
         for i in 0..CAPACITY + 10 {
-            m.remember(format!("FAKEvalue{i:012}").as_bytes(), 0);
+            m.remember(value(i).as_bytes(), 0);
         }
         assert!(m.len <= CAPACITY);
+        // Past the bound the memory started over: the first values are gone, the last kept.
+        let found = |i: usize| {
+            let mut out = Vec::new();
+            m.find(format!("x {} y", value(i)).as_bytes(), &mut out);
+            !out.is_empty()
+        };
+        assert!(!found(0) && !found(CAPACITY - 1));
+        assert!(found(CAPACITY) && found(CAPACITY + 9));
     }
 }
