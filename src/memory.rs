@@ -69,9 +69,7 @@ impl SecretMemory {
             self.len = 0;
         }
         if self.bloom.is_empty() {
-            // Full size at once: a map growing to CAPACITY rehashed on the hot path.
             self.bloom = vec![0; BLOOM_BITS / 64];
-            self.by_prefix.reserve(CAPACITY);
         }
         let key = prefix_key(value);
         let list = self.by_prefix.entry(key).or_default();
