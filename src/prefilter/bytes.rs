@@ -62,12 +62,11 @@ impl ByteTables {
     ) -> Option<Match> {
         use std::arch::x86_64::*;
         const LANES: usize = 64;
-        const SPAN: usize = LANES + WINDOW - 1;
         let zero = _mm512_setzero_si512();
         let newline = _mm512_set1_epi8(b'\n' as i8);
         // One bit per position of the 64 starting at `p`, set where a keyword may start; and
         // where a line ends, if `lines` wants to know.
-        // SAFETY: the caller makes sure SPAN bytes are readable at `p`; the tables are
+        // SAFETY: `search_blocks` makes sure LANES + WINDOW - 1 bytes are readable at `p`; the tables are
         // 128-byte arrays, read in two 64-byte halves.
         let block = |p: *const u8| unsafe {
             let ends = if L::COUNTS {
@@ -93,31 +92,7 @@ impl ByteTables {
             (_mm512_test_epi8_mask(any, any), ends)
         };
 
-        let mut i = from;
-        while i + SPAN <= hay.len() {
-            let (candidates, ends) = block(hay[i..].as_ptr());
-            let found = verify(i, candidates);
-            lines.block(i, ends, found.as_ref());
-            if found.is_some() {
-                return found;
-            }
-            i += LANES;
-        }
-        // The last bytes, padded (see the AVX2 stage).
-        while i < hay.len() {
-            let rest = &hay[i..];
-            let positions = rest.len().min(LANES);
-            let mut padded = [0u8; 2 * LANES];
-            padded[..rest.len()].copy_from_slice(rest);
-            let (candidates, ends) = block(padded.as_ptr());
-            let found = verify(i, candidates & (u64::MAX >> (LANES - positions)));
-            lines.block(i, ends, found.as_ref());
-            if found.is_some() {
-                return found;
-            }
-            i += LANES;
-        }
-        None
+        super::search_blocks::<LANES, L>(hay, from, WINDOW, block, verify, lines)
     }
 }
 

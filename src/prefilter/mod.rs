@@ -27,6 +27,51 @@ use bytes::ByteTables;
 use nibble::NibbleTables;
 use std::collections::BTreeMap;
 
+/// The loop both vector stages share. `block(p)` tests the `LANES` positions from `p` (reading
+/// `LANES + window - 1` bytes) and gives their candidate bits and line-end bits; `verify`
+/// confirms candidates. The first confirmed keyword ends the search.
+#[inline(always)]
+fn search_blocks<const LANES: usize, L: LineEnds>(
+    hay: &[u8],
+    from: usize,
+    window: usize,
+    block: impl Fn(*const u8) -> (u64, u64),
+    verify: impl Fn(usize, u64) -> Option<Match>,
+    lines: &mut L,
+) -> Option<Match> {
+    let span = LANES + window - 1;
+    // Candidate bits fit a u64; the padded block below holds a span.
+    assert!(LANES <= 64 && span <= 128);
+    let mut step = |i: usize, candidates: u64, ends: u64| {
+        let found = verify(i, candidates);
+        lines.block(i, ends, found.as_ref());
+        found
+    };
+    let mut i = from;
+    while i + span <= hay.len() {
+        let (candidates, ends) = block(hay[i..].as_ptr());
+        if let Some(m) = step(i, candidates, ends) {
+            return Some(m);
+        }
+        i += LANES;
+    }
+    // The last bytes, copied into a padded block: short lines (most CloudWatch events) are
+    // searched with the vector code too. Padding may make candidates; the verifier, reading
+    // the real text, turns them away (and padding holds no line end).
+    while i < hay.len() {
+        let rest = &hay[i..];
+        let mut padded = [0u8; 128];
+        padded[..rest.len()].copy_from_slice(rest);
+        let (candidates, ends) = block(padded.as_ptr());
+        let positions = rest.len().min(LANES);
+        if let Some(m) = step(i, candidates & (u64::MAX >> (64 - positions)), ends) {
+            return Some(m);
+        }
+        i += LANES;
+    }
+    None
+}
+
 /// What a search learns of line ends on its way, a block of 32 or 64 positions at a time.
 pub(crate) trait LineEnds {
     /// Whether the stages should look for line ends at all.

@@ -80,7 +80,6 @@ impl NibbleTables {
     ) -> Option<Match> {
         use std::arch::x86_64::*;
         const LANES: usize = 32;
-        const SPAN: usize = LANES + WINDOW - 1;
         let nibble = _mm256_set1_epi8(0x0f);
         let fold = _mm256_set1_epi8(0x20);
         let zero = _mm256_setzero_si256();
@@ -98,7 +97,7 @@ impl NibbleTables {
             }
         }
         // One bit per position of the 32 starting at `p`, set where a keyword may start.
-        // SAFETY: the caller makes sure SPAN bytes are readable at `p`.
+        // SAFETY: `search_blocks` makes sure LANES + WINDOW - 1 bytes are readable at `p`.
         let block = |p: *const u8| unsafe {
             let ends = if L::COUNTS {
                 let raw = _mm256_loadu_si256(p as *const __m256i);
@@ -126,33 +125,11 @@ impl NibbleTables {
             )
         };
 
-        let mut i = from;
-        while i + SPAN <= hay.len() {
-            let (candidates, ends) = block(hay[i..].as_ptr());
-            let found = verify(i, candidates.into());
-            lines.block(i, ends.into(), found.as_ref());
-            if found.is_some() {
-                return found;
-            }
-            i += LANES;
-        }
-        // The last few bytes, copied into a padded block: short lines (most CloudWatch events)
-        // are searched with the vector code too. Padding may make candidates; the verifier,
-        // reading the real text, turns them away.
-        while i < hay.len() {
-            let rest = &hay[i..];
-            let positions = rest.len().min(LANES);
-            let mut padded = [0u8; 2 * LANES];
-            padded[..rest.len()].copy_from_slice(rest);
-            let (candidates, ends) = block(padded.as_ptr());
-            let found = verify(i, (candidates & (u32::MAX >> (LANES - positions))).into());
-            lines.block(i, ends.into(), found.as_ref());
-            if found.is_some() {
-                return found;
-            }
-            i += LANES;
-        }
-        None
+        let block = |p: *const u8| {
+            let (candidates, ends) = block(p);
+            (u64::from(candidates), u64::from(ends))
+        };
+        super::search_blocks::<LANES, L>(hay, from, WINDOW, block, verify, lines)
     }
 }
 
