@@ -15,19 +15,35 @@ const _: () = assert!(
     MIN_LEN > 8 && MIN_LEN <= 16,
     "the run test doubles up to 8, then overlaps"
 );
-/// At most this many values are remembered; past it the memory starts over.
+/// At most this many values, and [`MAX_BYTES`] bytes of them, are remembered; past either
+/// bound the memory starts over.
 pub const CAPACITY: usize = 4096;
+pub const MAX_BYTES: usize = 512 * 1024;
 
 const BLOOM_BITS: usize = 1 << 16;
 
-/// A remembered value and the rule that first found it.
-type Remembered = (Box<[u8]>, usize);
+/// Where a remembered value is in [`SecretMemory::bytes`], the rule that first found it, and the
+/// next value with the same 8-byte prefix.
+#[derive(Clone, Copy)]
+struct Entry {
+    start: u32,
+    len: u32,
+    rule: u32,
+    next: u32,
+}
 
+const NO_ENTRY: u32 = u32::MAX;
+
+/// The values live back to back in one buffer, chained by prefix: remembering one allocates
+/// nothing once the buffers have grown (a fresh secret is remembered on every finding).
 #[derive(Default)]
 pub(crate) struct SecretMemory {
     bloom: Vec<u64>,
-    /// foldhash: fast, and seeded per process (the values come from the logs).
-    by_prefix: HashMap<u64, Vec<Remembered>>,
+    /// foldhash: fast, and seeded per process (the values come from the logs). The first
+    /// entry of each prefix's chain.
+    by_prefix: HashMap<u64, u32>,
+    entries: Vec<Entry>,
+    bytes: Vec<u8>,
     len: usize,
 }
 
@@ -59,12 +75,17 @@ fn bloom_slot(key: u64) -> usize {
 impl SecretMemory {
     /// Remember `value` (found by `rule`) if it is long enough and starts a token run.
     pub fn remember(&mut self, value: &[u8], rule: usize) {
-        if value.len() < MIN_LEN || !value.iter().all(|&b| is_run_byte(b)) {
+        if value.len() < MIN_LEN
+            || value.len() > MAX_BYTES
+            || !value.iter().all(|&b| is_run_byte(b))
+        {
             return;
         }
-        if self.len >= CAPACITY {
+        if self.len >= CAPACITY || self.bytes.len() + value.len() > MAX_BYTES {
             // Start over, keeping the allocations.
             self.by_prefix.clear();
+            self.entries.clear();
+            self.bytes.clear();
             self.bloom.fill(0);
             self.len = 0;
         }
@@ -72,14 +93,32 @@ impl SecretMemory {
             self.bloom = vec![0; BLOOM_BITS / 64];
         }
         let key = prefix_key(value);
-        let list = self.by_prefix.entry(key).or_default();
-        if list.iter().any(|(v, _)| &**v == value) {
+        let head = self.by_prefix.get(&key).copied().unwrap_or(NO_ENTRY);
+        if self.chain(head).any(|(v, _)| v == value) {
             return;
         }
-        list.push((value.into(), rule));
+        // Both fit in u32: the buffers are bounded by MAX_BYTES and CAPACITY.
+        self.entries.push(Entry {
+            start: self.bytes.len() as u32,
+            len: value.len() as u32,
+            rule: rule as u32,
+            next: head,
+        });
+        self.bytes.extend_from_slice(value);
+        self.by_prefix.insert(key, (self.entries.len() - 1) as u32);
         let slot = bloom_slot(key);
         self.bloom[slot / 64] |= 1 << (slot % 64);
         self.len += 1;
+    }
+
+    /// The values (and rules) chained from entry `at`.
+    fn chain(&self, mut at: u32) -> impl Iterator<Item = (&[u8], usize)> {
+        std::iter::from_fn(move || {
+            let e = self.entries.get(at as usize)?;
+            at = e.next;
+            let start = e.start as usize;
+            Some((&self.bytes[start..start + e.len as usize], e.rule as usize))
+        })
     }
 
     /// Report every remembered value that starts a token run in `line`.
@@ -124,7 +163,7 @@ impl SecretMemory {
         if self.bloom[slot / 64] & (1 << (slot % 64)) == 0 {
             return;
         }
-        let Some(list) = self.by_prefix.get(&key) else {
+        let Some(&head) = self.by_prefix.get(&key) else {
             return;
         };
         let end = line[start..]
@@ -132,12 +171,12 @@ impl SecretMemory {
             .position(|&b| !is_run_byte(b))
             .map_or(line.len(), |n| start + n);
         let run = &line[start..end];
-        if let Some((v, rule)) = list
-            .iter()
+        if let Some((v, rule)) = self
+            .chain(head)
             .filter(|(v, _)| run.starts_with(v))
             .max_by_key(|(v, _)| v.len())
         {
-            out.push((start..start + v.len(), *rule));
+            out.push((start..start + v.len(), rule));
         }
     }
 }
@@ -219,11 +258,11 @@ mod tests {
             if let Some((v, rule)) = m
                 .by_prefix
                 .values()
-                .flatten()
+                .flat_map(|&head| m.chain(head))
                 .filter(|(v, _)| run.starts_with(v))
                 .max_by_key(|(v, _)| v.len())
             {
-                out.push((start..start + v.len(), *rule));
+                out.push((start..start + v.len(), rule));
             }
         }
         out
@@ -314,5 +353,43 @@ mod tests {
         };
         assert!(!found(0) && !found(CAPACITY - 1));
         assert!(found(CAPACITY) && found(CAPACITY + 9));
+    }
+
+    #[test]
+    fn memory_is_bounded_in_bytes() {
+        let mut m = SecretMemory::default();
+        let value = |i: usize| format!("FAKE{i:04}{}", "v".repeat(MAX_BYTES / 4));
+        for i in 0..5 {
+            m.remember(value(i).as_bytes(), 0);
+        }
+        assert!(m.bytes.len() <= MAX_BYTES);
+        let found = |i: usize| {
+            let mut out = Vec::new();
+            m.find(value(i).as_bytes(), &mut out);
+            !out.is_empty()
+        };
+        // Four values would pass the bound: the fourth started over.
+        assert!(!found(0) && !found(2));
+        assert!(found(3) && found(4));
+    }
+
+    /// Values that share their first eight bytes share a chain: each is found, the longest
+    /// that fits wins, and one remembered twice is stored once.
+    #[test]
+    fn values_with_one_prefix_are_chained() {
+        let mut m = SecretMemory::default();
+        m.remember(b"FAKEsameAAAAAAAA", 1);
+        m.remember(b"FAKEsameBBBBBBBB", 2);
+        m.remember(b"FAKEsameAAAAAAAAlonger", 3);
+        m.remember(b"FAKEsameBBBBBBBB", 4);
+        assert_eq!(m.len, 3);
+        let find = |line: &[u8]| {
+            let mut out = Vec::new();
+            m.find(line, &mut out);
+            out
+        };
+        assert_eq!(find(b"a FAKEsameBBBBBBBB"), vec![(2..18, 2)]);
+        assert_eq!(find(b"a FAKEsameAAAAAAAAlonger"), vec![(2..24, 3)]);
+        assert_eq!(find(b"a FAKEsameAAAAAAAAlong"), vec![(2..18, 1)]);
     }
 }
