@@ -2,9 +2,10 @@
 //!
 //! The calling thread cuts the input into chunks of whole lines ([`CHUNK`] bytes or so) and
 //! hands them to `threads - 1` workers, at most two queued per worker and [`MAX_IN_FLIGHT`] in
-//! all (memory stays bounded); when the workers have enough, it redacts the chunk itself, so
-//! that no core idles while the reading thread waits. Finished chunks are written in their
-//! order. Chunks are redacted in place, and chunk and output buffers go back and forth between
+//! all; when the workers have enough, it redacts the chunk itself, so that no core idles while
+//! the reading thread waits. Finished chunks are written in their order. Memory stays bounded
+//! by the chunks read and not yet written, however the threads are scheduled: a chunk finished
+//! early waits for the ones before it, and at [`MAX_UNWRITTEN`] the reader waits too. Chunks are redacted in place, and chunk and output buffers go back and forth between
 //! the threads to be reused: the text is copied once, by the read into the chunk.
 //!
 //! A chunk is scanned by a fresh scanner, first primed with the last lines before it ([`LEAD`]
@@ -56,8 +57,12 @@ struct Done<T> {
     summary: StreamSummary,
 }
 
-/// At most this many chunks are read ahead or waiting to be written, however many threads.
+/// At most this many chunks are queued to or redacted by the workers, however many threads.
 pub const MAX_IN_FLIGHT: usize = 8;
+/// At most this many chunks are read and not yet written (queued, being redacted, or done and
+/// waiting for an earlier one), however many threads: with a worker descheduled (more threads
+/// than cores), the others would otherwise finish chunks after it without end.
+pub const MAX_UNWRITTEN: usize = MAX_IN_FLIGHT + 2;
 
 /// Redact `input` to `output` on `threads` threads. Each finding becomes an item (`make`, on the
 /// worker), handed to `on_item` in stream order on the calling thread.
@@ -76,6 +81,7 @@ pub fn redact_stream_parallel<R: Read, W: Write, T: Send>(
     run(
         engine, masker, input, output, opts, threads, CHUNK, make, on_item,
     )
+    .map(|(summary, _)| summary)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -89,11 +95,15 @@ fn run<R: Read, W: Write, T: Send>(
     chunk: usize,
     make: &(dyn Fn(&StreamFinding<'_>) -> T + Sync),
     on_item: &mut dyn FnMut(T),
-) -> Result<StreamSummary, StreamError> {
+) -> Result<(StreamSummary, usize), StreamError> {
+    // Returns the summary and the most chunks that were ever read and not yet written.
+    //
     // The calling thread reads, writes and, when the workers have enough queued, redacts a
     // chunk itself: `threads` threads in all, none of them idle while another waits for I/O.
     let workers = threads - 1;
     let max_in_flight = (2 * workers).min(MAX_IN_FLIGHT);
+    // Also the calling thread's own chunk, and one finished before its turn.
+    let max_unwritten = (max_in_flight + 2).min(MAX_UNWRITTEN);
     std::thread::scope(|scope| {
         let (job_tx, job_rx) = mpsc::channel::<Job>();
         let job_rx = Arc::new(Mutex::new(job_rx));
@@ -127,6 +137,7 @@ fn run<R: Read, W: Write, T: Send>(
             spare: Vec::new(),
         };
         let mut seq = 0u64;
+        let mut peak_unwritten = 0;
         let mut first_line = opts.first_line;
         let mut lead: Vec<u8> = Vec::new();
         let read_size = chunk + chunk / 16;
@@ -198,6 +209,14 @@ fn run<R: Read, W: Write, T: Send>(
                 if let Err(e) = writer.take_ready(on_item) {
                     break 'chunks Err(e);
                 }
+                // The oldest chunk not written is with a worker (the calling thread writes
+                // its own at once, when their turn has come): wait for it.
+                while job.seq - writer.next >= max_unwritten as u64 {
+                    if let Err(e) = writer.take_one(on_item) {
+                        break 'chunks Err(e);
+                    }
+                }
+                peak_unwritten = peak_unwritten.max((job.seq - writer.next) as usize + 1);
                 if writer.in_flight < max_in_flight {
                     if job_tx.send(job).is_err() {
                         break Err(StreamError::Read(io::Error::other(
@@ -220,7 +239,7 @@ fn run<R: Read, W: Write, T: Send>(
         // Everything handed out is written, even when reading failed.
         writer.take_all(on_item)?;
         writer.output.flush().map_err(StreamError::Write)?;
-        result.map(|()| writer.summary)
+        result.map(|()| (writer.summary, peak_unwritten))
     })
 }
 
@@ -442,7 +461,8 @@ mod tests {
             &|f| f.line_number,
             &mut |n| lines.push(n),
         )
-        .unwrap();
+        .unwrap()
+        .0;
         (out, lines, s)
     }
 
@@ -483,6 +503,44 @@ mod tests {
             assert_eq!(s.lines, memchr::memchr_iter(b'\n', &text).count() as u64);
             assert_eq!(s.findings, lines.len() as u64);
         }
+    }
+
+    /// A worker stalls on the first chunk while the others go on: the chunks finished after it
+    /// wait for it, but no more of them than the bound (memory stays bounded whatever the
+    /// scheduling), and the output is still the one-pass output.
+    #[test]
+    fn a_stalled_worker_holds_back_a_bounded_number_of_chunks() {
+        let e = Engine::builtin();
+        let m = Masker::new(MaskStyle::Label, FingerprintKey::new(b"k"));
+        let mut text = Vec::new();
+        for i in 0..20_000 {
+            text.extend(format!("line {i} password=FAKEpw{i:06}x\n").as_bytes());
+        }
+        let (expect, _) = sequential(&e, &m, &text, crate::stream::DEFAULT_MAX_LINE);
+        let mut out = Vec::new();
+        let stall = |f: &StreamFinding<'_>| {
+            if f.line_number == 1 {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+        };
+        let (_, peak) = run(
+            &e,
+            &m,
+            &text[..],
+            &mut out,
+            StreamOptions::default(),
+            3,
+            4096,
+            &stall,
+            &mut |()| {},
+        )
+        .unwrap();
+        assert!(out == expect, "output differs");
+        assert!(text.len() / 4096 > 10 * MAX_UNWRITTEN);
+        assert!(
+            peak <= MAX_UNWRITTEN,
+            "{peak} chunks were read and not written"
+        );
     }
 
     /// A line longer than a chunk and than max_line: the rest of the stream is redacted in one
