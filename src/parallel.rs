@@ -8,6 +8,10 @@
 //! early waits for the ones before it, and at [`MAX_UNWRITTEN`] the reader waits too. Chunks are redacted in place, and chunk and output buffers go back and forth between
 //! the threads to be reused: the text is copied once, by the read into the chunk.
 //!
+//! Lines are counted by the workers: a chunk's findings are numbered from the chunk's first
+//! line, and the calling thread adds the lines before the chunk ([`ShiftLines`]) as it writes
+//! them, so that reading stays a copy and a cut.
+//!
 //! A chunk is scanned by a fresh scanner, first primed with the last lines before it ([`LEAD`]
 //! bytes, scanned but not written): a key whose value is on the next line, a private-key block,
 //! a DynamoDB expression binding that straddle the cut are found as in one pass. What is not
@@ -37,7 +41,6 @@ pub const LEAD: usize = 16 * 1024;
 
 struct Job {
     seq: u64,
-    first_line: u64,
     lead: Vec<u8>,
     data: Vec<u8>,
     /// A buffer for the output, to be reused.
@@ -64,10 +67,17 @@ pub const MAX_IN_FLIGHT: usize = 8;
 /// than cores), the others would otherwise finish chunks after it without end.
 pub const MAX_UNWRITTEN: usize = MAX_IN_FLIGHT + 2;
 
+/// An item made from a finding on a worker, with a line number counted from the start of its
+/// chunk: the calling thread adds the lines before the chunk.
+pub trait ShiftLines {
+    fn shift_lines(&mut self, lines: u64);
+}
+
 /// Redact `input` to `output` on `threads` threads. Each finding becomes an item (`make`, on the
-/// worker), handed to `on_item` in stream order on the calling thread.
+/// worker), handed to `on_item` in stream order on the calling thread, its line number made
+/// right by [`ShiftLines`].
 #[allow(clippy::too_many_arguments)]
-pub fn redact_stream_parallel<R: Read, W: Write, T: Send>(
+pub fn redact_stream_parallel<R: Read, W: Write, T: Send + ShiftLines>(
     engine: &Engine,
     masker: &Masker,
     input: R,
@@ -85,7 +95,7 @@ pub fn redact_stream_parallel<R: Read, W: Write, T: Send>(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn run<R: Read, W: Write, T: Send>(
+fn run<R: Read, W: Write, T: Send + ShiftLines>(
     engine: &Engine,
     masker: &Masker,
     mut input: R,
@@ -134,11 +144,11 @@ fn run<R: Read, W: Write, T: Send>(
             waiting: BTreeMap::new(),
             next: 0,
             summary: StreamSummary::default(),
+            lines_before: opts.first_line - 1,
             spare: Vec::new(),
         };
         let mut seq = 0u64;
         let mut peak_unwritten = 0;
-        let mut first_line = opts.first_line;
         let mut lead: Vec<u8> = Vec::new();
         let read_size = chunk + chunk / 16;
         let mut buf: Vec<u8> = Vec::with_capacity(read_size);
@@ -178,7 +188,6 @@ fn run<R: Read, W: Write, T: Send>(
                             on_item,
                             &mut writer,
                             lead,
-                            first_line,
                             buf,
                             input,
                         );
@@ -193,19 +202,16 @@ fn run<R: Read, W: Write, T: Send>(
                 rest.extend_from_slice(&buf[cut..]);
                 let mut data = std::mem::replace(&mut buf, rest);
                 data.truncate(cut);
-                let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
                 let next_lead = tail_lines(&data, LEAD).to_vec();
                 let windowed = has_line_of(&data, opts.max_line);
                 let job = Job {
                     seq,
-                    first_line,
                     lead: std::mem::replace(&mut lead, next_lead),
                     data,
                     out: writer.spare.pop().unwrap_or_default(),
                     windowed,
                 };
                 seq += 1;
-                first_line += lines;
                 if let Err(e) = writer.take_ready(on_item) {
                     break 'chunks Err(e);
                 }
@@ -307,15 +313,16 @@ fn work<T>(
     out.reserve(job.data.len() + 4096);
     let mut items = Vec::new();
     let mut on_finding = |f: &StreamFinding<'_>| items.push(make(f));
+    // Lines are numbered from the chunk's start; see `ShiftLines`.
     let summary = if job.windowed {
         let opts = StreamOptions {
-            first_line: job.first_line,
+            first_line: 1,
             ..opts
         };
         redact_stream(&mut r, &job.data[..], &mut out, opts, &mut on_finding)
             .expect("a Vec is written and a slice is read without error")
     } else {
-        redact_lines(&mut r, &job.data, &mut out, job.first_line, &mut on_finding)
+        redact_lines(&mut r, &job.data, &mut out, 1, &mut on_finding)
     };
     Done {
         seq: job.seq,
@@ -335,11 +342,13 @@ struct InOrder<'w, W: Write, T> {
     waiting: BTreeMap<u64, Done<T>>,
     next: u64,
     summary: StreamSummary,
+    /// Lines written so far, and before the stream (its first line number - 1).
+    lines_before: u64,
     /// Buffers written out, for the next chunks.
     spare: Vec<Vec<u8>>,
 }
 
-impl<W: Write, T> InOrder<'_, W, T> {
+impl<W: Write, T: ShiftLines> InOrder<'_, W, T> {
     /// Wait for one chunk from the workers, then write every chunk that is next in order.
     fn take_one(&mut self, on_item: &mut dyn FnMut(T)) -> Result<(), StreamError> {
         let done = self
@@ -374,9 +383,14 @@ impl<W: Write, T> InOrder<'_, W, T> {
             self.output
                 .write_all(&done.out)
                 .map_err(StreamError::Write)?;
+            let lines_before = self.lines_before;
+            for mut item in done.items {
+                item.shift_lines(lines_before);
+                on_item(item);
+            }
+            self.lines_before += done.summary.lines;
             self.summary.lines += done.summary.lines;
             self.summary.findings += done.summary.findings;
-            done.items.into_iter().for_each(&mut *on_item);
             self.spare.extend([done.out, done.data]);
             self.next += 1;
         }
@@ -386,7 +400,7 @@ impl<W: Write, T> InOrder<'_, W, T> {
 
 /// A line longer than a chunk: write what is in flight, then redact the rest in one pass.
 #[allow(clippy::too_many_arguments)]
-fn sequential_rest<R: Read, W: Write, T>(
+fn sequential_rest<R: Read, W: Write, T: ShiftLines>(
     engine: &Engine,
     masker: &Masker,
     opts: StreamOptions,
@@ -394,13 +408,15 @@ fn sequential_rest<R: Read, W: Write, T>(
     on_item: &mut dyn FnMut(T),
     writer: &mut InOrder<'_, W, T>,
     lead: Vec<u8>,
-    first_line: u64,
     buf: Vec<u8>,
     input: R,
 ) -> Result<(), StreamError> {
     writer.take_all(on_item)?;
     let mut r = primed(engine, masker, &lead);
-    let opts = StreamOptions { first_line, ..opts };
+    let opts = StreamOptions {
+        first_line: writer.lines_before + 1,
+        ..opts
+    };
     // Bytes already counted as read are in `buf`; the rest are counted by the stream.
     let already = buf.len() as u64;
     let s = redact_stream(
@@ -420,6 +436,15 @@ fn sequential_rest<R: Read, W: Write, T>(
 mod tests {
     use super::*;
     use crate::mask::{FingerprintKey, MaskStyle};
+
+    /// A finding's line number, as the items of the tests.
+    struct Line(u64);
+
+    impl ShiftLines for Line {
+        fn shift_lines(&mut self, lines: u64) {
+            self.0 += lines;
+        }
+    }
 
     fn sequential(e: &Engine, m: &Masker, text: &[u8], max_line: usize) -> (Vec<u8>, Vec<u64>) {
         let mut r = Redactor::new(e, m.clone());
@@ -458,8 +483,8 @@ mod tests {
             opts,
             threads,
             chunk,
-            &|f| f.line_number,
-            &mut |n| lines.push(n),
+            &|f| Line(f.line_number),
+            &mut |n| lines.push(n.0),
         )
         .unwrap()
         .0;
@@ -505,7 +530,7 @@ mod tests {
         }
     }
 
-    /// A worker stalls on the first chunk while the others go on: the chunks finished after it
+    /// A worker stalls on its first chunk while the others go on: the chunks finished after it
     /// wait for it, but no more of them than the bound (memory stays bounded whatever the
     /// scheduling), and the output is still the one-pass output.
     #[test]
@@ -518,10 +543,12 @@ mod tests {
         }
         let (expect, _) = sequential(&e, &m, &text, crate::stream::DEFAULT_MAX_LINE);
         let mut out = Vec::new();
+        let stalled = std::sync::atomic::AtomicBool::new(false);
         let stall = |f: &StreamFinding<'_>| {
-            if f.line_number == 1 {
+            if !stalled.swap(true, std::sync::atomic::Ordering::Relaxed) {
                 std::thread::sleep(std::time::Duration::from_millis(300));
             }
+            Line(f.line_number)
         };
         let (_, peak) = run(
             &e,
@@ -532,7 +559,7 @@ mod tests {
             3,
             4096,
             &stall,
-            &mut |()| {},
+            &mut |_| {},
         )
         .unwrap();
         assert!(out == expect, "output differs");

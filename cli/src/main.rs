@@ -100,6 +100,14 @@ enum Found {
     Rule(tokenscrub::RuleIndex),
 }
 
+impl tokenscrub::ShiftLines for Found {
+    fn shift_lines(&mut self, lines: u64) {
+        if let Found::Record(rec) = self {
+            rec.shift_lines(lines);
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Report leaks in files, directories (recursive), .gz files, stdin (`-`) and CloudWatch
