@@ -6,6 +6,7 @@
 //! token-character run of at least [`MIN_LEN`] bytes, through an 8 KiB Bloom table, before any
 //! hash-map lookup.
 
+use crate::prefilter::Isa;
 use foldhash::HashMap;
 use std::ops::Range;
 
@@ -36,8 +37,9 @@ const NO_ENTRY: u32 = u32::MAX;
 
 /// The values live back to back in one buffer, chained by prefix: remembering one allocates
 /// nothing once the buffers have grown (a fresh secret is remembered on every finding).
-#[derive(Default)]
 pub(crate) struct SecretMemory {
+    /// How token bytes are classified (the prefilter's choice of instructions).
+    isa: Isa,
     bloom: Vec<u64>,
     /// foldhash: fast, and seeded per process (the values come from the logs). The first
     /// entry of each prefix's chain.
@@ -72,7 +74,25 @@ fn bloom_slot(key: u64) -> usize {
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
 }
 
+impl Default for SecretMemory {
+    fn default() -> Self {
+        SecretMemory::with_isa(Isa::detect())
+    }
+}
+
 impl SecretMemory {
+    /// A memory classifying bytes with `isa`, which the CPU must have.
+    pub(crate) fn with_isa(isa: Isa) -> SecretMemory {
+        SecretMemory {
+            isa,
+            bloom: Vec::new(),
+            by_prefix: HashMap::default(),
+            entries: Vec::new(),
+            bytes: Vec::new(),
+            len: 0,
+        }
+    }
+
     /// Remember `value` (found by `rule`) if it is long enough and starts a token run.
     pub fn remember(&mut self, value: &[u8], rule: usize) {
         if value.len() < MIN_LEN
@@ -126,14 +146,55 @@ impl SecretMemory {
         if self.len == 0 {
             return;
         }
+        match self.isa {
+            // SAFETY: the CPU has the instructions `isa` names.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vbmi => unsafe { self.find_vbmi(line, out) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { self.find_avx2(line, out) },
+            _ => self.find_runs(line, out, run_mask_scalar),
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    unsafe fn find_vbmi(&self, line: &[u8], out: &mut Vec<(Range<usize>, usize)>) {
+        // SAFETY: the caller checked the CPU.
+        self.find_runs(line, out, |b| unsafe { run_mask_vbmi(b) })
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn find_avx2(&self, line: &[u8], out: &mut Vec<(Range<usize>, usize)>) {
+        // SAFETY: the caller checked the CPU.
+        self.find_runs(line, out, |b| unsafe { run_mask_avx2(b) })
+    }
+
+    /// [`SecretMemory::find`], with `mask` classifying 64 bytes at a time.
+    #[inline(always)]
+    fn find_runs(
+        &self,
+        line: &[u8],
+        out: &mut Vec<(Range<usize>, usize)>,
+        mask: impl Fn(&[u8; 64]) -> u64,
+    ) {
+        // Bit `i` set where `line[at + i]` is a token-run byte (past the end: not set).
+        let run_mask = |at: usize| match line[at..].first_chunk::<64>() {
+            Some(block) => mask(block),
+            None => {
+                let mut padded = [0u8; 64];
+                padded[..line.len() - at].copy_from_slice(&line[at..]);
+                mask(&padded)
+            }
+        };
         // Token-run bytes as bits, 64 positions per word: run starts of long-enough runs come
         // out of a few shifts instead of a branch per byte.
         let blocks = line.len().div_ceil(64);
-        let mut cur = run_mask(line, 0);
+        let mut cur = if blocks > 0 { run_mask(0) } else { 0 };
         let mut carry = 0u64;
         for block in 0..blocks {
             let next = if block + 1 < blocks {
-                run_mask(line, (block + 1) * 64)
+                run_mask((block + 1) * 64)
             } else {
                 0
             };
@@ -181,29 +242,38 @@ impl SecretMemory {
     }
 }
 
-/// Bit `i` set where `line[at + i]` is a token-run byte, for the 64 bytes from `at` (past the
-/// end of the line: not set).
-#[inline]
-fn run_mask(line: &[u8], at: usize) -> u64 {
-    let bytes = &line[at..];
-    if let Some(block) = bytes.first_chunk::<64>() {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 is available.
-            return unsafe { run_mask_avx2(block) };
-        }
-        return run_mask_scalar(block);
-    }
-    let mut padded = [0u8; 64];
-    padded[..bytes.len()].copy_from_slice(bytes);
-    run_mask(&padded, 0)
-}
-
 fn run_mask_scalar(block: &[u8; 64]) -> u64 {
     block
         .iter()
         .enumerate()
         .fold(0, |m, (i, &b)| m | u64::from(is_run_byte(b)) << i)
+}
+
+/// The token-run bytes below 0x80, as a 128-byte table for `vpermi2b`.
+static RUN_TABLE: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        t[b] = RUN_BYTE[b] as u8;
+        b += 1;
+    }
+    t
+};
+
+/// [`run_mask_scalar`] with AVX-512 VBMI: one table lookup for 64 bytes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+unsafe fn run_mask_vbmi(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::*;
+    // SAFETY: the block and each table half have 64 readable bytes.
+    unsafe {
+        let v = _mm512_loadu_si512(block.as_ptr() as *const _);
+        let lo = _mm512_loadu_si512(RUN_TABLE.as_ptr() as *const _);
+        let hi = _mm512_loadu_si512(RUN_TABLE[64..].as_ptr() as *const _);
+        // The low seven bits pick the entry; bytes from 0x80 on are never token bytes.
+        let found = _mm512_permutex2var_epi8(lo, v, hi);
+        _mm512_test_epi8_mask(found, found) & !_mm512_movepi8_mask(v)
+    }
 }
 
 /// [`run_mask_scalar`] with AVX2: letters, digits and `_-+/=~` by range and equality tests.
@@ -281,9 +351,12 @@ mod tests {
             ),
             fillers in proptest::collection::vec("[ a-z0-9:\"'=é\t]{0,9}", 40),
         ) {
-            let mut m = SecretMemory::default();
-            for (i, v) in values.iter().enumerate() {
-                m.remember(v.as_bytes(), i);
+            let mut memories: Vec<SecretMemory> =
+                Isa::available().into_iter().map(SecretMemory::with_isa).collect();
+            for m in &mut memories {
+                for (i, v) in values.iter().enumerate() {
+                    m.remember(v.as_bytes(), i);
+                }
             }
             // Values (whole, cut short, or glued to more token bytes) among filler text, across
             // 64-byte block edges.
@@ -299,9 +372,11 @@ mod tests {
                     }
                 }
             }
-            let mut out = Vec::new();
-            m.find(&line, &mut out);
-            prop_assert_eq!(out, reference(&m, &line));
+            for m in &memories {
+                let mut out = Vec::new();
+                m.find(&line, &mut out);
+                prop_assert_eq!(out, reference(m, &line), "{:?}", m.isa);
+            }
         }
     }
 
@@ -311,8 +386,14 @@ mod tests {
         for shift in 0..=255u8 {
             let b = block.map(|x| x.wrapping_add(shift));
             #[cfg(target_arch = "x86_64")]
-            if std::is_x86_feature_detected!("avx2") {
-                assert_eq!(unsafe { run_mask_avx2(&b) }, run_mask_scalar(&b));
+            for isa in Isa::available() {
+                // SAFETY: the CPU has `isa`.
+                let vector = match isa {
+                    Isa::Avx2 => unsafe { run_mask_avx2(&b) },
+                    Isa::Avx512Vbmi => unsafe { run_mask_vbmi(&b) },
+                    Isa::Scalar => continue,
+                };
+                assert_eq!(vector, run_mask_scalar(&b), "{isa:?}");
             }
         }
     }

@@ -138,6 +138,15 @@ impl Isa {
         }
         Isa::Scalar
     }
+
+    /// Every stage this machine can run (the tests run each).
+    #[cfg(test)]
+    pub(crate) fn available() -> Vec<Isa> {
+        [Isa::Scalar, Isa::Avx2, Isa::Avx512Vbmi]
+            .into_iter()
+            .filter(|&isa| isa <= Isa::detect())
+            .collect()
+    }
 }
 
 pub struct KeywordFinder {
@@ -407,12 +416,8 @@ mod tests {
         out
     }
 
-    /// Every candidate stage this machine can run.
     fn isas() -> Vec<Isa> {
-        [Isa::Scalar, Isa::Avx2, Isa::Avx512Vbmi]
-            .into_iter()
-            .filter(|&isa| isa <= Isa::detect())
-            .collect()
+        Isa::available()
     }
 
     /// Every keyword from `ours`, checking on the way that the counting search agrees with
