@@ -19,10 +19,10 @@
 mod bytes;
 mod nibble;
 
-use aho_corasick::{
-    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, BuildError, Input, Match,
-    MatchKind, StartKind,
-};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::automaton::StateID;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, BuildError, Match, MatchKind, StartKind};
 use bytes::ByteTables;
 use nibble::NibbleTables;
 use std::collections::BTreeMap;
@@ -150,7 +150,10 @@ impl Isa {
 }
 
 pub struct KeywordFinder {
-    verify: AhoCorasick,
+    /// The DFA itself, not the `AhoCorasick` wrapper: one verification per candidate, called
+    /// directly instead of through a trait object.
+    verify: DFA,
+    verify_start: StateID,
     windows: Option<WindowSet>,
     nibbles: NibbleTables,
     /// Built only when the CPU has AVX-512 VBMI.
@@ -167,14 +170,17 @@ impl KeywordFinder {
     /// machine has).
     pub(crate) fn with_isa(keywords: &[String], isa: Isa) -> Result<KeywordFinder, BuildError> {
         assert!(isa <= Isa::detect(), "{isa:?} is not available on this CPU");
-        let verify = AhoCorasickBuilder::new()
+        let verify = DFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
             .start_kind(StartKind::Anchored)
-            .kind(Some(AhoCorasickKind::DFA))
             .build(keywords)?;
+        let verify_start = verify
+            .start_state(Anchored::Yes)
+            .expect("the DFA is built for anchored searches");
         Ok(KeywordFinder {
             verify,
+            verify_start,
             windows: WindowSet::new(keywords),
             nibbles: NibbleTables::new(keywords),
             bytes: (isa == Isa::Avx512Vbmi).then(|| ByteTables::new(keywords)),
@@ -242,8 +248,27 @@ impl KeywordFinder {
         {
             return None;
         }
-        let input = Input::new(hay).range(i..).anchored(Anchored::Yes);
-        self.verify.find(input)
+        // The anchored walk of `Automaton::try_find`, without its set-up: a match state also
+        // carries matches that start later (reached through failure links), which an
+        // anchored search ignores; leftmost-longest goes on to the dead state.
+        let dfa = &self.verify;
+        let mut sid = self.verify_start;
+        let mut found = None;
+        for (at, &b) in hay[i..].iter().enumerate() {
+            sid = dfa.next_state(Anchored::Yes, sid, b);
+            if dfa.is_special(sid) {
+                if dfa.is_dead(sid) {
+                    break;
+                }
+                if dfa.is_match(sid) {
+                    let pattern = dfa.match_pattern(sid, 0);
+                    if dfa.pattern_len(pattern) == at + 1 {
+                        found = Some(Match::new(pattern, i..i + at + 1));
+                    }
+                }
+            }
+        }
+        found
     }
 
     /// The first verified keyword among `candidates`, one bit per position from `base`.
@@ -380,6 +405,7 @@ fn assign_buckets(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aho_corasick::{AhoCorasickBuilder, Input};
     use proptest::prelude::*;
 
     fn words() -> Vec<String> {
@@ -477,6 +503,20 @@ mod tests {
                 "{isa:?}"
             );
             assert!(!found.contains(&(100, 107)) && !found.iter().any(|h| h.0 == 120));
+        }
+    }
+
+    /// A keyword's DFA state can also carry a shorter keyword that ends there but starts
+    /// later (`abc` carries `bc`): checked at a candidate, only keywords starting there count.
+    #[test]
+    fn a_keyword_inside_a_longer_prefix_is_found_where_it_starts() {
+        let words: Vec<String> = ["abcd", "bc", "xyz"].map(String::from).to_vec();
+        for isa in isas() {
+            let f = KeywordFinder::with_isa(&words, isa).unwrap();
+            for hay in [&b"..abc.."[..], b"abcabcd", b"ABC xyabcd bcd"] {
+                assert_eq!(ours(&f, hay), reference(&words, hay), "{isa:?}");
+            }
+            assert_eq!(ours(&f, b"..abc.."), vec![(3, 5)], "{isa:?}");
         }
     }
 
