@@ -66,11 +66,22 @@ impl ByteTables {
         let newline = _mm512_set1_epi8(b'\n' as i8);
         // One bit per position of the 64 starting at `p`, set where a keyword may start; and
         // where a line ends, if `lines` wants to know.
-        // SAFETY: `search_blocks` makes sure LANES + WINDOW - 1 bytes are readable at `p`; the tables are
-        // 128-byte arrays, read in two 64-byte halves.
-        let block = |p: *const u8| unsafe {
+        // The 64 bytes from `p + k`, of which `readable - k` are there: past the end of the
+        // text a masked load reads zeros, and no memory (no copy into a padded block, whose
+        // narrow stores the wide loads would then wait for).
+        let load = |p: *const u8, k: usize, readable: usize| unsafe {
+            let there = readable.saturating_sub(k);
+            if there >= LANES {
+                _mm512_loadu_si512(p.add(k) as *const _)
+            } else {
+                _mm512_maskz_loadu_epi8((1u64 << there) - 1, p.wrapping_add(k) as *const i8)
+            }
+        };
+        // SAFETY: `search_blocks` says how many bytes are readable at `p`; only those are
+        // loaded. The tables are 128-byte arrays, read in two 64-byte halves.
+        let block = |p: *const u8, readable: usize| unsafe {
             let ends = if L::COUNTS {
-                _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(p as *const _), newline)
+                _mm512_cmpeq_epi8_mask(load(p, 0, readable), newline)
             } else {
                 0
             };
@@ -80,7 +91,7 @@ impl ByteTables {
             let tables = std::hint::black_box(&self.0);
             let mut alive = [_mm512_set1_epi8(-1); SETS];
             for (k, position) in tables.iter().enumerate() {
-                let v = _mm512_loadu_si512(p.add(k) as *const _);
+                let v = load(p, k, readable);
                 for (alive, table) in alive.iter_mut().zip(position) {
                     let t = table.as_ptr();
                     let lo = _mm512_load_si512(t as *const _);

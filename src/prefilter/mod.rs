@@ -27,15 +27,16 @@ use bytes::ByteTables;
 use nibble::NibbleTables;
 use std::collections::BTreeMap;
 
-/// The loop both vector stages share. `block(p)` tests the `LANES` positions from `p` (reading
-/// `LANES + window - 1` bytes) and gives their candidate bits and line-end bits; `verify`
-/// confirms candidates. The first confirmed keyword ends the search.
+/// The loop both vector stages share. `block(p, readable)` tests the `LANES` positions from
+/// `p` (reading `LANES + window - 1` bytes, or only the `readable` ones if fewer, as if zeros
+/// followed) and gives their candidate bits and line-end bits; `verify` confirms candidates.
+/// The first confirmed keyword ends the search.
 #[inline(always)]
 fn search_blocks<const LANES: usize, L: LineEnds>(
     hay: &[u8],
     from: usize,
     window: usize,
-    block: impl Fn(*const u8) -> (u64, u64),
+    block: impl Fn(*const u8, usize) -> (u64, u64),
     verify: impl Fn(usize, u64) -> Option<Match>,
     lines: &mut L,
 ) -> Option<Match> {
@@ -49,27 +50,47 @@ fn search_blocks<const LANES: usize, L: LineEnds>(
     };
     let mut i = from;
     while i + span <= hay.len() {
-        let (candidates, ends) = block(hay[i..].as_ptr());
+        let (candidates, ends) = block(hay[i..].as_ptr(), span);
         if let Some(m) = step(i, candidates, ends) {
             return Some(m);
         }
         i += LANES;
     }
-    // The last bytes, copied into a padded block: short lines (most CloudWatch events) are
-    // searched with the vector code too. Padding may make candidates; the verifier, reading
-    // the real text, turns them away (and padding holds no line end).
+    // The last bytes: short lines (most CloudWatch events, and the rest of every line after
+    // its last keyword) are searched with the vector code too. The zeros that stand for the
+    // bytes past the end may make candidates; the verifier, reading the real text, turns them
+    // away (and they hold no line end).
     while i < hay.len() {
-        let rest = &hay[i..];
-        let mut padded = [0u8; 128];
-        padded[..rest.len()].copy_from_slice(rest);
-        let (candidates, ends) = block(padded.as_ptr());
-        let positions = rest.len().min(LANES);
+        let rest = hay.len() - i;
+        let (candidates, ends) = block(hay[i..].as_ptr(), rest);
+        let positions = rest.min(LANES);
         if let Some(m) = step(i, candidates & (u64::MAX >> (64 - positions)), ends) {
             return Some(m);
         }
         i += LANES;
     }
     None
+}
+
+/// `block(p)` on the `readable` bytes at `p` followed by zeros, for a stage without masked
+/// loads: the bytes are copied into a padded block first.
+///
+/// # Safety
+/// `readable` bytes at `p` are readable.
+#[inline(always)]
+unsafe fn padded<T>(
+    p: *const u8,
+    readable: usize,
+    span: usize,
+    block: impl Fn(*const u8) -> T,
+) -> T {
+    if readable >= span {
+        return block(p);
+    }
+    let mut padded = [0u8; 128];
+    // SAFETY: the caller's promise; `readable` < `span` <= 128.
+    padded[..readable].copy_from_slice(unsafe { std::slice::from_raw_parts(p, readable) });
+    block(padded.as_ptr())
 }
 
 /// What a search learns of line ends on its way, a block of 32 or 64 positions at a time.

@@ -97,8 +97,8 @@ impl NibbleTables {
             }
         }
         // One bit per position of the 32 starting at `p`, set where a keyword may start.
-        // SAFETY: `search_blocks` makes sure LANES + WINDOW - 1 bytes are readable at `p`.
-        let block = |p: *const u8| unsafe {
+        // SAFETY: LANES + WINDOW - 1 bytes are readable at `p` (`padded` sees to it).
+        let full = |p: *const u8| unsafe {
             let ends = if L::COUNTS {
                 let raw = _mm256_loadu_si256(p as *const __m256i);
                 _mm256_movemask_epi8(_mm256_cmpeq_epi8(raw, newline)) as u32
@@ -125,8 +125,10 @@ impl NibbleTables {
             )
         };
 
-        let block = |p: *const u8| {
-            let (candidates, ends) = block(p);
+        let span = LANES + WINDOW - 1;
+        // SAFETY: `search_blocks` says how many bytes are readable at `p`.
+        let block = |p: *const u8, readable: usize| {
+            let (candidates, ends) = unsafe { super::padded(p, readable, span, full) };
             (u64::from(candidates), u64::from(ends))
         };
         super::search_blocks::<LANES, L>(hay, from, WINDOW, block, verify, lines)
