@@ -367,6 +367,29 @@ fn requires_met(rule: &ShapedRule, line: &[u8]) -> bool {
     rule.requires.iter().all(|r| r.find(line).is_some())
 }
 
+/// Where shaped rule `rule` matches in `input`, and its secret (if the group took part).
+fn shaped_spans(
+    rule: &ShapedRule,
+    line: &[u8],
+    input: &Input<'_>,
+    slots: &mut [Option<NonMaxUsize>],
+) -> Option<(Range<usize>, Option<Range<usize>>)> {
+    if let Some(prefixes) = &rule.secret_after
+        && input.get_anchored().is_anchored()
+    {
+        // An anchored match starts at the search's start; the DFA gives its end.
+        let m = input.start()..rule.regex.search_half(input)?.offset();
+        if let Some(p) = prefixes.iter().find(|p| line[m.clone()].starts_with(p)) {
+            return Some((m.clone(), Some(m.start + p.len()..m.end)));
+        }
+        debug_assert!(false, "rule {}: a match without its prefix", rule.id);
+    }
+    let slots = &mut slots[..rule.regex.group_info().slot_len()];
+    rule.regex.search_slots(input, slots)?;
+    let span = |g: usize| Some(slots[2 * g]?.get()..slots[2 * g + 1]?.get());
+    Some((span(0)?, span(rule.secret_group)))
+}
+
 /// Run shaped rule `i` once on `input`; a match that passes the rule's checks goes to
 /// `found`. Returns the match (kept or not), to search on after it.
 fn shaped_match(
@@ -377,11 +400,8 @@ fn shaped_match(
     slots: &mut [Option<NonMaxUsize>],
     found: &mut Vec<(Range<usize>, Finding)>,
 ) -> Option<Range<usize>> {
-    let slots = &mut slots[..rule.regex.group_info().slot_len()];
-    rule.regex.search_slots(input, slots)?;
-    let span = |g: usize| Some(slots[2 * g]?.get()..slots[2 * g + 1]?.get());
-    let m = span(0)?;
-    let Some(secret_span) = span(rule.secret_group) else {
+    let (m, secret_span) = shaped_spans(rule, line, input, slots)?;
+    let Some(secret_span) = secret_span else {
         return Some(m);
     };
     let secret = &line[secret_span.clone()];
@@ -934,11 +954,18 @@ examples = ["#1 acme_0123456789abcdef"]
         assert!(!found(b"acme_0123456789abcdef"));
     }
 
+    /// Anchored attempts, which also take the secret's span from the prefix without a
+    /// capture pass where the pattern allows (`secret_after`), find what searches of the
+    /// line with captures find.
     #[test]
     fn anchored_rules_find_what_a_search_of_the_line_finds() {
         let anchored = Engine::builtin();
         let n = anchored.shaped.iter().filter(|r| r.anchored).count();
         assert!(n >= 30, "{n} anchored rules");
+        let derived = (anchored.shaped.iter())
+            .filter(|r| r.anchored && r.secret_after.is_some())
+            .count();
+        assert!(derived >= 20, "{derived} rules without a capture pass");
         let unanchored = BUILTIN_CATALOG.replace("anchored = true", "anchored = false");
         let searching = Engine::with_catalog(&unanchored, &Config::default()).unwrap();
         assert!(searching.shaped.iter().all(|r| !r.anchored));
