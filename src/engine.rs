@@ -28,9 +28,10 @@ use crate::rules::{
 use aho_corasick::Match;
 use regex::bytes::Regex;
 use regex_automata::util::primitives::NonMaxUsize;
-use regex_automata::{Anchored, Input};
+use regex_automata::{Anchored, Input, meta};
 use std::collections::HashSet;
 use std::ops::Range;
+use std::sync::Mutex;
 
 /// Index of a rule in [`Engine::rules`].
 pub type RuleIndex = usize;
@@ -104,7 +105,13 @@ pub struct Engine {
     allow_values: HashSet<Vec<u8>>,
     allow_regexes: Vec<Regex>,
     hmac_key: Option<String>,
+    /// The regex caches of scanners gone, for the next ones: a scanner's caches are its own
+    /// while it runs, and stay warm from one scanner to the next (one payload, one chunk).
+    spare_caches: Mutex<Vec<RegexCaches>>,
 }
+
+/// Each shaped rule's regex cache, made when the rule first runs.
+type RegexCaches = Vec<Option<meta::Cache>>;
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -280,6 +287,7 @@ impl Engine {
                 .collect(),
             allow_regexes,
             hmac_key: config.hmac_key.clone(),
+            spare_caches: Mutex::new(Vec::new()),
         })
     }
 
@@ -336,7 +344,13 @@ impl Engine {
             ],
             keys: KeyScratch::default(),
             keyword_seen: false,
+            caches: self.take_caches(),
         }
+    }
+
+    fn take_caches(&self) -> RegexCaches {
+        let spare = self.spare_caches.lock().ok().and_then(|mut s| s.pop());
+        spare.unwrap_or_else(|| self.shaped.iter().map(|_| None).collect())
     }
 
     fn allowed(&self, secret: &[u8]) -> bool {
@@ -361,6 +375,18 @@ pub struct Scanner<'e> {
     slots: Vec<Option<NonMaxUsize>>,
     keys: KeyScratch,
     keyword_seen: bool,
+    /// The scanner's own regex caches (from the engine, and back to it when the scanner is
+    /// dropped): a regex's shared pool serves one thread fast and the others through a lock
+    /// at every search.
+    caches: RegexCaches,
+}
+
+impl Drop for Scanner<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut spare) = self.engine.spare_caches.lock() {
+            spare.push(std::mem::take(&mut self.caches));
+        }
+    }
 }
 
 fn requires_met(rule: &ShapedRule, line: &[u8]) -> bool {
@@ -372,20 +398,21 @@ fn shaped_spans(
     rule: &ShapedRule,
     line: &[u8],
     input: &Input<'_>,
+    cache: &mut meta::Cache,
     slots: &mut [Option<NonMaxUsize>],
 ) -> Option<(Range<usize>, Option<Range<usize>>)> {
     if let Some(prefixes) = &rule.secret_after
         && input.get_anchored().is_anchored()
     {
         // An anchored match starts at the search's start; the DFA gives its end.
-        let m = input.start()..rule.regex.search_half(input)?.offset();
+        let m = input.start()..rule.regex.search_half_with(cache, input)?.offset();
         if let Some(p) = prefixes.iter().find(|p| line[m.clone()].starts_with(p)) {
             return Some((m.clone(), Some(m.start + p.len()..m.end)));
         }
         debug_assert!(false, "rule {}: a match without its prefix", rule.id);
     }
     let slots = &mut slots[..rule.regex.group_info().slot_len()];
-    rule.regex.search_slots(input, slots)?;
+    rule.regex.search_slots_with(cache, input, slots)?;
     let span = |g: usize| Some(slots[2 * g]?.get()..slots[2 * g + 1]?.get());
     Some((span(0)?, span(rule.secret_group)))
 }
@@ -397,10 +424,12 @@ fn shaped_match(
     i: usize,
     line: &[u8],
     input: &Input<'_>,
+    cache: &mut Option<meta::Cache>,
     slots: &mut [Option<NonMaxUsize>],
     found: &mut Vec<(Range<usize>, Finding)>,
 ) -> Option<Range<usize>> {
-    let (m, secret_span) = shaped_spans(rule, line, input, slots)?;
+    let cache = cache.get_or_insert_with(|| rule.regex.create_cache());
+    let (m, secret_span) = shaped_spans(rule, line, input, cache, slots)?;
     let Some(secret_span) = secret_span else {
         return Some(m);
     };
@@ -448,6 +477,14 @@ impl<'e> Scanner<'e> {
         self.pending = None;
         self.block = Block::None;
         self.bindings.clear();
+    }
+
+    /// Become a new scanner for another stream: nothing carried over, nothing remembered; the
+    /// scratch space and the regex caches are kept.
+    pub fn start_over(&mut self) {
+        self.end_of_text();
+        self.memory.clear();
+        self.keyword_seen = false;
     }
 
     /// How many bytes of whole lines at the start of `text` [`Scanner::scan_line`] would find
@@ -609,6 +646,7 @@ impl<'e> Scanner<'e> {
                     i,
                     line,
                     &input,
+                    &mut self.caches[i],
                     &mut self.slots,
                     &mut self.shaped_found,
                 ) {
@@ -629,6 +667,7 @@ impl<'e> Scanner<'e> {
                         i,
                         line,
                         &input,
+                        &mut self.caches[i],
                         &mut self.slots,
                         &mut self.shaped_found,
                     ) else {
@@ -850,6 +889,47 @@ mod tests {
             &mut out,
         );
         assert_eq!(out.len(), 1);
+    }
+
+    /// A scanner started over is a new scanner: no block, pending key or remembered secret
+    /// from before changes what it finds.
+    #[test]
+    fn a_scanner_started_over_is_new() {
+        let e = Engine::builtin();
+        let before: [&[u8]; 3] = [
+            b"{\"refresh_token\": \"FAKEexampleFAKEexample0123\"}",
+            b"-----BEGIN EC PRIVATE KEY-----",
+            b"password:",
+        ];
+        let after: [&[u8]; 3] = [
+            b"MHcCAQEEIFAKEexampleFAKEexampleFAKEexample",
+            b"Key: {':r': 'FAKEexampleFAKEexample0123'}",
+            b"apikey=FAKEapikeyFAKEapikey99",
+        ];
+        let scan_after = |sc: &mut Scanner<'_>| {
+            after
+                .iter()
+                .map(|l| {
+                    let mut out = Vec::new();
+                    sc.scan_line(l, &mut out);
+                    out
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut used = e.scanner();
+        for l in before {
+            used.scan_line(l, &mut Vec::new());
+        }
+        // Still in the block, remembering the token: it finds more than a new one would.
+        let mut carried = e.scanner();
+        for l in before {
+            carried.scan_line(l, &mut Vec::new());
+        }
+        let fresh = scan_after(&mut e.scanner());
+        assert_ne!(scan_after(&mut carried), fresh);
+        used.start_over();
+        assert_eq!(scan_after(&mut used), fresh);
+        assert_eq!(fresh.iter().filter(|f| !f.is_empty()).count(), 1);
     }
 
     #[test]

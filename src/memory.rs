@@ -102,12 +102,7 @@ impl SecretMemory {
             return;
         }
         if self.len >= CAPACITY || self.bytes.len() + value.len() > MAX_BYTES {
-            // Start over, keeping the allocations.
-            self.by_prefix.clear();
-            self.entries.clear();
-            self.bytes.clear();
-            self.bloom.fill(0);
-            self.len = 0;
+            self.clear();
         }
         if self.bloom.is_empty() {
             self.bloom = vec![0; BLOOM_BITS / 64];
@@ -129,6 +124,15 @@ impl SecretMemory {
         let slot = bloom_slot(key);
         self.bloom[slot / 64] |= 1 << (slot % 64);
         self.len += 1;
+    }
+
+    /// Forget every value, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.by_prefix.clear();
+        self.entries.clear();
+        self.bytes.clear();
+        self.bloom.fill(0);
+        self.len = 0;
     }
 
     /// The values (and rules) chained from entry `at`.

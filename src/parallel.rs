@@ -12,7 +12,8 @@
 //! line, and the calling thread adds the lines before the chunk ([`ShiftLines`]) as it writes
 //! them, so that reading stays a copy and a cut.
 //!
-//! A chunk is scanned by a fresh scanner, first primed with the last lines before it ([`LEAD`]
+//! A chunk is scanned by a scanner started over (each thread keeps one, for its regex caches),
+//! first primed with the last lines before it ([`LEAD`]
 //! bytes, scanned but not written): a key whose value is on the next line, a private-key block,
 //! a DynamoDB expression binding that straddle the cut are found as in one pass. What is not
 //! carried over is the memory of secrets seen much earlier (a value found in one chunk is not
@@ -122,6 +123,7 @@ fn run<R: Read, W: Write, T: Send + ShiftLines>(
             let job_rx = Arc::clone(&job_rx);
             let done_tx = done_tx.clone();
             scope.spawn(move || {
+                let mut redactor = Redactor::new(engine, masker.clone());
                 loop {
                     // The lock is held only while taking a job.
                     let job = match job_rx.lock() {
@@ -129,7 +131,7 @@ fn run<R: Read, W: Write, T: Send + ShiftLines>(
                         Err(_) => return,
                     };
                     let Ok(job) = job else { return };
-                    if done_tx.send(work(engine, masker, opts, make, job)).is_err() {
+                    if done_tx.send(work(&mut redactor, opts, make, job)).is_err() {
                         return;
                     }
                 }
@@ -148,6 +150,8 @@ fn run<R: Read, W: Write, T: Send + ShiftLines>(
             spare: Vec::new(),
         };
         let mut seq = 0u64;
+        // The calling thread's scanner, for the chunks it redacts itself.
+        let mut redactor = Redactor::new(engine, masker.clone());
         let mut peak_unwritten = 0;
         let mut lead: Vec<u8> = Vec::new();
         let read_size = chunk + chunk / 16;
@@ -181,8 +185,7 @@ fn run<R: Read, W: Write, T: Send + ShiftLines>(
                     }
                     None => {
                         break sequential_rest(
-                            engine,
-                            masker,
+                            &mut redactor,
                             opts,
                             make,
                             on_item,
@@ -230,7 +233,7 @@ fn run<R: Read, W: Write, T: Send + ShiftLines>(
                         )));
                     }
                     writer.in_flight += 1;
-                } else if let Err(e) = writer.put(work(engine, masker, opts, make, job), on_item) {
+                } else if let Err(e) = writer.put(work(&mut redactor, opts, make, job), on_item) {
                     break 'chunks Err(e);
                 }
             }
@@ -281,10 +284,10 @@ fn tail_lines(data: &[u8], max: usize) -> &[u8] {
     }
 }
 
-/// A redactor that has seen `lead`, the lines before a chunk (runs of lines without a
+/// Start `r` over, then let it see `lead`, the lines before a chunk (runs of lines without a
 /// keyword are skipped, as the stream does).
-fn primed<'e>(engine: &'e Engine, masker: &Masker, lead: &[u8]) -> Redactor<'e> {
-    let mut r = Redactor::new(engine, masker.clone());
+fn prime(r: &mut Redactor<'_>, lead: &[u8]) {
+    r.start_over();
     let mut scratch = Vec::new();
     let mut start = 0;
     while start < lead.len() {
@@ -297,17 +300,15 @@ fn primed<'e>(engine: &'e Engine, masker: &Masker, lead: &[u8]) -> Redactor<'e> 
         r.scan_next_line(split_terminator(&lead[start..end]).0, quiet, &mut scratch);
         start = end;
     }
-    r
 }
 
 fn work<T>(
-    engine: &Engine,
-    masker: &Masker,
+    r: &mut Redactor<'_>,
     opts: StreamOptions,
     make: &(dyn Fn(&StreamFinding<'_>) -> T + Sync),
     job: Job,
 ) -> Done<T> {
-    let mut r = primed(engine, masker, &job.lead);
+    prime(r, &job.lead);
     let mut out = job.out;
     out.clear();
     out.reserve(job.data.len() + 4096);
@@ -319,10 +320,10 @@ fn work<T>(
             first_line: 1,
             ..opts
         };
-        redact_stream(&mut r, &job.data[..], &mut out, opts, &mut on_finding)
+        redact_stream(r, &job.data[..], &mut out, opts, &mut on_finding)
             .expect("a Vec is written and a slice is read without error")
     } else {
-        redact_lines(&mut r, &job.data, &mut out, 1, &mut on_finding)
+        redact_lines(r, &job.data, &mut out, 1, &mut on_finding)
     };
     Done {
         seq: job.seq,
@@ -401,8 +402,7 @@ impl<W: Write, T: ShiftLines> InOrder<'_, W, T> {
 /// A line longer than a chunk: write what is in flight, then redact the rest in one pass.
 #[allow(clippy::too_many_arguments)]
 fn sequential_rest<R: Read, W: Write, T: ShiftLines>(
-    engine: &Engine,
-    masker: &Masker,
+    r: &mut Redactor<'_>,
     opts: StreamOptions,
     make: &(dyn Fn(&StreamFinding<'_>) -> T + Sync),
     on_item: &mut dyn FnMut(T),
@@ -412,7 +412,7 @@ fn sequential_rest<R: Read, W: Write, T: ShiftLines>(
     input: R,
 ) -> Result<(), StreamError> {
     writer.take_all(on_item)?;
-    let mut r = primed(engine, masker, &lead);
+    prime(r, &lead);
     let opts = StreamOptions {
         first_line: writer.lines_before + 1,
         ..opts
@@ -420,7 +420,7 @@ fn sequential_rest<R: Read, W: Write, T: ShiftLines>(
     // Bytes already counted as read are in `buf`; the rest are counted by the stream.
     let already = buf.len() as u64;
     let s = redact_stream(
-        &mut r,
+        r,
         io::Cursor::new(buf).chain(input),
         writer.output,
         opts,

@@ -42,6 +42,11 @@ impl<'e> Redactor<'e> {
         &self.findings
     }
 
+    /// See [`Scanner::start_over`].
+    pub fn start_over(&mut self) {
+        self.scanner.start_over();
+    }
+
     /// See [`Scanner::end_of_text`].
     pub fn end_of_text(&mut self) {
         self.scanner.end_of_text();
