@@ -113,8 +113,10 @@ fn run<R: Read, W: Write, T: Send + ShiftLines>(
     // chunk itself: `threads` threads in all, none of them idle while another waits for I/O.
     let workers = threads - 1;
     let max_in_flight = (2 * workers).min(MAX_IN_FLIGHT);
-    // Also the calling thread's own chunk, and one finished before its turn.
-    let max_unwritten = (max_in_flight + 2).min(MAX_UNWRITTEN);
+    // Also the calling thread's own chunks, finished before their turn: with room for one
+    // only, the calling thread often waited for a worker's chunk instead of redacting the
+    // next (2 threads, 1 % file: 1.69× → 1.72× with room for three, for 2.3 MiB more).
+    let max_unwritten = (max_in_flight + 4).min(MAX_UNWRITTEN);
     std::thread::scope(|scope| {
         let (job_tx, job_rx) = mpsc::channel::<Job>();
         let job_rx = Arc::new(Mutex::new(job_rx));
