@@ -393,6 +393,13 @@ fn requires_met(rule: &ShapedRule, line: &[u8]) -> bool {
     rule.requires.iter().all(|r| r.find(line).is_some())
 }
 
+/// Is a match of `rule` at `at` glued to a byte it may not follow (`not_after`)?
+fn glued(rule: &ShapedRule, line: &[u8], at: usize) -> bool {
+    rule.not_after
+        .as_ref()
+        .is_some_and(|class| at > 0 && class[usize::from(line[at - 1])])
+}
+
 /// Where shaped rule `rule` matches in `input`, and its secret (if the group took part).
 fn shaped_spans(
     rule: &ShapedRule,
@@ -430,6 +437,10 @@ fn shaped_match(
 ) -> Option<Range<usize>> {
     let cache = cache.get_or_insert_with(|| rule.regex.create_cache());
     let (m, secret_span) = shaped_spans(rule, line, input, cache, slots)?;
+    if glued(rule, line, m.start) {
+        // Not a match here; a search of the line goes on after its first byte.
+        return Some(m.start..m.start);
+    }
     let Some(secret_span) = secret_span else {
         return Some(m);
     };
@@ -638,6 +649,9 @@ impl<'e> Scanner<'e> {
                 }
                 let rule = &engine.shaped[i];
                 if self.shaped_hit[i] || at < free.1 || !requires_met(rule, line) {
+                    continue;
+                }
+                if glued(rule, line, at) {
                     continue;
                 }
                 let input = Input::new(line).range(at..).anchored(Anchored::Yes);

@@ -93,6 +93,12 @@ pub struct ShapedSpec {
     /// anchored, instead of searching the line (one pass instead of three for long tokens).
     #[serde(default)]
     pub anchored: bool,
+    /// The body of a byte class (`A-Za-z0-9_.-`) that the byte before a match must not be in
+    /// (a match glued to one is skipped). A left boundary that `\b` cannot say; written in the
+    /// pattern instead, it would make the match start before the keyword, and the rule could
+    /// not run anchored.
+    #[serde(default)]
+    pub not_after: Option<String>,
     /// Literal strings (case-sensitive) that every match contains: the regex only runs on
     /// lines that hold them all (`@` for credentials in a URL: most `://` lines have none).
     #[serde(default)]
@@ -188,6 +194,8 @@ pub struct ShapedRule {
     pub secret_after: Option<Vec<Vec<u8>>>,
     /// See [`ShapedSpec::anchored`].
     pub anchored: bool,
+    /// See [`ShapedSpec::not_after`]: the bytes that may not come before a match.
+    pub not_after: Option<Box<[bool; 256]>>,
     pub validator: Option<validators::Validator>,
     /// See [`ShapedSpec::requires`].
     pub requires: Vec<memchr::memmem::Finder<'static>>,
@@ -274,6 +282,14 @@ fn compile_shaped_regex(pattern: &str, what: &str) -> Result<meta::Regex, RuleEr
         .configure(meta::Config::new().nfa_size_limit(Some(8 << 20)))
         .build(pattern)
         .map_err(|e| RuleError(format!("{what}: bad regex: {e}")))
+}
+
+/// The bytes in the class `[body]`, as a table.
+fn byte_class(body: &str, id: &str) -> Result<Box<[bool; 256]>, RuleError> {
+    let class = compile_regex(&format!("^[{body}]$"), &format!("rule {id}: not_after"))?;
+    Ok(Box::new(std::array::from_fn(|b| {
+        class.is_match(&[b as u8])
+    })))
 }
 
 /// The literals a pattern of the shape `prefix(?P<secret>…)` can start with, when the secret
@@ -381,6 +397,10 @@ impl ShapedSpec {
             regex,
             secret_group,
             anchored: self.anchored,
+            not_after: match &self.not_after {
+                None => None,
+                Some(class) => Some(byte_class(class, &self.id)?),
+            },
             validator,
             requires: self
                 .requires
@@ -534,6 +554,7 @@ mod tests {
             pattern: "x+".into(),
             validator: None,
             anchored: false,
+            not_after: None,
             requires: Vec::new(),
             generic: false,
             allowlist: vec![],
@@ -542,6 +563,18 @@ mod tests {
         };
         let err = spec.compile().unwrap_err();
         assert!(err.0.contains("secret"), "{err}");
+        let spec = ShapedSpec {
+            pattern: "(?P<secret>x+)".into(),
+            not_after: Some("a-z".into()),
+            ..spec
+        };
+        let class = spec.compile().unwrap().not_after.unwrap();
+        assert!(class[usize::from(b'q')] && !class[usize::from(b'Q')] && !class[0xe1]);
+        let spec = ShapedSpec {
+            not_after: Some("z-a".into()),
+            ..spec
+        };
+        assert!(spec.compile().unwrap_err().0.contains("not_after"));
     }
 
     #[test]
