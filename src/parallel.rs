@@ -439,6 +439,13 @@ mod tests {
     use super::*;
     use crate::mask::{FingerprintKey, MaskStyle};
 
+    /// `n` lines, each with a (fake) password to mask.
+    fn password_lines(n: usize) -> Vec<u8> {
+        (0..n)
+            .flat_map(|i| format!("line {i} password=FAKEpw{i:06}x\n").into_bytes())
+            .collect()
+    }
+
     /// A finding's line number, as the items of the tests.
     struct Line(u64);
 
@@ -539,10 +546,7 @@ mod tests {
     fn a_stalled_worker_holds_back_a_bounded_number_of_chunks() {
         let e = Engine::builtin();
         let m = Masker::new(MaskStyle::Label, FingerprintKey::new(b"k"));
-        let mut text = Vec::new();
-        for i in 0..20_000 {
-            text.extend(format!("line {i} password=FAKEpw{i:06}x\n").as_bytes());
-        }
+        let text = password_lines(20_000);
         let (expect, _) = sequential(&e, &m, &text, crate::stream::DEFAULT_MAX_LINE);
         let mut out = Vec::new();
         let stalled = std::sync::atomic::AtomicBool::new(false);
@@ -578,10 +582,7 @@ mod tests {
     fn an_over_long_line_ends_the_parallel_part() {
         let e = Engine::builtin();
         let m = Masker::new(MaskStyle::Label, FingerprintKey::new(b"k"));
-        let mut text = Vec::new();
-        for i in 0..3000 {
-            text.extend(format!("line {i} password=FAKEpw{i:06}x\n").as_bytes());
-        }
+        let mut text = password_lines(3000);
         for _ in 0..4000 {
             text.extend(b"filler filler filler filler token=FAKEtok0123456789abc ");
         }
@@ -601,10 +602,7 @@ mod tests {
     fn a_long_line_inside_a_chunk_is_windowed() {
         let e = Engine::builtin();
         let m = Masker::new(MaskStyle::Label, FingerprintKey::new(b"k"));
-        let mut text = Vec::new();
-        for i in 0..2000 {
-            text.extend(format!("line {i} password=FAKEpw{i:06}x\n").as_bytes());
-        }
+        let mut text = password_lines(2000);
         for i in 0..1800 {
             text.extend(format!("filler filler token=FAKEtok{i:012}abc ").as_bytes());
         }
