@@ -330,6 +330,7 @@ impl Engine {
             memory: SecretMemory::default(),
             bindings: Vec::new(),
             shaped_hit: vec![false; self.shaped.len()],
+            searching: Vec::new(),
             keyed_hits: Vec::new(),
             shaped_found: Vec::new(),
             memory_found: Vec::new(),
@@ -367,6 +368,8 @@ pub struct Scanner<'e> {
     bindings: Vec<Binding>,
     // Scratch space reused from line to line.
     shaped_hit: Vec<bool>,
+    /// The rules of `shaped_hit`, to search the line with.
+    searching: Vec<usize>,
     keyed_hits: Vec<KeyedHit>,
     shaped_found: Vec<(Range<usize>, Finding)>,
     memory_found: Vec<(Range<usize>, usize)>,
@@ -607,7 +610,9 @@ impl<'e> Scanner<'e> {
                         rule: i,
                         anchor: false,
                     } => {
-                        self.shaped_hit[i] = true;
+                        if !std::mem::replace(&mut self.shaped_hit[i], true) {
+                            self.searching.push(i);
+                        }
                         any_shaped = true;
                     }
                     Target::Keyed => {
@@ -668,9 +673,12 @@ impl<'e> Scanner<'e> {
                 }
             }
             self.anchors.clear();
-            // The others search the line.
-            for (i, rule) in engine.shaped.iter().enumerate() {
-                if !std::mem::take(&mut self.shaped_hit[i]) || !requires_met(rule, line) {
+            // The others search the line, in rule order.
+            self.searching.sort_unstable();
+            for &i in &self.searching {
+                self.shaped_hit[i] = false;
+                let rule = &engine.shaped[i];
+                if !requires_met(rule, line) {
                     continue;
                 }
                 let mut at = 0;
@@ -690,6 +698,7 @@ impl<'e> Scanner<'e> {
                     at = m.end.max(m.start + 1);
                 }
             }
+            self.searching.clear();
         }
 
         if whole_line
