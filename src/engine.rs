@@ -332,20 +332,22 @@ impl Engine {
             shaped_hit: vec![false; self.shaped.len()],
             searching: Vec::new(),
             keyed_hits: Vec::new(),
-            shaped_found: Vec::new(),
             memory_found: Vec::new(),
             anchors: Vec::new(),
-            slots: vec![
-                None;
-                self.shaped
-                    .iter()
-                    .map(|r| r.regex.group_info().slot_len())
-                    .max()
-                    .unwrap_or(0)
-            ],
+            shaped: ShapedSearch {
+                caches: self.take_caches(),
+                slots: vec![
+                    None;
+                    self.shaped
+                        .iter()
+                        .map(|r| r.regex.group_info().slot_len())
+                        .max()
+                        .unwrap_or(0)
+                ],
+                found: Vec::new(),
+            },
             keys: KeyScratch::default(),
             keyword_seen: false,
-            caches: self.take_caches(),
         }
     }
 
@@ -371,23 +373,18 @@ pub struct Scanner<'e> {
     /// The rules of `shaped_hit`, to search the line with.
     searching: Vec<usize>,
     keyed_hits: Vec<KeyedHit>,
-    shaped_found: Vec<(Range<usize>, Finding)>,
     memory_found: Vec<(Range<usize>, usize)>,
     /// Keyword hits of anchored shaped rules: (rule, position).
     anchors: Vec<(usize, usize)>,
-    slots: Vec<Option<NonMaxUsize>>,
     keys: KeyScratch,
     keyword_seen: bool,
-    /// The scanner's own regex caches (from the engine, and back to it when the scanner is
-    /// dropped): a regex's shared pool serves one thread fast and the others through a lock
-    /// at every search.
-    caches: RegexCaches,
+    shaped: ShapedSearch,
 }
 
 impl Drop for Scanner<'_> {
     fn drop(&mut self) {
         if let Ok(mut spare) = self.engine.spare_caches.lock() {
-            spare.push(std::mem::take(&mut self.caches));
+            spare.push(std::mem::take(&mut self.shaped.caches));
         }
     }
 }
@@ -427,46 +424,63 @@ fn shaped_spans(
     Some((span(0)?, span(rule.secret_group)))
 }
 
-/// Run shaped rule `i` once on `input`; a match that passes the rule's checks goes to
-/// `found`. Returns the match (kept or not), to search on after it.
-fn shaped_match(
-    rule: &ShapedRule,
-    i: usize,
-    line: &[u8],
-    input: &Input<'_>,
-    cache: &mut Option<meta::Cache>,
-    slots: &mut [Option<NonMaxUsize>],
-    found: &mut Vec<(Range<usize>, Finding)>,
-) -> Option<Range<usize>> {
-    let cache = cache.get_or_insert_with(|| rule.regex.create_cache());
-    let (m, secret_span) = shaped_spans(rule, line, input, cache, slots)?;
-    if glued(rule, line, m.start) {
-        // Not a match here; a search of the line goes on after its first byte.
-        return Some(m.start..m.start);
+/// What running shaped rules on a line needs, and what they found there.
+struct ShapedSearch {
+    /// The scanner's own regex caches (from the engine, and back to it when the scanner is
+    /// dropped): a regex's shared pool serves one thread fast and the others through a lock
+    /// at every search.
+    caches: RegexCaches,
+    slots: Vec<Option<NonMaxUsize>>,
+    /// Matches kept on this line, and their findings.
+    found: Vec<(Range<usize>, Finding)>,
+}
+
+impl ShapedSearch {
+    /// Run shaped rule `i` once on `input` (anchored at its start, or searching on from it);
+    /// a match that passes the rule's checks goes to `found`. Returns the match (kept or
+    /// not), to search on after it.
+    fn run(
+        &mut self,
+        rule: &ShapedRule,
+        i: usize,
+        line: &[u8],
+        input: &Input<'_>,
+    ) -> Option<Range<usize>> {
+        let anchored = input.get_anchored().is_anchored();
+        // Where the match must start, a byte it may not follow is known before the search.
+        if anchored && glued(rule, line, input.start()) {
+            return None;
+        }
+        let cache = self.caches[i].get_or_insert_with(|| rule.regex.create_cache());
+        let (m, secret_span) = shaped_spans(rule, line, input, cache, &mut self.slots)?;
+        if !anchored && glued(rule, line, m.start) {
+            // Not a match here; the search goes on after its first byte.
+            return Some(m.start..m.start);
+        }
+        let Some(secret_span) = secret_span else {
+            return Some(m);
+        };
+        let secret = &line[secret_span.clone()];
+        // The public part of a token masked before (`Bearer eyJhdr.[REDACTED:jwt]`).
+        let rest = &line[m.end..];
+        let masked_before = rest.starts_with(b"[REDACTED") || rest.starts_with(b"***");
+        if !masked_before
+            && !secret.is_empty()
+            && rule
+                .validator
+                .is_none_or(|v| v.check(&line[m.clone()], secret))
+            && !rule.allowlist.iter().any(|a| a.is_match(secret))
+        {
+            self.found.push((
+                m.clone(),
+                Finding {
+                    rule: i,
+                    span: secret_span,
+                },
+            ));
+        }
+        Some(m)
     }
-    let Some(secret_span) = secret_span else {
-        return Some(m);
-    };
-    let secret = &line[secret_span.clone()];
-    // The public part of a token masked before (`Bearer eyJhdr.[REDACTED:jwt]`).
-    let rest = &line[m.end..];
-    let masked_before = rest.starts_with(b"[REDACTED") || rest.starts_with(b"***");
-    if !masked_before
-        && !secret.is_empty()
-        && rule
-            .validator
-            .is_none_or(|v| v.check(&line[m.clone()], secret))
-        && !rule.allowlist.iter().any(|a| a.is_match(secret))
-    {
-        found.push((
-            m.clone(),
-            Finding {
-                rule: i,
-                span: secret_span,
-            },
-        ));
-    }
-    Some(m)
 }
 
 fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
@@ -584,7 +598,7 @@ impl<'e> Scanner<'e> {
         }
 
         self.keyed_hits.clear();
-        self.shaped_found.clear();
+        self.shaped.found.clear();
         if whole_line && let Some(p) = self.pending.take() {
             engine.keyed.resolve_pending(line, p, &mut self.keyed_hits);
         }
@@ -656,19 +670,8 @@ impl<'e> Scanner<'e> {
                 if self.shaped_hit[i] || at < free.1 || !requires_met(rule, line) {
                     continue;
                 }
-                if glued(rule, line, at) {
-                    continue;
-                }
                 let input = Input::new(line).range(at..).anchored(Anchored::Yes);
-                if let Some(m) = shaped_match(
-                    rule,
-                    i,
-                    line,
-                    &input,
-                    &mut self.caches[i],
-                    &mut self.slots,
-                    &mut self.shaped_found,
-                ) {
+                if let Some(m) = self.shaped.run(rule, i, line, &input) {
                     free.1 = m.end.max(m.start + 1);
                 }
             }
@@ -684,15 +687,7 @@ impl<'e> Scanner<'e> {
                 let mut at = 0;
                 while at <= line.len() {
                     let input = Input::new(line).range(at..);
-                    let Some(m) = shaped_match(
-                        rule,
-                        i,
-                        line,
-                        &input,
-                        &mut self.caches[i],
-                        &mut self.slots,
-                        &mut self.shaped_found,
-                    ) else {
+                    let Some(m) = self.shaped.run(rule, i, line, &input) else {
                         break;
                     };
                     at = m.end.max(m.start + 1);
@@ -711,9 +706,9 @@ impl<'e> Scanner<'e> {
         // Shaped findings first; a keyed value that overlaps a self-identifying token is left to
         // the token's rule, which knows which of its parts are public.
         let offset = engine.shaped.len();
-        for (tok, f) in &self.shaped_found {
+        for (tok, f) in &self.shaped.found {
             let yields = engine.shaped[f.rule].generic
-                && self.shaped_found.iter().any(|(other_tok, other)| {
+                && self.shaped.found.iter().any(|(other_tok, other)| {
                     !engine.shaped[other.rule].generic && overlaps(other_tok, tok)
                 });
             if !yields {
@@ -722,7 +717,8 @@ impl<'e> Scanner<'e> {
         }
         for h in &self.keyed_hits {
             if !self
-                .shaped_found
+                .shaped
+                .found
                 .iter()
                 .any(|(tok, _)| overlaps(tok, &h.span))
             {
