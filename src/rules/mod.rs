@@ -17,6 +17,7 @@ pub mod validators;
 use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::util::syntax;
 use regex_automata::{PatternID, meta};
+use regex_syntax::hir::Hir;
 use serde::Deserialize;
 use std::fmt;
 
@@ -275,13 +276,17 @@ pub(crate) fn compile_regex(pattern: &str, what: &str) -> Result<Regex, RuleErro
         .map_err(|e| RuleError(format!("{what}: bad regex: {e}")))
 }
 
-/// A shaped rule's pattern, with the same syntax as [`compile_regex`] (bytes, not Unicode).
-fn compile_shaped_regex(pattern: &str, what: &str) -> Result<meta::Regex, RuleError> {
-    meta::Builder::new()
-        .syntax(syntax::Config::new().unicode(false).utf8(false))
+/// A shaped rule's pattern, parsed with the same syntax as [`compile_regex`] (bytes, not
+/// Unicode), and compiled; the parse is kept for [`secret_prefixes`].
+fn compile_shaped_regex(pattern: &str, what: &str) -> Result<(meta::Regex, Hir), RuleError> {
+    let bad = |e: &dyn fmt::Display| RuleError(format!("{what}: bad regex: {e}"));
+    let hir = syntax::parse_with(pattern, &syntax::Config::new().unicode(false).utf8(false))
+        .map_err(|e| bad(&e))?;
+    let regex = meta::Builder::new()
         .configure(meta::Config::new().nfa_size_limit(Some(8 << 20)))
-        .build(pattern)
-        .map_err(|e| RuleError(format!("{what}: bad regex: {e}")))
+        .build_from_hir(&hir)
+        .map_err(|e| bad(&e))?;
+    Ok((regex, hir))
 }
 
 /// The bytes in the class `[body]`, as a table.
@@ -298,15 +303,9 @@ fn byte_class(body: &str, id: &str) -> Result<Box<[bool; 256]>, RuleError> {
 /// nothing), none a prefix of another, so the one a match starts with says where its secret
 /// starts. The match's end then comes from a DFA search, with no capture pass (which walks the
 /// token again, several times slower). `None` for any other shape.
-pub fn secret_prefixes(pattern: &str) -> Option<Vec<Vec<u8>>> {
+pub fn secret_prefixes(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::HirKind;
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    use regex_syntax::hir::{Hir, HirKind};
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(pattern)
-        .ok()?;
     let HirKind::Concat(items) = hir.kind() else {
         return None;
     };
@@ -368,7 +367,7 @@ impl ShapedSpec {
                 self.id
             )));
         }
-        let regex = compile_shaped_regex(&self.pattern, &format!("rule {}", self.id))?;
+        let (regex, hir) = compile_shaped_regex(&self.pattern, &format!("rule {}", self.id))?;
         let secret_group = regex
             .group_info()
             .to_index(PatternID::ZERO, "secret")
@@ -393,7 +392,7 @@ impl ShapedSpec {
             description: self.description.clone(),
             severity: self.severity,
             keywords: self.keywords.clone(),
-            secret_after: secret_prefixes(&self.pattern),
+            secret_after: secret_prefixes(&hir),
             regex,
             secret_group,
             anchored: self.anchored,
@@ -509,7 +508,8 @@ mod tests {
     #[test]
     fn secret_spans_follow_from_a_literal_prefix() {
         let prefixes = |p: &str| {
-            secret_prefixes(p).map(|v| {
+            let (_, hir) = compile_shaped_regex(p, "test").unwrap();
+            secret_prefixes(&hir).map(|v| {
                 let mut v: Vec<String> = v
                     .iter()
                     .map(|l| String::from_utf8_lossy(l).into())
