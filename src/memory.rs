@@ -46,7 +46,6 @@ pub(crate) struct SecretMemory {
     by_prefix: HashMap<u64, u32>,
     entries: Vec<Entry>,
     bytes: Vec<u8>,
-    len: usize,
 }
 
 /// Bytes that make up a token run, as a lookup table: the memory classifies every byte of every
@@ -89,7 +88,6 @@ impl SecretMemory {
             by_prefix: HashMap::default(),
             entries: Vec::new(),
             bytes: Vec::new(),
-            len: 0,
         }
     }
 
@@ -101,7 +99,7 @@ impl SecretMemory {
         {
             return;
         }
-        if self.len >= CAPACITY || self.bytes.len() + value.len() > MAX_BYTES {
+        if self.entries.len() >= CAPACITY || self.bytes.len() + value.len() > MAX_BYTES {
             self.clear();
         }
         if self.bloom.is_empty() {
@@ -123,7 +121,6 @@ impl SecretMemory {
         self.by_prefix.insert(key, (self.entries.len() - 1) as u32);
         let slot = bloom_slot(key);
         self.bloom[slot / 64] |= 1 << (slot % 64);
-        self.len += 1;
     }
 
     /// Forget every value, keeping the allocations.
@@ -132,7 +129,6 @@ impl SecretMemory {
         self.entries.clear();
         self.bytes.clear();
         self.bloom.fill(0);
-        self.len = 0;
     }
 
     /// The values (and rules) chained from entry `at`.
@@ -147,7 +143,7 @@ impl SecretMemory {
 
     /// Report every remembered value that starts a token run in `line`.
     pub fn find(&self, line: &[u8], out: &mut Vec<(Range<usize>, usize)>) {
-        if self.len == 0 {
+        if self.entries.is_empty() {
             return;
         }
         match self.isa {
@@ -419,7 +415,7 @@ mod tests {
         let mut m = SecretMemory::default();
         m.remember(b"short", 0);
         m.remember(b"has a space in it", 0);
-        assert_eq!(m.len, 0);
+        assert_eq!(m.entries.len(), 0);
     }
 
     #[test]
@@ -429,7 +425,7 @@ mod tests {
         for i in 0..CAPACITY + 10 {
             m.remember(value(i).as_bytes(), 0);
         }
-        assert!(m.len <= CAPACITY);
+        assert!(m.entries.len() <= CAPACITY);
         // Past the bound the memory started over: the first values are gone, the last kept.
         let found = |i: usize| {
             let mut out = Vec::new();
@@ -467,7 +463,7 @@ mod tests {
         m.remember(b"FAKEsameBBBBBBBB", 2);
         m.remember(b"FAKEsameAAAAAAAAlonger", 3);
         m.remember(b"FAKEsameBBBBBBBB", 4);
-        assert_eq!(m.len, 3);
+        assert_eq!(m.entries.len(), 3);
         let find = |line: &[u8]| {
             let mut out = Vec::new();
             m.find(line, &mut out);
