@@ -5,19 +5,20 @@
 //! all; when the workers have enough, it redacts the chunk itself, so that no core idles while
 //! the reading thread waits. Finished chunks are written in their order. Memory stays bounded
 //! by the chunks read and not yet written, however the threads are scheduled: a chunk finished
-//! early waits for the ones before it, and at [`MAX_UNWRITTEN`] the reader waits too. Chunks are redacted in place, and chunk and output buffers go back and forth between
-//! the threads to be reused: the text is copied once, by the read into the chunk.
+//! early waits for the ones before it, and at [`MAX_UNWRITTEN`] the reader waits too. Chunks
+//! are redacted in place, and chunk and output buffers go back and forth between the threads
+//! to be reused: the text is copied once, by the read into the chunk.
 //!
 //! Lines are counted by the workers: a chunk's findings are numbered from the chunk's first
 //! line, and the calling thread adds the lines before the chunk ([`ShiftLines`]) as it writes
 //! them, so that reading stays a copy and a cut.
 //!
 //! A chunk is scanned by a scanner started over (each thread keeps one, for its regex caches),
-//! first primed with the last lines before it ([`LEAD`]
-//! bytes, scanned but not written): a key whose value is on the next line, a private-key block,
-//! a DynamoDB expression binding that straddle the cut are found as in one pass. What is not
-//! carried over is the memory of secrets seen much earlier (a value found in one chunk is not
-//! looked for, without its context, in a later one).
+//! first primed with the last lines before it ([`LEAD`] bytes, scanned but not written): a key
+//! whose value is on the next line, a private-key block, a DynamoDB expression binding that
+//! straddle the cut are found as in one pass. What is not carried over is the memory of
+//! secrets seen much earlier (a value found in one chunk is not looked for, without its
+//! context, in a later one).
 //!
 //! A line longer than a chunk (and than `max_line`) ends the parallel part: the rest of the
 //! stream goes through one [`redact_stream`], which scans such lines in windows.
@@ -65,8 +66,9 @@ struct Done<T> {
 pub const MAX_IN_FLIGHT: usize = 8;
 /// At most this many chunks are read and not yet written (queued, being redacted, or done and
 /// waiting for an earlier one), however many threads: with a worker descheduled (more threads
-/// than cores), the others would otherwise finish chunks after it without end.
-pub const MAX_UNWRITTEN: usize = MAX_IN_FLIGHT + 2;
+/// than cores), the others would otherwise finish chunks after it without end. Ten chunks hold
+/// about 11 MiB of input and output buffers.
+pub const MAX_UNWRITTEN: usize = 10;
 
 /// An item made from a finding on a worker, with a line number counted from the start of its
 /// chunk: the calling thread adds the lines before the chunk.
@@ -148,7 +150,7 @@ fn run<R: Read, W: Write, T: Send + ShiftLines>(
             waiting: BTreeMap::new(),
             next: 0,
             summary: StreamSummary::default(),
-            lines_before: opts.first_line - 1,
+            lines_at_start: opts.first_line - 1,
             spare: Vec::new(),
         };
         let mut seq = 0u64;
@@ -345,13 +347,18 @@ struct InOrder<'w, W: Write, T> {
     waiting: BTreeMap<u64, Done<T>>,
     next: u64,
     summary: StreamSummary,
-    /// Lines written so far, and before the stream (its first line number - 1).
-    lines_before: u64,
+    /// The lines before the stream (its first line number - 1).
+    lines_at_start: u64,
     /// Buffers written out, for the next chunks.
     spare: Vec<Vec<u8>>,
 }
 
 impl<W: Write, T: ShiftLines> InOrder<'_, W, T> {
+    /// The lines before the next chunk to write.
+    fn lines_before(&self) -> u64 {
+        self.lines_at_start + self.summary.lines
+    }
+
     /// Wait for one chunk from the workers, then write every chunk that is next in order.
     fn take_one(&mut self, on_item: &mut dyn FnMut(T)) -> Result<(), StreamError> {
         let done = self
@@ -386,12 +393,11 @@ impl<W: Write, T: ShiftLines> InOrder<'_, W, T> {
             self.output
                 .write_all(&done.out)
                 .map_err(StreamError::Write)?;
-            let lines_before = self.lines_before;
+            let lines_before = self.lines_before();
             for mut item in done.items {
                 item.shift_lines(lines_before);
                 on_item(item);
             }
-            self.lines_before += done.summary.lines;
             self.summary.lines += done.summary.lines;
             self.summary.findings += done.summary.findings;
             self.spare.extend([done.out, done.data]);
@@ -416,7 +422,7 @@ fn sequential_rest<R: Read, W: Write, T: ShiftLines>(
     writer.take_all(on_item)?;
     prime(r, &lead);
     let opts = StreamOptions {
-        first_line: writer.lines_before + 1,
+        first_line: writer.lines_before() + 1,
         ..opts
     };
     // Bytes already counted as read are in `buf`; the rest are counted by the stream.
