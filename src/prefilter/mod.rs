@@ -41,7 +41,7 @@ fn search_blocks<const LANES: usize, L: LineEnds>(
     lines: &mut L,
 ) -> Option<Match> {
     let span = LANES + window - 1;
-    // Candidate bits fit a u64; the padded block below holds a span.
+    // Candidate bits fit a u64; `padded`'s block holds a span.
     assert!(LANES <= 64 && span <= 128);
     let mut step = |i: usize, candidates: u64, ends: u64| {
         let found = verify(i, candidates);
