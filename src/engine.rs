@@ -23,7 +23,8 @@ use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher, Pending, is_masked};
 use crate::memory::SecretMemory;
 use crate::prefilter::{KeywordFinder, LineCount};
 use crate::rules::{
-    BUILTIN_CATALOG, KeyedRule, RuleError, Severity, ShapedRule, compile_regex, parse_catalog,
+    BUILTIN_CATALOG, KeyedRule, RuleError, Severity, ShapedRule, SplitCache, SplitMatch,
+    compile_regex, parse_catalog,
 };
 use aho_corasick::Match;
 use regex::bytes::Regex;
@@ -110,8 +111,23 @@ pub struct Engine {
     spare_caches: Mutex<Vec<RegexCaches>>,
 }
 
-/// Each shaped rule's regex cache, made when the rule first runs.
-type RegexCaches = Vec<Option<meta::Cache>>;
+/// Each shaped rule's regex caches, made when the rule first runs.
+type RegexCaches = Vec<Option<RuleCache>>;
+
+/// The caches of one shaped rule's regexes.
+struct RuleCache {
+    whole: meta::Cache,
+    split: Option<SplitCache>,
+}
+
+impl RuleCache {
+    fn new(rule: &ShapedRule) -> RuleCache {
+        RuleCache {
+            whole: rule.regex.create_cache(),
+            split: rule.split.as_ref().map(|s| s.create_cache()),
+        }
+    }
+}
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -403,23 +419,26 @@ fn glued(rule: &ShapedRule, line: &[u8], at: usize) -> bool {
 /// Where shaped rule `rule` matches in `input`, and its secret (if the group took part).
 fn shaped_spans(
     rule: &ShapedRule,
-    line: &[u8],
     input: &Input<'_>,
-    cache: &mut meta::Cache,
+    cache: &mut RuleCache,
     slots: &mut [Option<NonMaxUsize>],
 ) -> Option<(Range<usize>, Option<Range<usize>>)> {
-    if let Some(prefixes) = &rule.secret_after
+    if let (Some(split), Some(split_cache)) = (&rule.split, &mut cache.split)
         && input.get_anchored().is_anchored()
     {
-        // An anchored match starts at the search's start; the DFA gives its end.
-        let m = input.start()..rule.regex.search_half_with(cache, input)?.offset();
-        if let Some(p) = prefixes.iter().find(|p| line[m.clone()].starts_with(p)) {
-            return Some((m.clone(), Some(m.start + p.len()..m.end)));
+        match split.find(input, split_cache) {
+            // An anchored match starts at the search's start.
+            SplitMatch::Secret(secret) => return Some((input.start()..secret.end, Some(secret))),
+            SplitMatch::NoMatch => return None,
+            // Most attempts that get here fail: a DFA says so before any capture pass.
+            SplitMatch::Unknown => {
+                rule.regex.search_half_with(&mut cache.whole, input)?;
+            }
         }
-        debug_assert!(false, "rule {}: a match without its prefix", rule.id);
     }
     let slots = &mut slots[..rule.regex.group_info().slot_len()];
-    rule.regex.search_slots_with(cache, input, slots)?;
+    rule.regex
+        .search_slots_with(&mut cache.whole, input, slots)?;
     let span = |g: usize| Some(slots[2 * g]?.get()..slots[2 * g + 1]?.get());
     Some((span(0)?, span(rule.secret_group)))
 }
@@ -451,8 +470,8 @@ impl ShapedSearch {
         if anchored && glued(rule, line, input.start()) {
             return None;
         }
-        let cache = self.caches[i].get_or_insert_with(|| rule.regex.create_cache());
-        let (m, secret_span) = shaped_spans(rule, line, input, cache, &mut self.slots)?;
+        let cache = self.caches[i].get_or_insert_with(|| RuleCache::new(rule));
+        let (m, secret_span) = shaped_spans(rule, input, cache, &mut self.slots)?;
         if !anchored && glued(rule, line, m.start) {
             // Not a match here; the search goes on after its first byte.
             return Some(m.start..m.start);
@@ -1053,18 +1072,17 @@ examples = ["#1 acme_0123456789abcdef"]
         assert!(!found(b"acme_0123456789abcdef"));
     }
 
-    /// Anchored attempts, which also take the secret's span from the prefix without a
-    /// capture pass where the pattern allows (`secret_after`), find what searches of the
-    /// line with captures find.
+    /// Anchored attempts, which also find the secret without a capture pass where the pattern
+    /// allows (`split`), find what searches of the line with captures find.
     #[test]
     fn anchored_rules_find_what_a_search_of_the_line_finds() {
         let anchored = Engine::builtin();
         let n = anchored.shaped.iter().filter(|r| r.anchored).count();
         assert!(n >= 30, "{n} anchored rules");
         let derived = (anchored.shaped.iter())
-            .filter(|r| r.anchored && r.secret_after.is_some())
+            .filter(|r| r.anchored && r.split.is_some())
             .count();
-        assert!(derived >= 20, "{derived} rules without a capture pass");
+        assert!(derived >= 30, "{derived} rules without a capture pass");
         let unanchored = BUILTIN_CATALOG.replace("anchored = true", "anchored = false");
         let searching = Engine::with_catalog(&unanchored, &Config::default()).unwrap();
         assert!(searching.shaped.iter().all(|r| !r.anchored));

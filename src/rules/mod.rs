@@ -16,7 +16,7 @@ pub mod validators;
 
 use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::util::syntax;
-use regex_automata::{PatternID, meta};
+use regex_automata::{Input, PatternID, meta};
 use regex_syntax::hir::Hir;
 use serde::Deserialize;
 use std::fmt;
@@ -189,10 +189,9 @@ pub struct ShapedRule {
     pub regex: meta::Regex,
     /// Index of the `secret` capture group.
     pub secret_group: usize,
-    /// Where the pattern allows it, the secret's span without a capture pass: it ends with the
-    /// match and starts after whichever of these literals the match starts with (see
-    /// [`secret_prefixes`]).
-    pub secret_after: Option<Vec<Vec<u8>>>,
+    /// Where the pattern allows it, how an anchored match's secret is found without a capture
+    /// pass.
+    pub split: Option<SecretSplit>,
     /// See [`ShapedSpec::anchored`].
     pub anchored: bool,
     /// See [`ShapedSpec::not_after`]: the bytes that may not come before a match.
@@ -277,7 +276,7 @@ pub(crate) fn compile_regex(pattern: &str, what: &str) -> Result<Regex, RuleErro
 }
 
 /// A shaped rule's pattern, parsed with the same syntax as [`compile_regex`] (bytes, not
-/// Unicode), and compiled; the parse is kept for [`secret_prefixes`].
+/// Unicode), and compiled; the parse is kept for [`SecretSplit::of`].
 fn compile_shaped_regex(pattern: &str, what: &str) -> Result<(meta::Regex, Hir), RuleError> {
     let bad = |e: &dyn fmt::Display| RuleError(format!("{what}: bad regex: {e}"));
     let hir = syntax::parse_with(pattern, &syntax::Config::new().unicode(false).utf8(false))
@@ -297,45 +296,126 @@ fn byte_class(body: &str, id: &str) -> Result<Box<[bool; 256]>, RuleError> {
     })))
 }
 
-/// The literals a pattern of the shape `prefix(?P<secret>…)` can start with, when the secret
-/// then follows the prefix to the end of the match: nothing but assertions (`\b`) after the
-/// group, a prefix that matches one of a few literals (`\bgh[pousr]_`, `(?:AKIA|ASIA)`, or
-/// nothing), none a prefix of another, so the one a match starts with says where its secret
-/// starts. The match's end then comes from a DFA search, with no capture pass (which walks the
-/// token again, several times slower). `None` for any other shape.
-pub fn secret_prefixes(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+/// How an anchored match's secret is found without a capture pass (which walks the token
+/// again, several times slower than a DFA), for a pattern of the shape
+/// `before(?P<secret>…)` followed by nothing but assertions (`\b`): `before`'s first match from
+/// the start, in the pattern's order of preference, ends where the secret starts if the rest
+/// of the pattern matches from there, and the secret then runs to the end of the match.
+#[derive(Debug)]
+pub struct SecretSplit {
+    /// `before`, `None` if empty (the whole match is the secret).
+    pub before: Option<meta::Regex>,
+    /// The group's pattern and the assertions after it.
+    pub secret: meta::Regex,
+    /// `before` matches at most one way (one of a few literals, none a prefix of another: the
+    /// `\bgh[pousr]_` or `(?:AKIA|ASIA)` of most token rules), so when the secret does not
+    /// match after it, the pattern does not match at all.
+    pub before_unique: bool,
+}
+
+/// The caches a [`SecretSplit`] searches with.
+#[derive(Debug, Clone)]
+pub struct SplitCache {
+    before: Option<meta::Cache>,
+    secret: meta::Cache,
+}
+
+/// What a [`SecretSplit`] says of an anchored attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SplitMatch {
+    /// The pattern matches, with its secret here (the match runs from the attempt's start to
+    /// the secret's end).
+    Secret(std::ops::Range<usize>),
+    NoMatch,
+    /// `before` matched but the rest did not after it; the pattern may still match another
+    /// way: ask the whole regex.
+    Unknown,
+}
+
+impl SecretSplit {
+    /// The split of `hir`, if it has the shape.
+    pub fn of(hir: &Hir) -> Option<SecretSplit> {
+        use regex_syntax::hir::HirKind;
+        let items = match hir.kind() {
+            HirKind::Concat(items) => items.as_slice(),
+            // The group alone.
+            _ => std::slice::from_ref(hir),
+        };
+        let is_look = |h: &Hir| matches!(h.kind(), HirKind::Look(_));
+        let (group, capture) = items.iter().enumerate().find_map(|(i, h)| match h.kind() {
+            HirKind::Capture(c) if c.name.as_deref() == Some("secret") => Some((i, c)),
+            _ => None,
+        })?;
+        if !items[group + 1..].iter().all(is_look) {
+            return None;
+        }
+        let compile = |items: Vec<Hir>| {
+            meta::Builder::new()
+                .configure(meta::Config::new().nfa_size_limit(Some(8 << 20)))
+                .build_from_hir(&Hir::concat(items))
+                .ok()
+        };
+        let mut secret = vec![(*capture.sub).clone()];
+        secret.extend_from_slice(&items[group + 1..]);
+        let before = &items[..group];
+        Some(SecretSplit {
+            before: match before.is_empty() {
+                true => None,
+                false => Some(compile(before.to_vec())?),
+            },
+            secret: compile(secret)?,
+            before_unique: matches_one_way(before),
+        })
+    }
+
+    pub fn create_cache(&self) -> SplitCache {
+        SplitCache {
+            before: self.before.as_ref().map(|r| r.create_cache()),
+            secret: self.secret.create_cache(),
+        }
+    }
+
+    /// The attempt `input` (anchored) of the whole pattern, in two DFA searches.
+    pub fn find(&self, input: &Input<'_>, cache: &mut SplitCache) -> SplitMatch {
+        let from = match (&self.before, &mut cache.before) {
+            (Some(before), Some(c)) => match before.search_half_with(c, input) {
+                Some(end) => end.offset(),
+                None => return SplitMatch::NoMatch,
+            },
+            _ => input.start(),
+        };
+        let rest = input.clone().span(from..input.end());
+        match self.secret.search_half_with(&mut cache.secret, &rest) {
+            Some(end) => SplitMatch::Secret(from..end.offset()),
+            None if self.before_unique => SplitMatch::NoMatch,
+            None => SplitMatch::Unknown,
+        }
+    }
+}
+
+/// Can a concatenation match from a given start in one way only? Yes when, assertions aside,
+/// it is a set of exact literals none of which starts another.
+fn matches_one_way(items: &[Hir]) -> bool {
     use regex_syntax::hir::HirKind;
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
-    let HirKind::Concat(items) = hir.kind() else {
-        return None;
-    };
-    let is_look = |h: &Hir| matches!(h.kind(), HirKind::Look(_));
-    let group = items.iter().position(
-        |h| matches!(h.kind(), HirKind::Capture(c) if c.name.as_deref() == Some("secret")),
-    )?;
-    if !items[group + 1..].iter().all(is_look) {
-        return None;
-    }
-    let prefix: Vec<Hir> = items[..group]
+    let consuming: Vec<Hir> = items
         .iter()
-        .filter(|h| !is_look(h))
+        .filter(|h| !matches!(h.kind(), HirKind::Look(_)))
         .cloned()
         .collect();
     let seq = Extractor::new()
         .kind(ExtractKind::Prefix)
-        .extract(&Hir::concat(prefix));
-    let literals = seq.literals()?;
-    if !literals.iter().all(|l| l.is_exact()) {
-        return None;
-    }
-    let literals: Vec<Vec<u8>> = literals.iter().map(|l| l.as_bytes().to_vec()).collect();
-    let prefix_free = literals.iter().enumerate().all(|(i, a)| {
-        literals
-            .iter()
-            .enumerate()
-            .all(|(j, b)| i == j || !b.starts_with(a))
-    });
-    prefix_free.then_some(literals)
+        .extract(&Hir::concat(consuming));
+    let Some(literals) = seq.literals() else {
+        return false;
+    };
+    literals.iter().all(|l| l.is_exact())
+        && literals.iter().enumerate().all(|(i, a)| {
+            literals
+                .iter()
+                .enumerate()
+                .all(|(j, b)| i == j || !b.as_bytes().starts_with(a.as_bytes()))
+        })
 }
 
 fn compile_allowlist(list: &[String], id: &str) -> Result<Vec<Regex>, RuleError> {
@@ -392,7 +472,7 @@ impl ShapedSpec {
             description: self.description.clone(),
             severity: self.severity,
             keywords: self.keywords.clone(),
-            secret_after: secret_prefixes(&hir),
+            split: SecretSplit::of(&hir),
             regex,
             secret_group,
             anchored: self.anchored,
@@ -505,43 +585,97 @@ mod tests {
         assert_eq!(ids.len(), n, "duplicate rule ids");
     }
 
+    /// `Some(before matches one way)` when the pattern splits around its secret.
+    fn split(p: &str) -> Option<bool> {
+        let (_, hir) = compile_shaped_regex(p, "test").unwrap();
+        SecretSplit::of(&hir).map(|s| s.before_unique)
+    }
+
     #[test]
-    fn secret_spans_follow_from_a_literal_prefix() {
-        let prefixes = |p: &str| {
-            let (_, hir) = compile_shaped_regex(p, "test").unwrap();
-            secret_prefixes(&hir).map(|v| {
-                let mut v: Vec<String> = v
-                    .iter()
-                    .map(|l| String::from_utf8_lossy(l).into())
-                    .collect();
-                v.sort();
-                v
-            })
-        };
+    fn patterns_split_around_a_secret_at_their_end() {
+        assert_eq!(split(r"\bnpm_(?P<secret>[A-Za-z0-9]{36})\b"), Some(true));
         assert_eq!(
-            prefixes(r"\bnpm_(?P<secret>[A-Za-z0-9]{36})\b"),
-            Some(vec!["npm_".into()])
-        );
-        assert_eq!(
-            prefixes(r"\b[rs]k_(?:live|test)_(?P<secret>[A-Za-z0-9]{20,})"),
-            Some(
-                ["rk_live_", "rk_test_", "sk_live_", "sk_test_"]
-                    .map(String::from)
-                    .to_vec()
-            )
+            split(r"\b[rs]k_(?:live|test)_(?P<secret>[A-Za-z0-9]{20,})"),
+            Some(true)
         );
         // The whole match is the secret.
+        assert_eq!(split(r"\b(?P<secret>AKIA[A-Z0-9]{16})"), Some(true));
+        assert_eq!(split(r"(?P<secret>(?:eyJ|\.eJ)[a-z]+)"), Some(true));
+        // A prefix that repeats, that starts another, or with too many case variants: it
+        // may match more than one way.
         assert_eq!(
-            prefixes(r"\b(?P<secret>AKIA[A-Z0-9]{16})"),
-            Some(vec!["".into()])
+            split(r"\b[Bb]earer +(?P<secret>[A-Za-z0-9]{16,})"),
+            Some(false)
         );
-        // Something after the group, a repeated prefix, a prefix that starts another, too many
-        // case variants: captures are needed.
-        assert_eq!(prefixes(r"ab(?P<secret>[a-z]+)@x"), None);
-        assert_eq!(prefixes(r"\b[Bb]earer +(?P<secret>[A-Za-z0-9]{16,})"), None);
-        assert_eq!(prefixes(r"(?:ab|abc)(?P<secret>[a-z]+)"), None);
-        assert_eq!(prefixes(r"(?i:signature=)(?P<secret>[0-9a-f]{64})"), None);
-        assert_eq!(prefixes(r"(?:a(?P<secret>x+)|b)"), None);
+        assert_eq!(split(r"(?:ab|abc)(?P<secret>[a-z]+)"), Some(false));
+        assert_eq!(
+            split(r"(?i:signature=)(?P<secret>[0-9a-f]{64})"),
+            Some(false)
+        );
+        // Something after the group, or the group inside another: captures are needed.
+        assert_eq!(split(r"ab(?P<secret>[a-z]+)@x"), None);
+        assert_eq!(split(r"(?:a(?P<secret>x+)|b)"), None);
+    }
+
+    /// The split finds what a capture pass finds, attempt by attempt, including where the
+    /// prefix's preferred match leaves the secret nothing and a less preferred one would.
+    #[test]
+    fn a_split_finds_what_captures_find() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                r"\b[Bb]earer +(?P<secret>[A-Za-z0-9]{4,})\b",
+                &[
+                    "Bearer   abcd1234 x",
+                    "bearer abc",
+                    "Bearer  abcdef-",
+                    "Bearerx abcd",
+                ],
+            ),
+            (
+                r"(?:ab|abc)(?P<secret>[a-z]{2,})",
+                &["abcde", "abcd", "abc", "abxyz", "ab1"],
+            ),
+            (r"a+?(?P<secret>a[b-z]+)", &["aaab", "ab", "aab", "aa"]),
+            (r"x*(?P<secret>x\d)", &["xxx1", "x1", "xx", "1"]),
+            (
+                r"\beyJ[A-Za-z0-9_-]{2,}\.(?P<secret>eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,})",
+                &[
+                    "eyJab.eyJcd.ef",
+                    "eyJab.eyJcd.",
+                    "xeyJab.eyJcd.ef",
+                    "eyJab.eyJc.ef",
+                ],
+            ),
+        ];
+        for &(pattern, texts) in cases {
+            let (regex, hir) = compile_shaped_regex(pattern, "test").unwrap();
+            let split = SecretSplit::of(&hir).unwrap_or_else(|| panic!("{pattern}"));
+            let mut split_cache = split.create_cache();
+            let group = regex
+                .group_info()
+                .to_index(PatternID::ZERO, "secret")
+                .unwrap();
+            for text in texts {
+                for at in 0..text.len() {
+                    let input = Input::new(text.as_bytes())
+                        .range(at..)
+                        .anchored(regex_automata::Anchored::Yes);
+                    let mut caps = regex.create_captures();
+                    regex.search_captures(&input, &mut caps);
+                    let expected = caps.get_group(group).map(|s| s.range());
+                    match split.find(&input, &mut split_cache) {
+                        SplitMatch::Secret(secret) => {
+                            assert_eq!(Some(secret), expected, "{pattern} on {text:?} at {at}")
+                        }
+                        SplitMatch::NoMatch => {
+                            assert!(!caps.is_match(), "{pattern} on {text:?} at {at}")
+                        }
+                        // Left to the whole regex: allowed only where `before` is ambiguous.
+                        SplitMatch::Unknown => assert!(!split.before_unique, "{pattern}"),
+                    }
+                }
+            }
+        }
     }
 
     #[test]
