@@ -24,7 +24,7 @@ use crate::memory::SecretMemory;
 use crate::prefilter::{KeywordFinder, LineCount};
 use crate::rules::{
     BUILTIN_CATALOG, KeyedRule, RuleError, Severity, ShapedRule, SplitCache, SplitMatch,
-    compile_regex, parse_catalog,
+    compile_regex, parse_catalog, token::TokenMatch,
 };
 use aho_corasick::Match;
 use regex::bytes::Regex;
@@ -423,8 +423,18 @@ fn shaped_spans(
     cache: &mut RuleCache,
     slots: &mut [Option<NonMaxUsize>],
 ) -> Option<(Range<usize>, Option<Range<usize>>)> {
+    let anchored = input.get_anchored().is_anchored();
+    if let Some(token) = &rule.token
+        && anchored
+    {
+        match token.run(input.haystack(), input.start()) {
+            TokenMatch::Found { end, secret } => return Some((input.start()..end, Some(secret))),
+            TokenMatch::NoMatch => return None,
+            TokenMatch::Unknown => {}
+        }
+    }
     if let (Some(split), Some(split_cache)) = (&rule.split, &mut cache.split)
-        && input.get_anchored().is_anchored()
+        && anchored
     {
         match split.find(input, split_cache) {
             // An anchored match starts at the search's start.

@@ -12,6 +12,7 @@
 //!
 //! Every rule carries `examples` and `counterexamples`; the test suite runs them all.
 
+pub mod token;
 pub mod validators;
 
 use regex::bytes::{Regex, RegexBuilder};
@@ -189,6 +190,9 @@ pub struct ShapedRule {
     pub regex: meta::Regex,
     /// Index of the `secret` capture group.
     pub secret_group: usize,
+    /// Where the pattern allows it, how an anchored match and its secret are found by one walk
+    /// with no automaton.
+    pub token: Option<token::TokenProgram>,
     /// Where the pattern allows it, how an anchored match's secret is found without a capture
     /// pass.
     pub split: Option<SecretSplit>,
@@ -472,6 +476,7 @@ impl ShapedSpec {
             description: self.description.clone(),
             severity: self.severity,
             keywords: self.keywords.clone(),
+            token: token::TokenProgram::of(&hir),
             split: SecretSplit::of(&hir),
             regex,
             secret_group,
