@@ -1083,7 +1083,8 @@ examples = ["#1 acme_0123456789abcdef"]
     }
 
     /// Anchored attempts, which also find the secret without a capture pass where the pattern
-    /// allows (`split`), find what searches of the line with captures find.
+    /// allows (the token walk, `token`, else `split`), find what searches of the line with
+    /// captures find.
     #[test]
     fn anchored_rules_find_what_a_search_of_the_line_finds() {
         let anchored = Engine::builtin();

@@ -285,11 +285,22 @@ fn compile_shaped_regex(pattern: &str, what: &str) -> Result<(meta::Regex, Hir),
     let bad = |e: &dyn fmt::Display| RuleError(format!("{what}: bad regex: {e}"));
     let hir = syntax::parse_with(pattern, &syntax::Config::new().unicode(false).utf8(false))
         .map_err(|e| bad(&e))?;
-    let regex = meta::Builder::new()
-        .configure(meta::Config::new().nfa_size_limit(Some(8 << 20)))
-        .build_from_hir(&hir)
-        .map_err(|e| bad(&e))?;
+    let regex = meta_builder().build_from_hir(&hir).map_err(|e| bad(&e))?;
     Ok((regex, hir))
+}
+
+/// How a shaped pattern's regex (or a part of one) is built from its parse.
+fn meta_builder() -> meta::Builder {
+    let mut builder = meta::Builder::new();
+    builder.configure(meta::Config::new().nfa_size_limit(Some(8 << 20)));
+    builder
+}
+
+/// No literal is a prefix of another: at most one of them matches at a given position.
+pub(crate) fn prefix_free<L: AsRef<[u8]>>(literals: &[L]) -> bool {
+    literals.iter().enumerate().all(|(i, a)| {
+        (literals.iter().enumerate()).all(|(j, b)| i == j || !b.as_ref().starts_with(a.as_ref()))
+    })
 }
 
 /// The bytes in the class `[body]`, as a table.
@@ -318,7 +329,7 @@ pub struct SecretSplit {
 }
 
 /// The caches a [`SecretSplit`] searches with.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SplitCache {
     before: Option<meta::Cache>,
     secret: meta::Cache,
@@ -353,12 +364,7 @@ impl SecretSplit {
         if !items[group + 1..].iter().all(is_look) {
             return None;
         }
-        let compile = |items: Vec<Hir>| {
-            meta::Builder::new()
-                .configure(meta::Config::new().nfa_size_limit(Some(8 << 20)))
-                .build_from_hir(&Hir::concat(items))
-                .ok()
-        };
+        let compile = |items: Vec<Hir>| meta_builder().build_from_hir(&Hir::concat(items)).ok();
         let mut secret = vec![(*capture.sub).clone()];
         secret.extend_from_slice(&items[group + 1..]);
         let before = &items[..group];
@@ -414,12 +420,7 @@ fn matches_one_way(items: &[Hir]) -> bool {
         return false;
     };
     literals.iter().all(|l| l.is_exact())
-        && literals.iter().enumerate().all(|(i, a)| {
-            literals
-                .iter()
-                .enumerate()
-                .all(|(j, b)| i == j || !b.as_bytes().starts_with(a.as_bytes()))
-        })
+        && prefix_free(&literals.iter().map(|l| l.as_bytes()).collect::<Vec<_>>())
 }
 
 fn compile_allowlist(list: &[String], id: &str) -> Result<Vec<Regex>, RuleError> {

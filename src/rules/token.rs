@@ -8,6 +8,7 @@
 //! Where that one way does not settle it (an assertion after a run at the end of the pattern
 //! may hold only if the run gives bytes back), the walk says so and the regex decides.
 
+use super::prefix_free;
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 use std::ops::Range;
 
@@ -193,10 +194,7 @@ fn flatten(hir: &Hir, steps: &mut Vec<Step>) -> Option<()> {
                     _ => None,
                 })
                 .collect::<Option<Vec<Vec<u8>>>>()?;
-            let prefix_free = literals.iter().enumerate().all(|(i, a)| {
-                (literals.iter().enumerate()).all(|(j, b)| i == j || !b.starts_with(a))
-            });
-            if !prefix_free || literals.iter().any(|l| l.is_empty()) {
+            if !prefix_free(&literals) || literals.iter().any(|l| l.is_empty()) {
                 return None;
             }
             steps.push(Step::OneOf(literals));
