@@ -472,13 +472,21 @@ impl ShapedSpec {
                 ))
             })?),
         };
+        let token = token::TokenProgram::of(&hir);
+        // The split serves anchored attempts the token walk cannot decide: compiling its two
+        // regexes for nothing would be most of the engine's build time.
+        let split = match &token {
+            _ if !self.anchored => None,
+            Some(t) if !t.may_be_unknown() => None,
+            _ => SecretSplit::of(&hir),
+        };
         Ok(ShapedRule {
             id: self.id.clone(),
             description: self.description.clone(),
             severity: self.severity,
             keywords: self.keywords.clone(),
-            token: token::TokenProgram::of(&hir),
-            split: SecretSplit::of(&hir),
+            token,
+            split,
             regex,
             secret_group,
             anchored: self.anchored,

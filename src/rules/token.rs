@@ -92,6 +92,20 @@ impl TokenProgram {
         Some(TokenProgram { steps })
     }
 
+    /// Whether [`TokenProgram::run`] may answer [`TokenMatch::Unknown`] (a `\b` or `\B` with
+    /// nothing after it that must match), so that a rule needs another way to decide.
+    pub fn may_be_unknown(&self) -> bool {
+        self.steps.iter().any(|s| {
+            matches!(
+                s,
+                Step::WordBoundary {
+                    rest_nullable: true,
+                    ..
+                }
+            )
+        })
+    }
+
     /// Walk the program from `start` in `hay`.
     pub fn run(&self, hay: &[u8], start: usize) -> TokenMatch {
         let mut at = start;
