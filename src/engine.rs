@@ -446,9 +446,23 @@ fn shaped_spans(
             }
         }
     }
+    // A search of the line: the whole regex finds where the match is (DFAs, forward then
+    // back), then the split finds its secret from that start, without a capture pass over a
+    // match that may be kilobytes long (a private key on one line).
+    let mut input = input.clone();
+    if let (Some(split), Some(split_cache)) = (&rule.split, &mut cache.split)
+        && !anchored
+    {
+        let m = rule.regex.search_with(&mut cache.whole, &input)?;
+        input.set_start(m.start());
+        input.set_anchored(Anchored::Yes);
+        if let SplitMatch::Secret(secret) = split.find(&input, split_cache) {
+            return Some((m.range(), Some(secret)));
+        }
+    }
     let slots = &mut slots[..rule.regex.group_info().slot_len()];
     rule.regex
-        .search_slots_with(&mut cache.whole, input, slots)?;
+        .search_slots_with(&mut cache.whole, &input, slots)?;
     let span = |g: usize| Some(slots[2 * g]?.get()..slots[2 * g + 1]?.get());
     Some((span(0)?, span(rule.secret_group)))
 }
@@ -1083,8 +1097,8 @@ examples = ["#1 acme_0123456789abcdef"]
     }
 
     /// Anchored attempts, which also find the secret without a capture pass where the pattern
-    /// allows (the token walk, `token`, else `split`), find what searches of the line with
-    /// captures find.
+    /// allows (the token walk, `token`, else `split`), and searches of the line that find the
+    /// secret with a split, find what searches of the line with captures find.
     #[test]
     fn anchored_rules_find_what_a_search_of_the_line_finds() {
         let anchored = Engine::builtin();
@@ -1099,15 +1113,27 @@ examples = ["#1 acme_0123456789abcdef"]
             .filter(|r| r.anchored && r.token.as_ref().is_none_or(|t| t.may_be_unknown()))
             .count();
         let split = (anchored.shaped.iter())
-            .filter(|r| r.split.is_some())
+            .filter(|r| r.anchored && r.split.is_some())
             .count();
         assert!(
             split >= 10 && open - split <= 1,
             "{split} splits, {open} open"
         );
         let unanchored = BUILTIN_CATALOG.replace("anchored = true", "anchored = false");
+        // Searches of the line that find the secret with a split where the pattern allows
+        // (most do), and searches with a capture pass only: the reference.
         let searching = Engine::with_catalog(&unanchored, &Config::default()).unwrap();
         assert!(searching.shaped.iter().all(|r| !r.anchored));
+        assert!(
+            searching
+                .shaped
+                .iter()
+                .filter(|r| r.split.is_some())
+                .count()
+                >= 30
+        );
+        let mut capturing = Engine::with_catalog(&unanchored, &Config::default()).unwrap();
+        capturing.shaped.iter_mut().for_each(|r| r.split = None);
 
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/corpus");
         let mut text: Vec<u8> = std::fs::read_dir(dir)
@@ -1131,8 +1157,9 @@ examples = ["#1 acme_0123456789abcdef"]
                 out
             })
         };
-        let expected = scan(&searching);
+        let expected = scan(&capturing);
         assert!(expected.iter().filter(|f| !f.is_empty()).count() > 500);
         assert_eq!(scan(&anchored), expected);
+        assert_eq!(scan(&searching), expected);
     }
 }

@@ -313,9 +313,10 @@ fn byte_class(body: &str, id: &str) -> Result<Box<[bool; 256]>, RuleError> {
 
 /// How an anchored match's secret is found without a capture pass (which walks the token
 /// again, several times slower than a DFA), for a pattern of the shape
-/// `before(?P<secret>…)` followed by nothing but assertions (`\b`): `before`'s first match from
-/// the start, in the pattern's order of preference, ends where the secret starts if the rest
-/// of the pattern matches from there, and the secret then runs to the end of the match.
+/// `before(?P<secret>…)after` where `after` is assertions (`\b`) and literals: `before`'s
+/// first match from the start, in the pattern's order of preference, ends where the secret
+/// starts if the rest of the pattern matches from there, and the secret then runs to the end
+/// of the match less `after`'s fixed length.
 #[derive(Debug)]
 pub struct SecretSplit {
     /// `before`, `None` if empty (the whole match is the secret).
@@ -326,6 +327,8 @@ pub struct SecretSplit {
     /// `\bgh[pousr]_` or `(?:AKIA|ASIA)` of most token rules), so when the secret does not
     /// match after it, the pattern does not match at all.
     pub before_unique: bool,
+    /// The bytes `after` takes at the end of every match.
+    pub after_len: usize,
 }
 
 /// The caches a [`SecretSplit`] searches with.
@@ -356,13 +359,17 @@ impl SecretSplit {
             // The group alone.
             _ => std::slice::from_ref(hir),
         };
-        let is_look = |h: &Hir| matches!(h.kind(), HirKind::Look(_));
         let (group, capture) = items.iter().enumerate().find_map(|(i, h)| match h.kind() {
             HirKind::Capture(c) if c.name.as_deref() == Some("secret") => Some((i, c)),
             _ => None,
         })?;
-        if !items[group + 1..].iter().all(is_look) {
-            return None;
+        let mut after_len = 0;
+        for h in &items[group + 1..] {
+            match h.kind() {
+                HirKind::Look(_) => {}
+                HirKind::Literal(l) => after_len += l.0.len(),
+                _ => return None,
+            }
         }
         let compile = |items: Vec<Hir>| meta_builder().build_from_hir(&Hir::concat(items)).ok();
         let mut secret = vec![(*capture.sub).clone()];
@@ -375,6 +382,7 @@ impl SecretSplit {
             },
             secret: compile(secret)?,
             before_unique: matches_one_way(before),
+            after_len,
         })
     }
 
@@ -396,7 +404,7 @@ impl SecretSplit {
         };
         let rest = input.clone().span(from..input.end());
         match self.secret.search_half_with(&mut cache.secret, &rest) {
-            Some(end) => SplitMatch::Secret(from..end.offset()),
+            Some(end) => SplitMatch::Secret(from..end.offset() - self.after_len),
             None if self.before_unique => SplitMatch::NoMatch,
             None => SplitMatch::Unknown,
         }
@@ -476,8 +484,7 @@ impl ShapedSpec {
         // The split serves anchored attempts the token walk cannot decide: compiling its two
         // regexes for nothing would be most of the engine's build time.
         let split = match &token {
-            _ if !self.anchored => None,
-            Some(t) if !t.may_be_unknown() => None,
+            Some(t) if self.anchored && !t.may_be_unknown() => None,
             _ => SecretSplit::of(&hir),
         };
         Ok(ShapedRule {
@@ -626,8 +633,10 @@ mod tests {
             split(r"(?i:signature=)(?P<secret>[0-9a-f]{64})"),
             Some(false)
         );
-        // Something after the group, or the group inside another: captures are needed.
-        assert_eq!(split(r"ab(?P<secret>[a-z]+)@x"), None);
+        // Literals after the group: the secret ends that many bytes before the match does.
+        assert_eq!(split(r"ab(?P<secret>[a-z]+?)@x\b"), Some(true));
+        // Something else after the group, or the group inside another: captures are needed.
+        assert_eq!(split(r"ab(?P<secret>[a-z]+)[@#]x"), None);
         assert_eq!(split(r"(?:a(?P<secret>x+)|b)"), None);
     }
 
@@ -651,6 +660,19 @@ mod tests {
             ),
             (r"a+?(?P<secret>a[b-z]+)", &["aaab", "ab", "aab", "aa"]),
             (r"x*(?P<secret>x\d)", &["xxx1", "x1", "xx", "1"]),
+            (
+                r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?P<secret>.+?)-----END",
+                &[
+                    "-----BEGIN RSA PRIVATE KEY-----abc-----END x-----END",
+                    "-----BEGIN PGP PRIVATE KEY BLOCK-----a-----END",
+                    "-----BEGIN PRIVATE KEY----------END-----END",
+                    "-----BEGIN PRIVATE KEY-----a-----EN",
+                ],
+            ),
+            (
+                r"ab(?P<secret>[a-z]+?)@x\b",
+                &["abcd@x", "abc@xy", "ab@x", "abz@x@x"],
+            ),
             (
                 r"\beyJ[A-Za-z0-9_-]{2,}\.(?P<secret>eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,})",
                 &[
