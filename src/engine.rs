@@ -433,31 +433,28 @@ fn shaped_spans(
             TokenMatch::Unknown => {}
         }
     }
-    if let (Some(split), Some(split_cache)) = (&rule.split, &mut cache.split)
-        && anchored
-    {
-        match split.find(input, split_cache) {
-            // An anchored match starts at the search's start.
-            SplitMatch::Secret(secret) => return Some((input.start()..secret.end, Some(secret))),
-            SplitMatch::NoMatch => return None,
-            // Most attempts that get here fail: a DFA says so before any capture pass.
-            SplitMatch::Unknown => {
-                rule.regex.search_half_with(&mut cache.whole, input)?;
-            }
-        }
-    }
-    // A search of the line: the whole regex finds where the match is (DFAs, forward then
-    // back), then the split finds its secret from that start, without a capture pass over a
-    // match that may be kilobytes long (a private key on one line).
+    // The split takes the secret from where the match starts: an anchored attempt's start,
+    // or, searching the line, where the whole regex's DFAs (forward, then back) find the
+    // match; no capture pass over a match that may be kilobytes long (a one-line PEM key).
     let mut input = input.clone();
-    if let (Some(split), Some(split_cache)) = (&rule.split, &mut cache.split)
-        && !anchored
-    {
-        let m = rule.regex.search_with(&mut cache.whole, &input)?;
-        input.set_start(m.start());
-        input.set_anchored(Anchored::Yes);
-        if let SplitMatch::Secret(secret) = split.find(&input, split_cache) {
-            return Some((m.range(), Some(secret)));
+    if let (Some(split), Some(split_cache)) = (&rule.split, &mut cache.split) {
+        if !anchored {
+            let m = rule.regex.search_with(&mut cache.whole, &input)?;
+            input.set_start(m.start());
+            input.set_anchored(Anchored::Yes);
+        }
+        match split.find(&input, split_cache) {
+            SplitMatch::Found { end, secret } => {
+                return Some((input.start()..end, Some(secret)));
+            }
+            SplitMatch::NoMatch if anchored => return None,
+            // Most anchored attempts that get here fail: a DFA says so before any capture
+            // pass.
+            _ if anchored => {
+                rule.regex.search_half_with(&mut cache.whole, &input)?;
+            }
+            // A match is there: the capture pass finds it.
+            _ => {}
         }
     }
     let slots = &mut slots[..rule.regex.group_info().slot_len()];

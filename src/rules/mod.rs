@@ -193,8 +193,8 @@ pub struct ShapedRule {
     /// Where the pattern allows it, how an anchored match and its secret are found by one walk
     /// with no automaton.
     pub token: Option<token::TokenProgram>,
-    /// Where the pattern allows it, how an anchored match's secret is found without a capture
-    /// pass.
+    /// Where the pattern allows it and the token walk does not decide every attempt, how a
+    /// match's secret is found without a capture pass.
     pub split: Option<SecretSplit>,
     /// See [`ShapedSpec::anchored`].
     pub anchored: bool,
@@ -311,8 +311,8 @@ fn byte_class(body: &str, id: &str) -> Result<Box<[bool; 256]>, RuleError> {
     })))
 }
 
-/// How an anchored match's secret is found without a capture pass (which walks the token
-/// again, several times slower than a DFA), for a pattern of the shape
+/// How a match's secret is found from the match's start without a capture pass (which walks
+/// the token again, several times slower than a DFA), for a pattern of the shape
 /// `before(?P<secret>…)after` where `after` is assertions (`\b`) and literals: `before`'s
 /// first match from the start, in the pattern's order of preference, ends where the secret
 /// starts if the rest of the pattern matches from there, and the secret then runs to the end
@@ -341,9 +341,11 @@ pub struct SplitCache {
 /// What a [`SecretSplit`] says of an anchored attempt.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SplitMatch {
-    /// The pattern matches, with its secret here (the match runs from the attempt's start to
-    /// the secret's end).
-    Secret(std::ops::Range<usize>),
+    /// The pattern matches from the attempt's start to `end`, with its secret here.
+    Found {
+        end: usize,
+        secret: std::ops::Range<usize>,
+    },
     NoMatch,
     /// `before` matched but the rest did not after it; the pattern may still match another
     /// way: ask the whole regex.
@@ -404,7 +406,10 @@ impl SecretSplit {
         };
         let rest = input.clone().span(from..input.end());
         match self.secret.search_half_with(&mut cache.secret, &rest) {
-            Some(end) => SplitMatch::Secret(from..end.offset() - self.after_len),
+            Some(end) => SplitMatch::Found {
+                end: end.offset(),
+                secret: from..end.offset() - self.after_len,
+            },
             None if self.before_unique => SplitMatch::NoMatch,
             None => SplitMatch::Unknown,
         }
@@ -700,8 +705,10 @@ mod tests {
                     regex.search_captures(&input, &mut caps);
                     let expected = caps.get_group(group).map(|s| s.range());
                     match split.find(&input, &mut split_cache) {
-                        SplitMatch::Secret(secret) => {
-                            assert_eq!(Some(secret), expected, "{pattern} on {text:?} at {at}")
+                        SplitMatch::Found { end, secret } => {
+                            assert_eq!(Some(secret), expected, "{pattern} on {text:?} at {at}");
+                            let whole = caps.get_match().map(|m| m.end());
+                            assert_eq!(Some(end), whole, "{pattern} on {text:?} at {at}");
                         }
                         SplitMatch::NoMatch => {
                             assert!(!caps.is_match(), "{pattern} on {text:?} at {at}")
