@@ -278,8 +278,7 @@ impl Engine {
                 }
             }
         }
-        let prefilter = KeywordFinder::new(&keywords)
-            .map_err(|e| RuleError(format!("keyword automaton: {e}")))?;
+        let prefilter = KeywordFinder::new(&keywords);
 
         let allow_regexes = config
             .allowlist

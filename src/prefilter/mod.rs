@@ -8,9 +8,9 @@
 //!    there, for 32 or 64 positions at once, and a position is a candidate if any bucket
 //!    survives. Two stages, picked at run time by what the CPU has: exact byte tables with
 //!    AVX-512 VBMI ([`bytes`]), nibble tables with AVX2 ([`nibble`], also the scalar fallback).
-//! 2. **Verification**: a hashed set of keywords' first four bytes turns most candidates away,
-//!    then an anchored Aho-Corasick DFA (case-insensitive, leftmost-longest) at the candidate
-//!    gives the longest keyword that really starts there, or nothing.
+//! 2. **Verification** ([`verify`]): the keywords sharing the candidate's first four (or
+//!    fewer) bytes, found in a small hashed table, are compared eight bytes at a time; the
+//!    longest one that really starts there is the hit.
 //!
 //! [`KeywordFinder::find`] therefore reports, from a position on, the leftmost position where a
 //! keyword starts and the longest keyword there: the same as an unanchored leftmost-longest
@@ -18,11 +18,9 @@
 
 mod bytes;
 mod nibble;
+mod verify;
 
-use aho_corasick::automaton::Automaton;
-use aho_corasick::automaton::StateID;
-use aho_corasick::dfa::DFA;
-use aho_corasick::{Anchored, BuildError, Match, MatchKind, StartKind};
+use aho_corasick::Match;
 use bytes::ByteTables;
 use nibble::NibbleTables;
 use std::collections::BTreeMap;
@@ -171,11 +169,7 @@ impl Isa {
 }
 
 pub struct KeywordFinder {
-    /// The DFA itself, not the `AhoCorasick` wrapper: one verification per candidate, called
-    /// directly instead of through a trait object.
-    verify: DFA,
-    verify_start: StateID,
-    windows: Option<WindowSet>,
+    verify: verify::KeywordTable,
     nibbles: NibbleTables,
     /// Built only when the CPU has AVX-512 VBMI.
     bytes: Option<Box<ByteTables>>,
@@ -183,30 +177,20 @@ pub struct KeywordFinder {
 }
 
 impl KeywordFinder {
-    pub fn new(keywords: &[String]) -> Result<KeywordFinder, BuildError> {
+    pub fn new(keywords: &[String]) -> KeywordFinder {
         KeywordFinder::with_isa(keywords, Isa::detect())
     }
 
     /// A finder using the `isa` stage, which the CPU must have (tests run every stage the
     /// machine has).
-    pub(crate) fn with_isa(keywords: &[String], isa: Isa) -> Result<KeywordFinder, BuildError> {
+    pub(crate) fn with_isa(keywords: &[String], isa: Isa) -> KeywordFinder {
         assert!(isa <= Isa::detect(), "{isa:?} is not available on this CPU");
-        let verify = DFA::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            .start_kind(StartKind::Anchored)
-            .build(keywords)?;
-        let verify_start = verify
-            .start_state(Anchored::Yes)
-            .expect("the DFA is built for anchored searches");
-        Ok(KeywordFinder {
-            verify,
-            verify_start,
-            windows: WindowSet::new(keywords),
+        KeywordFinder {
+            verify: verify::KeywordTable::new(keywords),
             nibbles: NibbleTables::new(keywords),
             bytes: (isa == Isa::Avx512Vbmi).then(|| ByteTables::new(keywords)),
             isa,
-        })
+        }
     }
 
     /// The leftmost keyword starting at or after `from`, the longest one at that position.
@@ -260,36 +244,10 @@ impl KeywordFinder {
         found
     }
 
-    /// The longest keyword starting exactly at `i`. The window set is checked first: it is
-    /// much cheaper than starting the automaton, and most candidates fail it.
+    /// The longest keyword starting exactly at `i`.
     #[inline]
     fn verify_at(&self, hay: &[u8], i: usize) -> Option<Match> {
-        if let Some(windows) = &self.windows
-            && !windows.may_start(hay, i)
-        {
-            return None;
-        }
-        // The anchored walk of `Automaton::try_find`, without its set-up: a match state also
-        // carries matches that start later (reached through failure links), which an
-        // anchored search ignores; leftmost-longest goes on to the dead state.
-        let dfa = &self.verify;
-        let mut sid = self.verify_start;
-        let mut found = None;
-        for (at, &b) in hay[i..].iter().enumerate() {
-            sid = dfa.next_state(Anchored::Yes, sid, b);
-            if dfa.is_special(sid) {
-                if dfa.is_dead(sid) {
-                    break;
-                }
-                if dfa.is_match(sid) {
-                    let pattern = dfa.match_pattern(sid, 0);
-                    if dfa.pattern_len(pattern) == at + 1 {
-                        found = Some(Match::new(pattern, i..i + at + 1));
-                    }
-                }
-            }
-        }
-        found
+        self.verify.longest_at(hay, i)
     }
 
     /// The first verified keyword among `candidates`, one bit per position from `base`.
@@ -303,79 +261,6 @@ impl KeywordFinder {
             }
         }
         None
-    }
-}
-
-/// The folded first four bytes of every keyword (three for three-byte keywords), as two small
-/// hashed bit sets: false positives possible, false negatives not. Four bytes tell `api_key`
-/// from the far more common `/api/`, which the candidate stage cannot.
-struct WindowSet {
-    three: BitSet,
-    four: BitSet,
-    any_three: bool,
-}
-
-struct BitSet([u64; 64]);
-
-impl BitSet {
-    #[inline]
-    fn slot(v: u32) -> (usize, u64) {
-        let h = (v.wrapping_mul(0x9E37_79B1) >> 20) as usize;
-        (h / 64, 1 << (h % 64))
-    }
-
-    fn insert(&mut self, v: u32) {
-        let (i, bit) = Self::slot(v);
-        self.0[i] |= bit;
-    }
-
-    #[inline]
-    fn contains(&self, v: u32) -> bool {
-        let (i, bit) = Self::slot(v);
-        self.0[i] & bit != 0
-    }
-}
-
-#[inline]
-fn folded(bytes: &[u8]) -> u32 {
-    bytes
-        .iter()
-        .rev()
-        .fold(0u32, |v, &b| v << 8 | u32::from(b | 0x20))
-}
-
-impl WindowSet {
-    /// `None` if a keyword is shorter than three bytes (it may be followed by anything).
-    fn new(keywords: &[String]) -> Option<WindowSet> {
-        let mut set = WindowSet {
-            three: BitSet([0; 64]),
-            four: BitSet([0; 64]),
-            any_three: false,
-        };
-        for k in keywords {
-            match k.len() {
-                0..=2 => return None,
-                3 => {
-                    set.three.insert(folded(k.as_bytes()));
-                    set.any_three = true;
-                }
-                _ => set.four.insert(folded(&k.as_bytes()[..4])),
-            }
-        }
-        Some(set)
-    }
-
-    #[inline]
-    fn may_start(&self, hay: &[u8], i: usize) -> bool {
-        if let Some(w) = hay.get(i..i + 4)
-            && self.four.contains(folded(w))
-        {
-            return true;
-        }
-        self.any_three
-            && hay
-                .get(i..i + 3)
-                .is_some_and(|w| self.three.contains(folded(w)))
     }
 }
 
@@ -426,7 +311,7 @@ fn assign_buckets(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aho_corasick::{AhoCorasickBuilder, Input};
+    use aho_corasick::{AhoCorasickBuilder, Input, MatchKind};
     use proptest::prelude::*;
 
     fn words() -> Vec<String> {
@@ -504,7 +389,7 @@ mod tests {
     fn finds_every_keyword_start_in_any_case() {
         let words = words();
         for isa in isas() {
-            let f = KeywordFinder::with_isa(&words, isa).unwrap();
+            let f = KeywordFinder::with_isa(&words, isa);
             let hay = b"x TOKEN=1 Sess_id ftp://u:p@h SK1abc Sk0 a-----BEGIN key PW API_KEY";
             assert_eq!(ours(&f, hay), reference(&words, hay), "{isa:?}");
             // Long enough for the vector loops, with hits at the edges of 32- and 64-byte
@@ -533,7 +418,7 @@ mod tests {
     fn a_keyword_inside_a_longer_prefix_is_found_where_it_starts() {
         let words: Vec<String> = ["abcd", "bc", "xyz"].map(String::from).to_vec();
         for isa in isas() {
-            let f = KeywordFinder::with_isa(&words, isa).unwrap();
+            let f = KeywordFinder::with_isa(&words, isa);
             for hay in [&b"..abc.."[..], b"abcabcd", b"ABC xyabcd bcd"] {
                 assert_eq!(ours(&f, hay), reference(&words, hay), "{isa:?}");
             }
@@ -545,7 +430,7 @@ mod tests {
     fn keywords_at_the_end_of_any_length_of_text() {
         let words = words();
         for isa in isas() {
-            let f = KeywordFinder::with_isa(&words, isa).unwrap();
+            let f = KeywordFinder::with_isa(&words, isa);
             for len in 3..200 {
                 for kw in [&b"key"[..], b"api_key"] {
                     if kw.len() > len {
@@ -570,7 +455,7 @@ mod tests {
     #[test]
     fn scalar_and_vector_agree() {
         let words = words();
-        let f = KeywordFinder::new(&words).unwrap();
+        let f = KeywordFinder::new(&words);
         let mut hay: Vec<u8> = (0..4096u32)
             .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
             .collect();
@@ -591,7 +476,7 @@ mod tests {
         assert!(scalar.len() >= 40);
         assert_eq!(scalar, reference(&words, &hay));
         for isa in isas() {
-            let f = KeywordFinder::with_isa(&words, isa).unwrap();
+            let f = KeywordFinder::with_isa(&words, isa);
             assert_eq!(scalar, all(&|h, i| f.find(h, i)), "{isa:?}");
         }
     }
@@ -610,14 +495,13 @@ mod tests {
                 0..300,
             )
         ) {
-            // With short keywords every candidate goes to the automaton; without, most are
-            // turned away by the window set first.
+            // With one- and two-byte keywords, and without (then only the three- and
+            // four-byte prefix tables are built).
             let long: Vec<String> = words().into_iter().filter(|w| w.len() >= 3).collect();
             for words in [words(), long] {
                 let expected = reference(&words, &hay);
                 for isa in isas() {
-                    let f = KeywordFinder::with_isa(&words, isa).unwrap();
-                    prop_assert_eq!(f.windows.is_some(), words.iter().all(|w| w.len() >= 3));
+                    let f = KeywordFinder::with_isa(&words, isa);
                     prop_assert_eq!(&ours(&f, &hay), &expected, "{:?}", isa);
                 }
             }
