@@ -24,15 +24,19 @@ struct Word {
 }
 
 struct Keyword {
+    /// The first eight bytes, inline: most keywords have no more.
+    first: Word,
     pattern: PatternID,
     len: usize,
-    /// Its words in [`KeywordTable::words`].
-    words: std::ops::Range<usize>,
+    /// The words after the first in [`KeywordTable::words`].
+    more: std::ops::Range<usize>,
 }
 
 /// The keywords whose first `len` bytes (folded) hash to each slot, longest first.
 struct PrefixTable {
     len: usize,
+    /// The low `len` bytes of a little-endian `u32`.
+    mask: u32,
     /// Slot `s` holds `members[starts[s]..starts[s + 1]]`.
     starts: Vec<u32>,
     members: Vec<u32>,
@@ -71,7 +75,7 @@ impl KeywordTable {
             if k.is_empty() {
                 continue;
             }
-            let start = words.len();
+            let mut chunks = Vec::new();
             for chunk in k.as_bytes().chunks(8) {
                 let mut w = Word {
                     value: 0,
@@ -84,12 +88,15 @@ impl KeywordTable {
                     w.fold |= u64::from(if b.is_ascii_alphabetic() { 0x20u8 } else { 0 }) << shift;
                     w.care |= 0xff << shift;
                 }
-                words.push(w);
+                chunks.push(w);
             }
+            let start = words.len();
+            words.extend(&chunks[1..]);
             entries.push(Keyword {
+                first: chunks[0],
                 pattern: PatternID::new(i).expect("a pattern ID per keyword"),
                 len: k.len(),
-                words: start..words.len(),
+                more: start..words.len(),
             });
         }
         // Longest first; among equals (the same keyword twice) the first one given.
@@ -116,6 +123,7 @@ impl KeywordTable {
             starts.push(members.len() as u32);
             tables.push(PrefixTable {
                 len,
+                mask: u32::MAX >> (32 - 8 * len),
                 starts,
                 members,
             });
@@ -130,15 +138,23 @@ impl KeywordTable {
     /// The longest keyword starting exactly at `i`.
     #[inline]
     pub(super) fn longest_at(&self, hay: &[u8], i: usize) -> Option<Match> {
+        let rest = hay.get(i..)?;
+        // The first four bytes, zeros past the end (a table is only used where all of its
+        // prefix is text).
+        let head = match rest.first_chunk::<4>() {
+            Some(b) => u32::from_le_bytes(*b),
+            None => rest.iter().rev().fold(0u32, |v, &b| v << 8 | u32::from(b)),
+        };
+        let folded = head | 0x2020_2020;
         for table in &self.tables {
-            let Some(prefix) = hay.get(i..i + table.len) else {
+            if rest.len() < table.len {
                 continue;
-            };
-            let s = slot(folded_prefix(prefix));
+            }
+            let s = slot(folded & table.mask);
             let (from, to) = (table.starts[s] as usize, table.starts[s + 1] as usize);
             for &e in &table.members[from..to] {
                 let k = &self.keywords[e as usize];
-                if self.starts_with(k, hay, i) {
+                if self.starts_with(k, rest) {
                     return Some(Match::new(k.pattern, i..i + k.len));
                 }
             }
@@ -146,23 +162,26 @@ impl KeywordTable {
         None
     }
 
-    /// Does `hay[i..]` start with keyword `k`?
+    /// Does `text` start with keyword `k`?
     #[inline]
-    fn starts_with(&self, k: &Keyword, hay: &[u8], i: usize) -> bool {
-        let words = &self.words[k.words.clone()];
+    fn starts_with(&self, k: &Keyword, text: &[u8]) -> bool {
+        let test = |w: &Word, t: &[u8; 8]| (u64::from_le_bytes(*t) | w.fold) & w.care == w.value;
+        let more = &self.words[k.more.clone()];
         // Whole words where the text has them (the bytes past the keyword are not cared
         // about), byte by byte near the end of the text.
-        if let Some(text) = hay.get(i..i + 8 * words.len()) {
-            return words.iter().zip(text.chunks_exact(8)).all(|(w, t)| {
-                let t = u64::from_le_bytes(t.try_into().expect("eight bytes"));
-                (t | w.fold) & w.care == w.value
-            });
+        if let Some(t) = text.get(..8 * (1 + more.len())) {
+            let (head, tail) = t.split_first_chunk::<8>().expect("eight bytes");
+            return test(&k.first, head)
+                && more
+                    .iter()
+                    .zip(tail.chunks_exact(8))
+                    .all(|(w, t)| test(w, t.try_into().expect("eight bytes")));
         }
-        let Some(text) = hay.get(i..i + k.len) else {
+        let Some(text) = text.get(..k.len) else {
             return false;
         };
         text.iter().enumerate().all(|(j, &b)| {
-            let w = &words[j / 8];
+            let w = if j < 8 { &k.first } else { &more[j / 8 - 1] };
             let shift = 8 * (j % 8);
             (u64::from(b) | (w.fold >> shift & 0xff)) == w.value >> shift & 0xff
         })
