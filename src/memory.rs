@@ -152,7 +152,7 @@ impl SecretMemory {
             Isa::Avx512Vbmi => unsafe { self.find_vbmi(line, out) },
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => unsafe { self.find_avx2(line, out) },
-            _ => self.find_runs(line, out, run_mask_scalar),
+            _ => self.find_runs(line, out, |b| padded(b, run_mask_scalar)),
         }
     }
 
@@ -167,26 +167,19 @@ impl SecretMemory {
     #[target_feature(enable = "avx2")]
     unsafe fn find_avx2(&self, line: &[u8], out: &mut Vec<(Range<usize>, usize)>) {
         // SAFETY: the caller checked the CPU.
-        self.find_runs(line, out, |b| unsafe { run_mask_avx2(b) })
+        self.find_runs(line, out, |b| padded(b, |b| unsafe { run_mask_avx2(b) }))
     }
 
-    /// [`SecretMemory::find`], with `mask` classifying 64 bytes at a time.
+    /// [`SecretMemory::find`], with `mask` classifying up to 64 bytes at a time.
     #[inline(always)]
     fn find_runs(
         &self,
         line: &[u8],
         out: &mut Vec<(Range<usize>, usize)>,
-        mask: impl Fn(&[u8; 64]) -> u64,
+        mask: impl Fn(&[u8]) -> u64,
     ) {
         // Bit `i` set where `line[at + i]` is a token-run byte (past the end: not set).
-        let run_mask = |at: usize| match line[at..].first_chunk::<64>() {
-            Some(block) => mask(block),
-            None => {
-                let mut padded = [0u8; 64];
-                padded[..line.len() - at].copy_from_slice(&line[at..]);
-                mask(&padded)
-            }
-        };
+        let run_mask = |at: usize| mask(&line[at..line.len().min(at + 64)]);
         // Token-run bytes as bits, 64 positions per word: run starts of long-enough runs come
         // out of a few shifts instead of a branch per byte.
         let blocks = line.len().div_ceil(64);
@@ -242,6 +235,18 @@ impl SecretMemory {
     }
 }
 
+/// `mask` of the (up to 64) `bytes` followed by zeros, for the classifiers that read 64 bytes.
+fn padded(bytes: &[u8], mask: impl Fn(&[u8; 64]) -> u64) -> u64 {
+    match bytes.first_chunk::<64>() {
+        Some(block) => mask(block),
+        None => {
+            let mut block = [0u8; 64];
+            block[..bytes.len()].copy_from_slice(bytes);
+            mask(&block)
+        }
+    }
+}
+
 fn run_mask_scalar(block: &[u8; 64]) -> u64 {
     block
         .iter()
@@ -260,14 +265,20 @@ static RUN_TABLE: [u8; 128] = {
     t
 };
 
-/// [`run_mask_scalar`] with AVX-512 VBMI: one table lookup for 64 bytes.
+/// [`run_mask_scalar`] with AVX-512 VBMI: one table lookup for up to 64 bytes. A short block
+/// (the end of a line) is read with a masked load, not copied into a padded one: the wide load
+/// would wait for the copy's narrow stores.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-unsafe fn run_mask_vbmi(block: &[u8; 64]) -> u64 {
+unsafe fn run_mask_vbmi(bytes: &[u8]) -> u64 {
     use std::arch::x86_64::*;
-    // SAFETY: the block and each table half have 64 readable bytes.
+    // SAFETY: only the bytes of `bytes` are loaded (masked past them); each table half has 64
+    // readable bytes.
     unsafe {
-        let v = _mm512_loadu_si512(block.as_ptr() as *const _);
+        let v = match bytes.len() {
+            64.. => _mm512_loadu_si512(bytes.as_ptr() as *const _),
+            n => _mm512_maskz_loadu_epi8((1u64 << n) - 1, bytes.as_ptr() as *const i8),
+        };
         let lo = _mm512_loadu_si512(RUN_TABLE.as_ptr() as *const _);
         let hi = _mm512_loadu_si512(RUN_TABLE[64..].as_ptr() as *const _);
         // The low seven bits pick the entry; bytes from 0x80 on are never token bytes.
@@ -394,6 +405,16 @@ mod tests {
                     Isa::Scalar => continue,
                 };
                 assert_eq!(vector, run_mask_scalar(&b), "{isa:?}");
+                // A short block reads as if zeros followed it.
+                for len in [0, 1, 31, 63] {
+                    let mut short = b;
+                    short[len..].fill(0);
+                    let vector = match isa {
+                        Isa::Avx2 => padded(&b[..len], |b| unsafe { run_mask_avx2(b) }),
+                        _ => unsafe { run_mask_vbmi(&b[..len]) },
+                    };
+                    assert_eq!(vector, run_mask_scalar(&short), "{isa:?}, {len} bytes");
+                }
             }
         }
     }
