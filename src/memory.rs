@@ -409,6 +409,7 @@ mod tests {
                 for len in [0, 1, 31, 63] {
                     let mut short = b;
                     short[len..].fill(0);
+                    // SAFETY: the CPU has `isa`.
                     let vector = match isa {
                         Isa::Avx2 => padded(&b[..len], |b| unsafe { run_mask_avx2(b) }),
                         _ => unsafe { run_mask_vbmi(&b[..len]) },

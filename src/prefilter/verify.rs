@@ -50,14 +50,22 @@ pub(super) struct KeywordTable {
     words: Vec<Word>,
 }
 
-/// Bytes with bit 5 set: ASCII letters fold to lowercase, and a byte matching a keyword byte
-/// (its other case, or itself) folds to the same value, so text and keyword hash alike.
+/// Up to four bytes as a little-endian `u32`, zeros past them.
 #[inline]
-fn folded_prefix(bytes: &[u8]) -> u32 {
-    bytes
-        .iter()
-        .rev()
-        .fold(0u32, |v, &b| v << 8 | u32::from(b | 0x20))
+fn le_prefix(bytes: &[u8]) -> u32 {
+    match bytes.first_chunk::<4>() {
+        Some(b) => u32::from_le_bytes(*b),
+        None => bytes.iter().rev().fold(0, |v, &b| v << 8 | u32::from(b)),
+    }
+}
+
+/// Bit 5 set in every byte: ASCII letters fold to lowercase, and a byte matching a keyword
+/// byte (its other case, or itself) folds to the same value, so text and keyword hash alike.
+const FOLD: u32 = 0x2020_2020;
+
+/// The low `len` bytes of a `u32`.
+fn mask(len: usize) -> u32 {
+    u32::MAX >> (32 - 8 * len)
 }
 
 #[inline]
@@ -107,8 +115,8 @@ impl KeywordTable {
             let mut by_slot: Vec<Vec<u32>> = vec![Vec::new(); SLOTS];
             for (e, k) in entries.iter().enumerate() {
                 if k.len.min(4) == len {
-                    let prefix = folded_prefix(&keywords[k.pattern.as_usize()].as_bytes()[..len]);
-                    by_slot[slot(prefix)].push(e as u32);
+                    let prefix = le_prefix(keywords[k.pattern.as_usize()].as_bytes()) | FOLD;
+                    by_slot[slot(prefix & mask(len))].push(e as u32);
                 }
             }
             if by_slot.iter().all(Vec::is_empty) {
@@ -123,7 +131,7 @@ impl KeywordTable {
             starts.push(members.len() as u32);
             tables.push(PrefixTable {
                 len,
-                mask: u32::MAX >> (32 - 8 * len),
+                mask: mask(len),
                 starts,
                 members,
             });
@@ -139,13 +147,9 @@ impl KeywordTable {
     #[inline]
     pub(super) fn longest_at(&self, hay: &[u8], i: usize) -> Option<Match> {
         let rest = hay.get(i..)?;
-        // The first four bytes, zeros past the end (a table is only used where all of its
-        // prefix is text).
-        let head = match rest.first_chunk::<4>() {
-            Some(b) => u32::from_le_bytes(*b),
-            None => rest.iter().rev().fold(0u32, |v, &b| v << 8 | u32::from(b)),
-        };
-        let folded = head | 0x2020_2020;
+        // Zeros past the end of the text do not matter: a table is only used where all of its
+        // prefix is text.
+        let folded = le_prefix(rest) | FOLD;
         for table in &self.tables {
             if rest.len() < table.len {
                 continue;
