@@ -13,8 +13,9 @@ pub const MAX_BLOCK_LINES: u32 = 400;
 pub(crate) enum Block {
     #[default]
     None,
-    /// Inside `-----BEGIN … PRIVATE KEY-----`, `lines` lines so far.
-    Pem { lines: u32 },
+    /// Inside `-----BEGIN … PRIVATE KEY-----`, `lines` lines so far; armour headers may only
+    /// come before the first body line.
+    Pem { lines: u32, body_seen: bool },
     /// Inside a PuTTY file's `Private-Lines: N` section: `left` body lines to go.
     Putty { left: u32 },
 }
@@ -24,17 +25,25 @@ fn is_b64(b: u8) -> bool {
 }
 
 /// Does this line open a multi-line key block (and not close it on the same line)?
+///
+/// Only a BEGIN line that stands as a PEM's would: the armour at the start of the line or of a
+/// string value (after a quote or an escaped line break), and nothing after it but quotes, line
+/// break escapes and util.inspect's ` +`. A `BEGIN` inside prose, a header value or a one-line
+/// string that goes on opens nothing: whoever can write one line must not be able to turn the
+/// next ones into "key body".
 pub(crate) fn opens_block(line: &[u8]) -> Option<Block> {
     if let Some(at) = memchr::memmem::find(line, b"-----BEGIN ") {
         let rest = &line[at..];
         let head_end = memchr::memmem::find(&rest[11..], b"-----").map(|o| 11 + o)?;
         let head = &rest[..head_end];
-        if memchr::memmem::find(head, b"PRIVATE KEY").is_some()
-            && memchr::memmem::find(&rest[head_end + 5..], b"-----END").is_none()
-        {
-            return Some(Block::Pem { lines: 0 });
-        }
-        return None;
+        let tail = &rest[head_end + 5..];
+        let opens = memchr::memmem::find(head, b"PRIVATE KEY").is_some()
+            && stands_alone_before(&line[..at])
+            && body_core(tail).is_empty();
+        return opens.then_some(Block::Pem {
+            lines: 0,
+            body_seen: false,
+        });
     }
     if let Some(at) = memchr::memmem::find(line, b"Private-Lines:") {
         let n: u32 = std::str::from_utf8(&line[at + 14..])
@@ -45,6 +54,19 @@ pub(crate) fn opens_block(line: &[u8]) -> Option<Block> {
         return (n > 0 && n <= MAX_BLOCK_LINES).then_some(Block::Putty { left: n });
     }
     None
+}
+
+/// Is the text before a BEGIN armour the start of a line or of a string value: nothing but
+/// blanks, or a quote or escaped line break (`\n`) right before it?
+fn stands_alone_before(before: &[u8]) -> bool {
+    let end = before
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(0, |i| i + 1);
+    let before = &before[..end];
+    before.is_empty()
+        || matches!(before.last(), Some(b'\'' | b'"' | b'`'))
+        || before.ends_with(b"\\n")
 }
 
 /// The base64 core of a key-body line: without indentation, quotes, `\n` escapes, ` +` or `,`.
@@ -79,11 +101,13 @@ fn body_core(line: &[u8]) -> Range<usize> {
 
 /// What a line inside a block holds.
 pub(crate) enum BodyLine {
-    /// Key material at this range; the block goes on.
+    /// Key material at this range, and nothing else on the line; the block goes on.
     Secret(Range<usize>),
-    /// A blank or armor-header line (`Version: …`); the block goes on.
-    Skip,
-    /// The END line: key material before it (maybe empty); the block is over.
+    /// A blank or armour-header line (`Proc-Type: …`); the block goes on, and the line is
+    /// scanned as any other (a header is never taken on trust).
+    Header,
+    /// The END line: key material before it (maybe empty); the block is over and the line is
+    /// scanned as any other besides.
     End(Range<usize>),
     /// Not part of a key: the block is over and this line is scanned as usual.
     Outside,
@@ -107,7 +131,7 @@ pub(crate) fn body_line(state: &mut Block, line: &[u8]) -> BodyLine {
                 BodyLine::Outside
             }
         }
-        Block::Pem { lines } => {
+        Block::Pem { lines, body_seen } => {
             if let Some(at) = memchr::memmem::find(line, b"-----END") {
                 *state = Block::None;
                 let core = body_core(&line[..at]);
@@ -118,30 +142,39 @@ pub(crate) fn body_line(state: &mut Block, line: &[u8]) -> BodyLine {
                 *state = Block::None;
                 return BodyLine::Outside;
             }
-            *state = Block::Pem { lines: lines + 1 };
             let core = body_core(line);
             let body = &line[core.clone()];
-            if body.is_empty() {
-                BodyLine::Skip
+            let (kind, body_seen) = if body.is_empty() {
+                (BodyLine::Header, body_seen)
             } else if body.iter().all(|&b| is_b64(b)) {
-                BodyLine::Secret(core)
-            } else if is_armor_header(body) {
-                BodyLine::Skip
+                (BodyLine::Secret(core), true)
+            } else if !body_seen && is_armor_header(body) {
+                (BodyLine::Header, false)
             } else {
                 *state = Block::None;
-                BodyLine::Outside
-            }
+                return BodyLine::Outside;
+            };
+            *state = Block::Pem {
+                lines: lines + 1,
+                body_seen,
+            };
+            kind
         }
     }
 }
 
-/// `Proc-Type: 4,ENCRYPTED`, `DEK-Info: …`, `Version: …`, `Comment: …`
+/// The armour headers of RFC 1421 and of the key formats that use them (`Proc-Type: 4,ENCRYPTED`,
+/// `DEK-Info: …`, `Version: …`, `Comment: …`), and no other `Name: value` line.
 fn is_armor_header(body: &[u8]) -> bool {
-    let name_len = body
-        .iter()
-        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
-        .count();
-    name_len > 0 && body[name_len..].starts_with(b": ")
+    const NAMES: [&[u8]; 6] = [
+        b"Proc-Type: ",
+        b"DEK-Info: ",
+        b"Version: ",
+        b"Comment: ",
+        b"Content-Domain: ",
+        b"Hash: ",
+    ];
+    NAMES.iter().any(|n| body.starts_with(n))
 }
 
 #[cfg(test)]
@@ -182,6 +215,66 @@ mod tests {
             opens_block(b"'-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----'")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn begin_opens_a_block_only_where_a_pem_would_start() {
+        for opener in [
+            &b"-----BEGIN RSA PRIVATE KEY-----"[..],
+            b"  -----BEGIN OPENSSH PRIVATE KEY-----  ",
+            b"key = \"-----BEGIN EC PRIVATE KEY-----\\n\"",
+            b"JWT_PRIVATE_KEY:\\n-----BEGIN PRIVATE KEY-----\\n",
+            b"  privateKey: `-----BEGIN PRIVATE KEY-----\\n` +",
+        ] {
+            assert!(
+                opens_block(opener).is_some(),
+                "{}",
+                String::from_utf8_lossy(opener)
+            );
+        }
+        for stray in [
+            &b"GET / user-agent=-----BEGIN RSA PRIVATE KEY-----"[..],
+            b"got -----BEGIN RSA PRIVATE KEY----- from the form",
+            b"ua=\"-----BEGIN RSA PRIVATE KEY-----\" ip=10.0.0.1",
+            b"\"-----BEGIN RSA PRIVATE KEY-----\\nProc-Type: 4\\nAuthorization: Bearer x\"",
+        ] {
+            assert!(
+                opens_block(stray).is_none(),
+                "{}",
+                String::from_utf8_lossy(stray)
+            );
+        }
+    }
+
+    #[test]
+    fn armor_headers_come_first_and_are_named() {
+        let mut st = opens_block(b"-----BEGIN RSA PRIVATE KEY-----").unwrap();
+        assert!(matches!(
+            body_line(&mut st, b"Proc-Type: 4,ENCRYPTED"),
+            BodyLine::Header
+        ));
+        assert!(matches!(
+            body_line(&mut st, b"DEK-Info: AES-128-CBC,0123456789ABCDEF"),
+            BodyLine::Header
+        ));
+        assert!(matches!(body_line(&mut st, b""), BodyLine::Header));
+        assert!(matches!(
+            body_line(&mut st, b"MIIEowIBAAKCAQEAqD1f"),
+            BodyLine::Secret(_)
+        ));
+        // After the body, a header is no longer one: the block ends there.
+        assert!(matches!(
+            body_line(&mut st, b"Comment: x"),
+            BodyLine::Outside
+        ));
+        assert_eq!(st, Block::None);
+        // Any other `Name: value` line ends the block at once.
+        let mut st = opens_block(b"-----BEGIN RSA PRIVATE KEY-----").unwrap();
+        assert!(matches!(
+            body_line(&mut st, b"Authorization: Bearer abcdefghijklmnop"),
+            BodyLine::Outside
+        ));
+        assert_eq!(st, Block::None);
     }
 
     #[test]

@@ -620,19 +620,24 @@ impl<'e> Scanner<'e> {
         out.clear();
         self.keyword_seen = false;
         let engine = self.engine;
+        // Key material from a block: a body line holds nothing else and is done; any other
+        // line of a block (headers, the END line) is scanned as every line is.
+        let mut key_body = None;
         if whole_line && self.block != Block::None {
             let rule = engine
                 .private_key_rule
                 .expect("blocks need the private-key rule");
+            let body = |span: Range<usize>| {
+                (!span.is_empty() && !is_masked(&line[span.clone()]))
+                    .then_some(Finding { rule, span })
+            };
             match block::body_line(&mut self.block, line) {
-                BodyLine::Secret(span) | BodyLine::End(span) => {
-                    if !span.is_empty() && !is_masked(&line[span.clone()]) {
-                        out.push(Finding { rule, span });
-                    }
+                BodyLine::Secret(span) => {
+                    out.extend(body(span));
                     return;
                 }
-                BodyLine::Skip => return,
-                BodyLine::Outside => {}
+                BodyLine::End(span) => key_body = body(span),
+                BodyLine::Header | BodyLine::Outside => {}
             }
         }
 
@@ -767,6 +772,7 @@ impl<'e> Scanner<'e> {
                 });
             }
         }
+        out.extend(key_body);
         out.retain(|f| {
             let secret = &line[f.span.clone()];
             !is_masked(secret) && !engine.allowed(secret)
@@ -1005,6 +1011,61 @@ mod tests {
             &mut out,
         );
         assert!(out.is_empty());
+    }
+
+    /// A stray BEGIN line (a header value, a form field, a truncated escaped PEM) never hides
+    /// the lines after it: every line that is not key body finds what it finds without it.
+    #[test]
+    fn a_stray_begin_hides_no_line() {
+        let e = Engine::builtin();
+        let openers: [&[u8]; 7] = [
+            b"GET / user-agent=\"-----BEGIN RSA PRIVATE KEY-----\"",
+            b"-----BEGIN RSA PRIVATE KEY-----",
+            b"{\"msg\": \"-----BEGIN PRIVATE KEY-----\\n",
+            b"form field key=-----BEGIN EC PRIVATE KEY-----",
+            b"  privateKey: '-----BEGIN RSA PRIVATE KEY-----\\n' +",
+            b"Proc-Type: 4,ENCRYPTED",
+            b"-----BEGIN OPENSSH PRIVATE KEY----- truncated",
+        ];
+        let secret_lines: [&[u8]; 8] = [
+            b"Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123456789",
+            b"Cookie: session_id=Zk3qP9vX2mLr8TnW4yBc7HdJ",
+            b"X-Api-Key: FAKEapikeyFAKEapikey0123",
+            b"Version: 1 token=FAKEtokenFAKEtoken0123456",
+            b"Comment: password=FAKEpassFAKEpass",
+            b"{\"refresh_token\": \"FAKEexampleFAKEexample0123\"}",
+            b"\\\"Authorization\\\": \\\"Bearer abcdefghijklmnopqrstuvwxyz0123456789\\\"",
+            b"'password': 'FAKEpassFAKEpass'",
+        ];
+        let found = |sc: &mut Scanner<'_>, l: &[u8]| {
+            let mut out = Vec::new();
+            sc.scan_line(l, &mut out);
+            out
+        };
+        for opener in openers {
+            for header in [
+                &b"Proc-Type: 4,ENCRYPTED"[..],
+                b"",
+                b"DEK-Info: AES-128-CBC,00",
+            ] {
+                for secret in secret_lines {
+                    let fresh = found(&mut e.scanner(), secret);
+                    assert!(!fresh.is_empty(), "{}", String::from_utf8_lossy(secret));
+                    let mut sc = e.scanner();
+                    found(&mut sc, opener);
+                    // A header line is scanned too: it may hold a secret of its own.
+                    assert_eq!(found(&mut sc, header), found(&mut e.scanner(), header));
+                    assert_eq!(
+                        found(&mut sc, secret),
+                        fresh,
+                        "after {:?} and {:?}: {:?}",
+                        String::from_utf8_lossy(opener),
+                        String::from_utf8_lossy(header),
+                        String::from_utf8_lossy(secret)
+                    );
+                }
+            }
+        }
     }
 
     /// The findings of every line of `text` (terminator removed), in order.

@@ -478,3 +478,22 @@ fn threads_keep_the_output_and_report_of_one_thread() {
     let (code, _, err) = run(&["--threads", "0"], b"");
     assert_eq!(code, 2, "{err}");
 }
+
+/// One line holding a stray BEGIN armour (a header value) must not hide the lines after it.
+#[test]
+fn a_stray_private_key_header_hides_nothing() {
+    let input = "GET / user-agent=\"-----BEGIN RSA PRIVATE KEY-----\"\n\
+                 Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123456789\n\
+                 Cookie: session_id=Zk3qP9vX2mLr8TnW4yBc7HdJ\n";
+    let (code, out, err) = run(&["--threads", "1"], input.as_bytes());
+    assert_eq!(code, 0, "{err}");
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(out.lines().count(), 3);
+    assert!(out.starts_with("GET / user-agent=\"-----BEGIN RSA PRIVATE KEY-----\"\n"));
+    for secret in [
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+        "Zk3qP9vX2mLr8TnW4yBc7HdJ",
+    ] {
+        assert!(!out.contains(secret), "{out}");
+    }
+}
