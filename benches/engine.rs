@@ -123,7 +123,7 @@ fn families(c: &mut Criterion) {
     let masker = masker();
     let mut group = c.benchmark_group("family");
     let mut out = Vec::new();
-    let shaped = "deploy ok using ghp_FAKEtokenFORtestsONLY0123456784md06a and eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJGQUtFIn0.FAKEsigFAKEsigFAKEsig\n";
+    let shaped = "deploy ok using 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 and eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJGQUtFIn0.FAKEsigFAKEsigFAKEsig\n";
     let keyed = "{\"user\":\"u-1\",\"api_key\":\"FAKEkey0123456789abcdef\",\"session_id\":\"FAKEsess0123456789\"}\n";
     for (name, line) in [("shaped", shaped), ("keyed", keyed)] {
         let text = line.repeat((1 << 20) / line.len()).into_bytes();

@@ -915,12 +915,12 @@ mod tests {
 
     #[test]
     fn shaped_token_wins_over_its_key() {
-        let f = findings("'GITHUB_TOKEN': 'ghp_FAKEtokenFORtestsONLY0123456784md06a'");
+        let f = findings("'GITHUB_TOKEN': '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'");
         assert_eq!(
             f,
             vec![(
                 "github-token".into(),
-                "FAKEtokenFORtestsONLY0123456784md06a".into()
+                "FAKEtokenFORtestsONLY0123456784MD06A".into()
             )]
         );
     }

@@ -450,7 +450,7 @@ mod tests {
     #[test]
     fn long_line_is_scanned_in_windows() {
         let mut input = Vec::new();
-        let secret = b"ghp_FAKEtokenFORtestsONLY0123456784md06a";
+        let secret = b"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";
         let mut positions = Vec::new();
         for i in 0..4000 {
             input.extend_from_slice(b"filler text, more filler text, and yet more of it ");

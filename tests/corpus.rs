@@ -1,9 +1,10 @@
-//! The corpus bar, checked by the project itself: every log in `testdata/corpus` (real Flask,
-//! Express and Lambda output with planted secrets and a ground truth per file) is redacted with
-//! the default settings, and
+//! The corpus bars, checked by the project itself: every log in the corpora under `testdata/`
+//! (real Flask, Express and Lambda output with planted secrets and a ground truth per file:
+//! `corpus`, and `corpus2` with other log formats, structlog, pino, winston, Lambda JSON) is
+//! redacted with the default settings, and
 //!
-//! * recall (no fragment of a secret survives) is at least 0.99 overall and averaged over kinds,
-//! * at least 0.99 of the keep strings (non-secret look-alikes) survive,
+//! * recall (no fragment of a secret survives), overall and averaged over kinds, and the share
+//!   of keep strings (non-secret look-alikes) that survive, meet each corpus's bar,
 //! * every file keeps its line count,
 //! * every line that was JSON before is JSON after.
 //!
@@ -16,15 +17,41 @@ use tokenscrub::{
     Engine, FingerprintKey, MaskStyle, Masker, Redactor, StreamOptions, redact_stream,
 };
 
-const BAR: f64 = 0.99;
-
-fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus")
+/// A corpus folder and the bar it is held to.
+struct Corpus {
+    dir: &'static str,
+    /// The fewest secrets its truth lists (a folder copied half-way fails loudly).
+    min_secrets: usize,
+    recall: f64,
+    macro_recall: f64,
+    keep: f64,
 }
 
-fn logs() -> Vec<(PathBuf, Value)> {
+const CORPORA: [Corpus; 2] = [
+    Corpus {
+        dir: "corpus",
+        min_secrets: 600,
+        recall: 1.0,
+        macro_recall: 1.0,
+        keep: 0.995,
+    },
+    Corpus {
+        dir: "corpus2",
+        min_secrets: 700,
+        // Where the engine stands; the generalization issue raises it to 0.995 / 0.99.
+        recall: 0.90,
+        macro_recall: 0.98,
+        keep: 0.995,
+    },
+];
+
+/// The logs of one corpus folder with their truth.
+fn logs(corpus: &Corpus) -> Vec<(PathBuf, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(corpus.dir);
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(corpus_dir()).expect("testdata/corpus exists") {
+    for entry in std::fs::read_dir(&dir).expect("the corpus folder exists") {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "log") {
             let truth_path = path.with_extension("truth.json");
@@ -37,9 +64,14 @@ fn logs() -> Vec<(PathBuf, Value)> {
     assert!(
         out.len() >= 8,
         "expected the corpus logs in {}",
-        corpus_dir().display()
+        dir.display()
     );
     out
+}
+
+/// Every log of every corpus.
+fn all_logs() -> Vec<(PathBuf, Value)> {
+    CORPORA.iter().flat_map(logs).collect()
 }
 
 fn redact(engine: &Engine, input: &[u8], style: MaskStyle) -> Vec<u8> {
@@ -80,10 +112,10 @@ struct Score {
     problems: Vec<String>,
 }
 
-fn score(style: MaskStyle) -> Score {
+fn score(corpus: &Corpus, style: MaskStyle) -> Score {
     let engine = Engine::builtin();
     let mut s = Score::default();
-    for (path, truth) in logs() {
+    for (path, truth) in logs(corpus) {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let input = std::fs::read(&path).unwrap();
         let out = redact(&engine, &input, style);
@@ -121,54 +153,66 @@ fn score(style: MaskStyle) -> Score {
     s
 }
 
+impl Score {
+    fn recall(&self) -> f64 {
+        1.0 - self.leaked as f64 / self.present as f64
+    }
+
+    fn macro_recall(&self) -> f64 {
+        self.by_kind
+            .values()
+            .map(|(p, l)| 1.0 - *l as f64 / *p as f64)
+            .sum::<f64>()
+            / self.by_kind.len() as f64
+    }
+
+    fn keep(&self) -> f64 {
+        1.0 - self.keep_lost as f64 / self.keep_total as f64
+    }
+}
+
 #[test]
 fn corpus_recall_keep_and_lines_meet_the_bar() {
-    let s = score(MaskStyle::Label);
-    let recall = 1.0 - s.leaked as f64 / s.present as f64;
-    let keep = 1.0 - s.keep_lost as f64 / s.keep_total as f64;
-    let macro_recall = s
-        .by_kind
-        .values()
-        .map(|(p, l)| 1.0 - *l as f64 / *p as f64)
-        .sum::<f64>()
-        / s.by_kind.len() as f64;
-    eprintln!(
-        "corpus: {} secrets, {} leaked, recall {recall:.4}, macro {macro_recall:.4}, keep {keep:.4}",
-        s.present, s.leaked
-    );
-    assert!(
-        s.present > 600,
-        "the corpus truth lists {} secrets",
-        s.present
-    );
-    assert!(
-        recall >= BAR,
-        "recall {recall:.4}\n{}",
-        s.problems.join("\n")
-    );
-    assert!(
-        macro_recall >= BAR,
-        "macro recall {macro_recall:.4}\n{}",
-        s.problems.join("\n")
-    );
-    assert!(keep >= BAR, "keep {keep:.4}\n{}", s.problems.join("\n"));
-    assert!(
-        !s.problems.iter().any(|p| p.contains("line count")),
-        "{}",
-        s.problems.join("\n")
-    );
+    for corpus in &CORPORA {
+        let s = score(corpus, MaskStyle::Label);
+        let (recall, macro_recall, keep) = (s.recall(), s.macro_recall(), s.keep());
+        let name = corpus.dir;
+        eprintln!(
+            "{name}: {} secrets, {} leaked, recall {recall:.4}, macro {macro_recall:.4}, keep {keep:.4}",
+            s.present, s.leaked
+        );
+        let problems = s.problems.join("\n");
+        assert!(
+            s.present >= corpus.min_secrets,
+            "{name}: the truth lists {} secrets",
+            s.present
+        );
+        assert!(
+            recall >= corpus.recall,
+            "{name}: recall {recall:.4}\n{problems}"
+        );
+        assert!(
+            macro_recall >= corpus.macro_recall,
+            "{name}: macro recall {macro_recall:.4}\n{problems}"
+        );
+        assert!(keep >= corpus.keep, "{name}: keep {keep:.4}\n{problems}");
+        assert!(!problems.contains("line count"), "{name}: {problems}");
+    }
 }
 
 #[test]
 fn every_mask_style_meets_the_recall_bar() {
-    for style in [MaskStyle::Partial, MaskStyle::Hash, MaskStyle::Stars] {
-        let s = score(style);
-        let recall = 1.0 - s.leaked as f64 / s.present as f64;
-        assert!(
-            recall >= BAR,
-            "{style}: recall {recall:.4}\n{}",
-            s.problems.join("\n")
-        );
+    for corpus in &CORPORA {
+        for style in [MaskStyle::Partial, MaskStyle::Hash, MaskStyle::Stars] {
+            let s = score(corpus, style);
+            assert!(
+                s.recall() >= corpus.recall,
+                "{}, {style}: recall {:.4}\n{}",
+                corpus.dir,
+                s.recall(),
+                s.problems.join("\n")
+            );
+        }
     }
 }
 
@@ -176,7 +220,7 @@ fn every_mask_style_meets_the_recall_bar() {
 fn json_lines_stay_json() {
     let engine = Engine::builtin();
     let mut checked = 0;
-    for (path, _) in logs() {
+    for (path, _) in all_logs() {
         let input = std::fs::read(&path).unwrap();
         let out = redact(&engine, &input, MaskStyle::Label);
         let before = input.split(|&b| b == b'\n');
@@ -199,7 +243,7 @@ fn json_lines_stay_json() {
 #[test]
 fn redaction_is_idempotent_on_the_corpus() {
     let engine = Engine::builtin();
-    for (path, _) in logs() {
+    for (path, _) in all_logs() {
         let input = std::fs::read(&path).unwrap();
         for style in [
             MaskStyle::Label,

@@ -42,7 +42,7 @@ fn b64url(bytes: &[u8]) -> String {
 }
 
 fn github_checksum(body: &str) -> String {
-    const B62: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let mut crc = crc32fast::hash(body.as_bytes());
     let mut out = [b'0'; 6];
     for slot in out.iter_mut().rev() {

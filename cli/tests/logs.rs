@@ -69,7 +69,7 @@ fn client(url: &str) -> Client {
 
 /// A fake GitHub token with a valid checksum, different for each `n`.
 fn github_token(n: usize) -> String {
-    const B62: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let body = format!("FAKEtestTOKEN{n:017}");
     let mut crc = crc32fast::hash(body.as_bytes());
     let mut check = [b'0'; 6];
