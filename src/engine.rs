@@ -20,6 +20,7 @@ use crate::block::{self, Block, BodyLine};
 use crate::config::Config;
 use crate::dynamo::{self, Binding};
 use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher, Pending, is_masked};
+use crate::layers::{self, LayeredView};
 use crate::memory::SecretMemory;
 use crate::prefilter::{KeywordFinder, LineCount};
 use crate::rules::{
@@ -363,6 +364,8 @@ impl Engine {
             },
             keys: KeyScratch::default(),
             keyword_seen: false,
+            view: LayeredView::default(),
+            view_found: Vec::new(),
         }
     }
 
@@ -394,6 +397,9 @@ pub struct Scanner<'e> {
     keys: KeyScratch,
     keyword_seen: bool,
     shaped: ShapedSearch,
+    /// The layered view of the line being scanned, and what its sub-lines hold.
+    view: LayeredView,
+    view_found: Vec<Finding>,
 }
 
 impl Drop for Scanner<'_> {
@@ -609,7 +615,8 @@ impl<'e> Scanner<'e> {
         self.scan_from(line, whole_line, first, out);
     }
 
-    /// Scan `line`, whose first keyword is `first`.
+    /// Scan `line`, whose first keyword is `first`: as it is written, then (where it holds
+    /// escapes or colour codes) its layered view, then the remembered secrets.
     fn scan_from(
         &mut self,
         line: &[u8],
@@ -617,8 +624,66 @@ impl<'e> Scanner<'e> {
         first: Option<Match>,
         out: &mut Vec<Finding>,
     ) {
+        let any_hit = first.is_some();
+        self.scan_raw(line, whole_line, first, out);
+        for f in out.iter() {
+            self.memory.remember(&line[f.span.clone()], f.rule);
+        }
+        if any_hit && layers::applies(line) {
+            self.scan_layers(line, out);
+        }
+        // Like every rule, the memory only looks at lines where a keyword hit.
+        self.keyword_seen = any_hit;
+        if any_hit {
+            self.add_remembered(line, out);
+        }
+        merge_overlaps(out);
+    }
+
+    /// Scan the layered view of `line` ([`crate::layers`]): each of its sub-lines as a line of
+    /// a text of its own (a key ending one sub-line takes its value from the next; the state
+    /// carried between the stream's lines is left as it was). Findings are added to `out` in
+    /// raw positions.
+    fn scan_layers(&mut self, line: &[u8], out: &mut Vec<Finding>) {
+        let mut view = std::mem::take(&mut self.view);
+        if view.build(line) {
+            let carried = (
+                self.pending.take(),
+                std::mem::take(&mut self.block),
+                std::mem::take(&mut self.bindings),
+            );
+            let mut found = std::mem::take(&mut self.view_found);
+            for r in view.lines() {
+                let sub = &view.text()[r.clone()];
+                let first = self.engine.prefilter.find(sub, 0);
+                // A sub-line with no keyword may still hold the value of a key ending the one
+                // before, or a key body.
+                if first.is_none() && self.pending.is_none() && self.block == Block::None {
+                    continue;
+                }
+                self.scan_raw(sub, true, first, &mut found);
+                for f in found.drain(..) {
+                    self.memory.remember(&sub[f.span.clone()], f.rule);
+                    let span = view.to_raw(r.start + f.span.start..r.start + f.span.end);
+                    out.push(Finding { rule: f.rule, span });
+                }
+            }
+            self.view_found = found;
+            (self.pending, self.block, self.bindings) = carried;
+        }
+        self.view = view;
+    }
+
+    /// The rules on `line` as it is written, whose first keyword is `first`: findings to
+    /// `out` (cleared first), not yet merged; the line-to-line state is used and updated.
+    fn scan_raw(
+        &mut self,
+        line: &[u8],
+        whole_line: bool,
+        first: Option<Match>,
+        out: &mut Vec<Finding>,
+    ) {
         out.clear();
-        self.keyword_seen = false;
         let engine = self.engine;
         // Key material from a block: a body line holds nothing else and is done; any other
         // line of a block (headers, the END line) is scanned as every line is.
@@ -651,13 +716,11 @@ impl<'e> Scanner<'e> {
         let mut block_start = false;
         let mut expression = false;
         let mut keyed_done_to = 0;
-        let mut any_hit = false;
         // Leftmost-longest, restarted one byte after each hit: keywords that overlap without
         // containing each other (`s%3a` in `https%3a%2f%2f`) are all seen.
         let mut next = first;
         while let Some(m) = next {
             next = engine.prefilter.find(line, m.start() + 1);
-            any_hit = true;
             for t in &engine.targets[m.pattern().as_usize()] {
                 match *t {
                     Target::Shaped { rule, anchor: true } => {
@@ -777,16 +840,6 @@ impl<'e> Scanner<'e> {
             let secret = &line[f.span.clone()];
             !is_masked(secret) && !engine.allowed(secret)
         });
-
-        // Like every rule, the memory only looks at lines where a keyword hit.
-        self.keyword_seen = any_hit;
-        if any_hit {
-            self.add_remembered(line, out);
-        }
-        for f in out.iter() {
-            self.memory.remember(&line[f.span.clone()], f.rule);
-        }
-        merge_overlaps(out);
     }
 
     /// Add the remembered secrets in `line` that no finding in `out` overlaps.
@@ -1066,6 +1119,53 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Escaped text reads as raw text: a record inside a JSON string (a key on one escaped
+    /// line and its value on the next), nested escapes, colour codes raw and escaped. Only the
+    /// secret is masked, on escape boundaries, so the JSON stays JSON.
+    #[test]
+    fn layered_lines_are_read_as_raw_text() {
+        let hex = "fa9a2351d299a108f1e3e4707ac329ba5530d98f366a9b79034df276b210104d";
+        let cases = [
+            (format!(r#"{{"event": "Signature:\n{hex}", "level": "debug"}}"#), hex),
+            (format!(r#"{{"msg": "Signature:\r\n{hex}\r\nnext"}}"#), hex),
+            (
+                r#"{"m": "{\"note\": \"Signature:\\n0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0\"}"}"#.to_string(),
+                "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            ),
+            (
+                r"password: \u001b[32m'FAKEpassFAKEpass9'\u001b[39m".to_string(),
+                "FAKEpassFAKEpass9",
+            ),
+            (
+                r#"{"m": "password: \x1b[32m'FAKEpassFAKEpass9'\x1b[39m"}"#.to_string(),
+                "FAKEpassFAKEpass9",
+            ),
+            (
+                "password: \x1b[32mFAKEpassFAKEpass9\x1b[39m".to_string(),
+                "FAKEpassFAKEpass9",
+            ),
+        ];
+        let e = Engine::builtin();
+        for (line, secret) in &cases {
+            let mut out = Vec::new();
+            e.scanner().scan_line(line.as_bytes(), &mut out);
+            let masked: Vec<&str> = out.iter().map(|f| &line[f.span.clone()]).collect();
+            assert!(
+                masked.iter().any(|m| m.contains(secret)),
+                "{line}: {masked:?}"
+            );
+            for m in masked {
+                assert!(!m.ends_with('\\') && !m.contains('"'), "{line}: {m}");
+            }
+        }
+        // Raw colour codes: the value between them is the secret, not the codes.
+        let line = b"password: \x1b[32m'FAKEpassFAKEpass9'\x1b[39m";
+        let mut out = Vec::new();
+        e.scanner().scan_line(line, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(&line[out[0].span.clone()], b"FAKEpassFAKEpass9");
     }
 
     /// The findings of every line of `text` (terminator removed), in order.

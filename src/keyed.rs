@@ -70,11 +70,32 @@ fn backslashes_before(line: &[u8], pos: usize) -> usize {
         .count()
 }
 
+/// Skip blanks, and the ANSI colour codes a coloured logger puts around a value.
 fn skip_spaces(line: &[u8], mut i: usize) -> usize {
-    while i < line.len() && is_space(line[i]) {
-        i += 1;
+    loop {
+        while i < line.len() && is_space(line[i]) {
+            i += 1;
+        }
+        match ansi_len(&line[i..]) {
+            0 => return i,
+            n => i += n,
+        }
     }
-    i
+}
+
+/// The length of the ANSI escape sequence (`ESC [ params letter`) at the start of `text`, or 0.
+fn ansi_len(text: &[u8]) -> usize {
+    if !text.starts_with(b"\x1b[") {
+        return 0;
+    }
+    let params = text[2..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit() || **b == b';')
+        .count();
+    match text.get(2 + params) {
+        Some(b) if b.is_ascii_alphabetic() => 3 + params,
+        _ => 0,
+    }
 }
 
 /// An opening quote at `i`, possibly escaped (`\"`, `\\\"`): returns (quote byte, escape count,
@@ -141,7 +162,7 @@ fn unquoted_end(line: &[u8], mut i: usize, syntax: ValueSyntax) -> usize {
     while i < line.len() {
         let b = line[i];
         let stop = match b {
-            b'\\' | b'\r' | b'\n' => true,
+            b'\\' | b'\r' | b'\n' | 0x1b => true,
             b'"' | b'\'' | b'`' => quote_ends_value(line, i),
             b' ' | b'\t' | b'&' | b';' | b',' | b')' | b']' | b'}' | b'>' | b'<' | b'|' => {
                 !to_line_end || matches!(b, b'>' | b'<')
@@ -261,6 +282,20 @@ fn token_like(v: &[u8]) -> bool {
         }
     }
     (lower as u8 + upper as u8 + digit as u8 + symbol as u8) >= 2 && v.len() >= 20
+}
+
+/// A quoted value with spaces that is no phrase (`'J 1WNOK74=!+uK3'`): a few parts, one of
+/// which mixes letters with digits or symbols as generated passwords do and words do not.
+fn generated_with_spaces(v: &[u8]) -> bool {
+    let parts = v.split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let mixed = |p: &[u8]| {
+        let letter = p.iter().any(u8::is_ascii_alphabetic);
+        let other = p
+            .iter()
+            .any(|b| b.is_ascii_digit() || b"!@#$%^&*=+?~|<>".contains(b));
+        letter && other
+    };
+    v.len() <= 128 && parts.clone().count() <= 4 && parts.clone().any(mixed)
 }
 
 impl KeyedMatcher {
@@ -609,7 +644,7 @@ impl KeyedMatcher {
             let random = looks_random(val, 12);
             let quoted_ok = self.rules[rule].value == ValueSyntax::Plain
                 && !self.rules[rule].token_like
-                && !val.contains(&b' ');
+                && (!val.contains(&b' ') || generated_with_spaces(val));
             return ((random || quoted_ok) && self.accept(rule, val)).then_some(span);
         }
         if self.rules[rule].value == ValueSyntax::Authorization {
@@ -650,8 +685,13 @@ impl KeyedMatcher {
             self.parse_value(line, p.rule, v, out);
             return;
         }
-        // A bare value must be the whole line: anything else is the next log record.
-        let end = trim(line, v..line.len()).end;
+        // A bare value must be the whole line, or end the string the lines are in (the last
+        // line of a layered view: `fa9a…", "level": "debug"}`): anything else is the next log
+        // record.
+        let mut end = trim(line, v..line.len()).end;
+        if let Some(q) = line[v..end].iter().position(|&b| is_quote(b)) {
+            end = v + q;
+        }
         let val = &line[v..end];
         if !val.iter().any(|b| b.is_ascii_whitespace()) && self.accept(p.rule, val) {
             out.push(KeyedHit {
@@ -682,6 +722,20 @@ mod tests {
         assert_eq!(unquoted_end(l, 9, ValueSyntax::Plain), 17);
         let l = br#"'sid=abc' ]"#;
         assert_eq!(unquoted_end(l, 5, ValueSyntax::Plain), 8);
+    }
+
+    #[test]
+    fn quoted_values_with_spaces_are_passwords_only_when_generated() {
+        assert!(generated_with_spaces(b"J 1WNOK74=!+uK3"));
+        assert!(generated_with_spaces(b"correct horse 9battery!"));
+        for phrase in [
+            &b"reset link sent"[..],
+            b"Room 101",
+            b"version 2.0",
+            b"Hello World",
+        ] {
+            assert!(!generated_with_spaces(phrase), "{phrase:?}");
+        }
     }
 
     #[test]

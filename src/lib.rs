@@ -15,7 +15,7 @@
 //! ```
 //!
 //! Modules, one job each: [`rules`] (the catalog as data), `keyed` (key-context parsing),
-//! `block` (multi-line keys), `memory` (secrets seen before), `prefilter` (where keywords
+//! `layers` (escaped text read as raw text), `block` (multi-line keys), `memory` (secrets seen before), `prefilter` (where keywords
 //! occur), [`engine`] (orchestration), [`mask`], [`redact`], [`stream`] (the streaming
 //! contract), [`parallel`] (one stream on several threads), [`report`]
 //! (the finding record both binaries print), [`cloudwatch`] (the subscription payload codec),
@@ -27,6 +27,7 @@ pub mod config;
 mod dynamo;
 pub mod engine;
 mod keyed;
+mod layers;
 pub mod mask;
 mod memory;
 pub mod parallel;

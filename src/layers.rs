@@ -1,0 +1,296 @@
+//! Layers: a view of a line in which escaped text reads as raw text.
+//!
+//! Structured loggers put whole records inside one string: a JSON log line holds a message
+//! whose header block, botocore canonical request or PEM key is written with `\n` escapes and
+//! `\"` quotes, sometimes a JSON document inside that string again (`\\\"`), a Python repr
+//! inside it (`\'`, `\x1b`), or colour codes (`\u001b[32m`). The rules read raw text. Instead
+//! of teaching every rule every escape, the engine scans a second view of such a line:
+//!
+//! 1. string escapes are decoded, up to [`MAX_DEPTH`] times while any are left (JSON `\"` `\\`
+//!    `\/` `\n` `\r` `\t` `\uXXXX`, Python `\'` `\xHH`, JavaScript `` \` ``);
+//! 2. ANSI colour and cursor codes (`ESC [ … letter`) are removed;
+//! 3. the view is cut at its line breaks into sub-lines, which the scanner reads as lines
+//!    (a key on one and its value on the next, header blocks, PEM bodies).
+//!
+//! Every byte of the view knows the raw bytes it came from (the whole escape sequence), so a
+//! span found in the view maps back to raw bytes that begin and end on escape boundaries: a
+//! mask replaces whole escapes, and a JSON line stays JSON.
+//!
+//! Work: each pass reads its input once and writes at most as many bytes, so building a view
+//! costs at most `MAX_DEPTH + 1` passes over the line, linear in its length.
+
+use std::ops::Range;
+
+/// How many times escapes are decoded: a string in JSON in JSON in a repr.
+pub const MAX_DEPTH: usize = 3;
+
+const ESC: u8 = 0x1b;
+
+/// Does a layer change anything in `line`? (A backslash or an escape byte.)
+pub(crate) fn applies(line: &[u8]) -> bool {
+    memchr::memchr2(b'\\', ESC, line).is_some()
+}
+
+/// A decoded view of one line, and where each of its bytes came from.
+#[derive(Default)]
+pub(crate) struct LayeredView {
+    text: Vec<u8>,
+    /// `from[i]`: the raw range that view byte `i` was decoded from.
+    from: Vec<Range<u32>>,
+    // The previous pass's output, reused.
+    next_text: Vec<u8>,
+    next_from: Vec<Range<u32>>,
+}
+
+impl LayeredView {
+    /// Build the view of `line`. Returns false when it would equal the line (nothing to
+    /// decode), and the view is then not to be used.
+    pub(crate) fn build(&mut self, line: &[u8]) -> bool {
+        self.text.clear();
+        self.from.clear();
+        // Positions are u32: a line longer than that is scanned in windows far smaller.
+        let Ok(_) = u32::try_from(line.len()) else {
+            return false;
+        };
+        self.text.extend_from_slice(line);
+        self.from.extend((0..line.len() as u32).map(|i| i..i + 1));
+        let mut changed = false;
+        for _ in 0..MAX_DEPTH {
+            if memchr::memchr(b'\\', &self.text).is_none() || !self.pass(unescape) {
+                break;
+            }
+            changed = true;
+        }
+        if memchr::memchr(ESC, &self.text).is_some() && self.pass(strip_ansi) {
+            changed = true;
+        }
+        changed
+    }
+
+    /// Run one decoding pass over the view; returns whether it changed anything.
+    fn pass(&mut self, decode: fn(&[u8], &mut Emit<'_>)) -> bool {
+        self.next_text.clear();
+        self.next_from.clear();
+        decode(
+            &self.text,
+            &mut Emit {
+                from: &self.from,
+                text: &mut self.next_text,
+                map: &mut self.next_from,
+            },
+        );
+        if self.next_text == self.text {
+            return false;
+        }
+        std::mem::swap(&mut self.text, &mut self.next_text);
+        std::mem::swap(&mut self.from, &mut self.next_from);
+        true
+    }
+
+    /// The decoded text.
+    pub(crate) fn text(&self) -> &[u8] {
+        &self.text
+    }
+
+    /// The raw bytes a non-empty span of the view came from: whole escape sequences.
+    pub(crate) fn to_raw(&self, span: Range<usize>) -> Range<usize> {
+        debug_assert!(span.start < span.end && span.end <= self.text.len());
+        self.from[span.start].start as usize..self.from[span.end - 1].end as usize
+    }
+
+    /// The view's lines (ranges of [`LayeredView::text`], without `\n` or `\r\n`).
+    pub(crate) fn lines(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        let text = &self.text;
+        let mut start = 0;
+        let mut done = false;
+        std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let (end, next) = match memchr::memchr(b'\n', &text[start..]) {
+                Some(o) => (start + o, start + o + 1),
+                None => {
+                    done = true;
+                    (text.len(), text.len())
+                }
+            };
+            let body_end = if end > start && text[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
+            };
+            let r = start..body_end;
+            start = next;
+            Some(r)
+        })
+    }
+}
+
+/// Where one pass writes: decoded bytes, each with the raw range it came from.
+struct Emit<'a> {
+    from: &'a [Range<u32>],
+    text: &'a mut Vec<u8>,
+    map: &'a mut Vec<Range<u32>>,
+}
+
+impl Emit<'_> {
+    /// Write `bytes`, decoded from input bytes `src` of this pass.
+    fn put(&mut self, bytes: &[u8], src: Range<usize>) {
+        let raw = self.from[src.start].start..self.from[src.end - 1].end;
+        for &b in bytes {
+            self.text.push(b);
+            self.map.push(raw.clone());
+        }
+    }
+}
+
+fn hex(b: u8) -> Option<u32> {
+    (b as char).to_digit(16)
+}
+
+fn hex_value(digits: &[u8]) -> Option<u32> {
+    digits
+        .iter()
+        .try_fold(0, |acc, &b| Some(acc * 16 + hex(b)?))
+}
+
+/// One level of string escapes: JSON, Python repr, JavaScript.
+fn unescape(text: &[u8], out: &mut Emit<'_>) {
+    let mut i = 0;
+    while i < text.len() {
+        let Some(off) = memchr::memchr(b'\\', &text[i..]) else {
+            for k in i..text.len() {
+                out.put(&text[k..k + 1], k..k + 1);
+            }
+            break;
+        };
+        for k in i..i + off {
+            out.put(&text[k..k + 1], k..k + 1);
+        }
+        i += off;
+        let (decoded, len): (Option<u32>, usize) = match text.get(i + 1) {
+            Some(b'n') => (Some(u32::from(b'\n')), 2),
+            Some(b'r') => (Some(u32::from(b'\r')), 2),
+            Some(b't') => (Some(u32::from(b'\t')), 2),
+            Some(&c @ (b'"' | b'\'' | b'\\' | b'/' | b'`')) => (Some(u32::from(c)), 2),
+            Some(b'u') => (text.get(i + 2..i + 6).and_then(hex_value), 6),
+            Some(b'x') => (text.get(i + 2..i + 4).and_then(hex_value), 4),
+            _ => (None, 1),
+        };
+        match decoded.and_then(char::from_u32) {
+            // `\xHH` is a byte, not a code point.
+            Some(_) if text[i + 1] == b'x' => {
+                out.put(&[decoded.unwrap_or(0) as u8], i..i + len);
+            }
+            Some(c) => {
+                let mut buf = [0; 4];
+                out.put(c.encode_utf8(&mut buf).as_bytes(), i..i + len);
+            }
+            // A lone surrogate or an unknown escape: the backslash stays as it is.
+            None => {
+                out.put(b"\\", i..i + 1);
+                i += 1;
+                continue;
+            }
+        }
+        i += len;
+    }
+}
+
+/// Remove ANSI escape sequences: `ESC [` parameters and one final letter (colours, cursor).
+fn strip_ansi(text: &[u8], out: &mut Emit<'_>) {
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == ESC && text.get(i + 1) == Some(&b'[') {
+            let params = text[i + 2..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit() || **b == b';')
+                .count();
+            if text
+                .get(i + 2 + params)
+                .is_some_and(|b| b.is_ascii_alphabetic())
+            {
+                i += 3 + params;
+                continue;
+            }
+        }
+        out.put(&text[i..i + 1], i..i + 1);
+        i += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(line: &[u8]) -> Option<LayeredView> {
+        let mut v = LayeredView::default();
+        v.build(line).then_some(v)
+    }
+
+    fn lines(v: &LayeredView) -> Vec<String> {
+        v.lines()
+            .map(|r| String::from_utf8_lossy(&v.text()[r]).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn json_escapes_become_raw_text_and_lines() {
+        let line = br#"{"event": "Signature:\nfa9a23\r\nnext \"quoted\" \u0041\/x"}"#;
+        let v = view(line).unwrap();
+        assert_eq!(
+            lines(&v),
+            [
+                r#"{"event": "Signature:"#,
+                "fa9a23",
+                r#"next "quoted" A/x"}"#
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_layers_are_decoded_to_the_bottom() {
+        // A repr inside JSON inside JSON: \\\" is a quote two levels down, \\\\' a repr quote.
+        let line = br#"{"msg": "{\"body\": \"{'k': \\\"v\\\\'w\\\"}\"}"}"#;
+        let v = view(line).unwrap();
+        assert_eq!(lines(&v), [r#"{"msg": "{"body": "{'k': "v'w"}"}"}"#]);
+    }
+
+    #[test]
+    fn spans_map_back_to_whole_escapes() {
+        let line = br#"a\"b\u0063d\\e"#;
+        let v = view(line).unwrap();
+        assert_eq!(v.text(), br#"a"bcd\e"#);
+        // `"b` covers `\"b`; `c` covers the whole `\u0063`; `\e` is an unknown escape left as is.
+        assert_eq!(&line[v.to_raw(1..3)], br#"\"b"#);
+        assert_eq!(&line[v.to_raw(3..4)], br#"\u0063"#);
+        assert_eq!(&line[v.to_raw(5..7)], br#"\\e"#);
+    }
+
+    #[test]
+    fn ansi_codes_are_removed_raw_and_escaped() {
+        let raw = b"password: \x1b[32m'hunter2hunter2'\x1b[39m";
+        let v = view(raw).unwrap();
+        assert_eq!(v.text(), b"password: 'hunter2hunter2'");
+        assert_eq!(&raw[v.to_raw(11..25)], b"hunter2hunter2");
+        let escaped = br#"{"msg": "password: \u001b[32m'hunter2'\u001b[39m"}"#;
+        let v = view(escaped).unwrap();
+        assert_eq!(v.text(), br#"{"msg": "password: 'hunter2'"}"#);
+    }
+
+    #[test]
+    fn python_byte_escapes_and_unknown_escapes() {
+        let v = view(br"b'\x41\xe9\q'").unwrap();
+        assert_eq!(v.text(), b"b'A\xe9\\q'");
+        assert!(view(b"no escapes here").is_none());
+        assert!(view(br"C:\q\z").is_none());
+    }
+
+    #[test]
+    fn decoding_stops_at_the_depth_bound() {
+        // Four levels of escaping: three are decoded, one is left.
+        let line = br#"\\\\\\\\\\\\\\\""#;
+        let v = view(line).unwrap();
+        assert_eq!(v.text(), br#"\""#);
+    }
+}
