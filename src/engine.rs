@@ -580,6 +580,20 @@ impl<'e> Scanner<'e> {
             .prefilter
             .find_counting_lines(text, 0, &mut ends);
         let len = ends.last.map_or(0, |nl| nl + 1);
+        // A remembered secret is looked for on every line: the quiet run ends before the
+        // first line that holds one.
+        if !self.memory.is_empty() && len > 0 {
+            let mut found = Vec::new();
+            self.memory.find(&text[..len], &mut found);
+            if let Some((span, _)) = found.first() {
+                let cut = memchr::memrchr(b'\n', &text[..span.start]).map_or(0, |nl| nl + 1);
+                return Quiet {
+                    len: cut,
+                    lines: memchr::memchr_iter(b'\n', &text[..cut]).count() as u64,
+                    first_keyword: FirstKeyword::Unknown,
+                };
+            }
+        }
         let first_keyword = match first {
             Some(m) => FirstKeyword::At(Match::new(m.pattern(), m.start() - len..m.end() - len)),
             None => FirstKeyword::Nowhere,
@@ -632,11 +646,9 @@ impl<'e> Scanner<'e> {
         if any_hit && layers::applies(line) {
             self.scan_layers(line, out);
         }
-        // Like every rule, the memory only looks at lines where a keyword hit.
+        // Remembered secrets are looked for on every line, keyword or not.
         self.keyword_seen = any_hit;
-        if any_hit {
-            self.add_remembered(line, out);
-        }
+        self.add_remembered(line, out);
         merge_overlaps(out);
     }
 
@@ -853,8 +865,8 @@ impl<'e> Scanner<'e> {
         }
     }
 
-    /// Did a keyword occur in the last line scanned? (Only such lines are looked at by rules
-    /// and by the memory.)
+    /// Did a keyword occur in the last line scanned? (Only such lines are looked at by rules;
+    /// remembered secrets are looked for on every line.)
     pub fn saw_keyword(&self) -> bool {
         self.keyword_seen
     }
@@ -1059,11 +1071,15 @@ mod tests {
         sc.scan_line(b"MHcCAQEEIFAKEexampleFAKEexampleFAKEexample", &mut out);
         assert_eq!(out.len(), 1);
         sc.scan_line(b"-----END EC PRIVATE KEY-----", &mut out);
+        // The block is over: base64 in prose is not key body.
+        sc.scan_line(b"MIIBOgIBAAJBAKj34GkxFhD9 but prose", &mut out);
+        assert!(out.is_empty());
+        // The key's own text, seen again, is still a secret.
         sc.scan_line(
             b"MHcCAQEEIFAKEexampleFAKEexampleFAKEexample but prose",
             &mut out,
         );
-        assert!(out.is_empty());
+        assert_eq!(out.len(), 1);
     }
 
     /// A stray BEGIN line (a header value, a form field, a truncated escaped PEM) never hides
@@ -1166,6 +1182,36 @@ mod tests {
         e.scanner().scan_line(line, &mut out);
         assert_eq!(out.len(), 1);
         assert_eq!(&line[out[0].span.clone()], b"FAKEpassFAKEpass9");
+    }
+
+    /// A secret found once is masked wherever it shows up again: on lines without any
+    /// keyword (through the quiet path too), later on the same line, and cut short.
+    #[test]
+    fn remembered_secrets_are_found_on_every_line() {
+        let e = Engine::builtin();
+        let text = b"{\"refresh_token\": \"FAKE0123456789abcdefFAKE01\"} again FAKE0123456789abcdefFAKE01\n\
+            plain line\nlookup FAKE0123456789abcdefFAKE01 failed\nerror: 'FAKE0123456789abcd'+8\nok\n";
+        let mut sc = e.scanner();
+        let quiet = sc.quiet_prefix(text);
+        assert_eq!(quiet.len, 0);
+        let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+        let mut out = Vec::new();
+        sc.scan_next_line(lines[0], quiet, &mut out);
+        assert_eq!(out.len(), 2, "the value and its repeat on the same line");
+        // The next keyword-free lines are quiet only up to the one holding the secret.
+        let rest = &text[lines[0].len() + 1..];
+        let quiet = sc.quiet_prefix(rest);
+        assert_eq!((quiet.len, quiet.lines), (lines[1].len() + 1, 1));
+        for (line, secret) in [
+            (lines[2], "FAKE0123456789abcdefFAKE01"),
+            (lines[3], "FAKE0123456789abcd"),
+        ] {
+            sc.scan_line(line, &mut out);
+            assert_eq!(out.len(), 1);
+            assert_eq!(&line[out[0].span.clone()], secret.as_bytes());
+        }
+        sc.scan_line(lines[4], &mut out);
+        assert!(out.is_empty());
     }
 
     /// The findings of every line of `text` (terminator removed), in order.

@@ -23,6 +23,25 @@ pub const MAX_BYTES: usize = 512 * 1024;
 
 const BLOOM_BITS: usize = 1 << 16;
 
+/// A remembered value at least this long is also found cut short: its first [`MIN_LEN`] or
+/// more bytes, then a truncation mark (see [`truncated_at`]).
+pub const MIN_TRUNCATED_FROM: usize = 16;
+
+/// Does a value cut short end at `end`: the end of the line, an ellipsis (`…`, `...`), or
+/// a repr's `'+42` (Python's reprlib), optionally after a closing quote?
+fn truncated_at(line: &[u8], end: usize) -> bool {
+    let rest = &line[end..];
+    let after_quote = match rest.first() {
+        Some(b'\'' | b'"') => &rest[1..],
+        _ => rest,
+    };
+    matches!(rest.first(), None | Some(b'\r' | b'\n'))
+        || rest.starts_with("…".as_bytes())
+        || rest.starts_with(b"...")
+        || (after_quote.first() == Some(&b'+')
+            && after_quote.get(1).is_some_and(u8::is_ascii_digit))
+}
+
 /// Where a remembered value is in [`SecretMemory::bytes`], the rule that first found it, and the
 /// next value with the same 8-byte prefix.
 #[derive(Clone, Copy)]
@@ -141,6 +160,11 @@ impl SecretMemory {
         })
     }
 
+    /// Nothing remembered?
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Report every remembered value that starts a token run in `line`.
     pub fn find(&self, line: &[u8], out: &mut Vec<(Range<usize>, usize)>) {
         if self.entries.is_empty() {
@@ -231,6 +255,12 @@ impl SecretMemory {
             .max_by_key(|(v, _)| v.len())
         {
             out.push((start..start + v.len(), rule));
+        } else if truncated_at(line, end)
+            && let Some((_, rule)) = self
+                .chain(head)
+                .find(|(v, _)| v.len() >= MIN_TRUNCATED_FROM && v.starts_with(run))
+        {
+            out.push((start..end, rule));
         }
     }
 }
@@ -344,23 +374,60 @@ mod tests {
                 .max_by_key(|(v, _)| v.len())
             {
                 out.push((start..start + v.len(), rule));
+            } else if run.len() >= MIN_LEN
+                && truncated_at(line, i)
+                && let Some((_, rule)) = m
+                    .by_prefix
+                    .values()
+                    .flat_map(|&head| m.chain(head))
+                    .find(|(v, _)| v.len() >= MIN_TRUNCATED_FROM && v.starts_with(run))
+            {
+                out.push((start..i, rule));
             }
         }
         out
     }
 
+    #[test]
+    fn truncated_repeats_are_found() {
+        let mut m = SecretMemory::default();
+        let secret = b"FAKE0123456789abcdefFAKE0123";
+        m.remember(secret, 3);
+        let found = |line: &[u8]| {
+            let mut out = Vec::new();
+            m.find(line, &mut out);
+            out.iter()
+                .map(|(r, _)| line[r.clone()].to_vec())
+                .collect::<Vec<_>>()
+        };
+        for line in [
+            &b"error: 'FAKE0123456789ab'+12 more"[..],
+            "cut FAKE0123456789abcd… here".as_bytes(),
+            b"cut FAKE0123456789abcdef... here",
+            b"the end FAKE0123456789a",
+        ] {
+            let got = found(line);
+            assert_eq!(got.len(), 1, "{}", String::from_utf8_lossy(line));
+            assert!(secret.starts_with(&got[0]));
+        }
+        // Too short a piece, or one that goes on as another word, is not the secret.
+        for line in [&b"cut FAKE0123456... here"[..], b"FAKE0123456789abXYZ rest"] {
+            assert!(found(line).is_empty(), "{}", String::from_utf8_lossy(line));
+        }
+    }
+
     proptest! {
         #[test]
         fn finds_what_a_byte_walk_finds(
-            values in proptest::collection::vec("[A-Za-z0-9_~+/=-]{12,20}", 1..4),
+            values in proptest::collection::vec("[A-Za-z0-9_~+/=-]{12,24}", 1..4),
             pieces in proptest::collection::vec(
                 prop_oneof![
                     Just(None),
-                    (0usize..4).prop_map(Some),
+                    (0usize..5).prop_map(Some),
                 ],
                 0..40,
             ),
-            fillers in proptest::collection::vec("[ a-z0-9:\"'=é\t]{0,9}", 40),
+            fillers in proptest::collection::vec("[ a-z0-9:\"'=é\t.+…]{0,9}", 40),
         ) {
             let mut memories: Vec<SecretMemory> =
                 Isa::available().into_iter().map(SecretMemory::with_isa).collect();
@@ -378,6 +445,8 @@ mod tests {
                     let v = values[i % values.len()].as_bytes();
                     match i {
                         0 => line.extend_from_slice(&v[..v.len() - 1]),
+                        // Cut short with a truncation mark (found when long enough).
+                        2 => { line.extend_from_slice(&v[..v.len() - 1]); line.extend_from_slice(b"..."); }
                         1 => { line.extend_from_slice(v); line.extend_from_slice(b"XY"); }
                         _ => line.extend_from_slice(v),
                     }
