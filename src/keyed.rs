@@ -133,6 +133,19 @@ fn closing_quote(line: &[u8], from: usize, quote: u8, esc: usize) -> usize {
     line.len()
 }
 
+/// The most strings read from one list value.
+const MAX_LIST_VALUES: usize = 8;
+
+/// Is the quoted string at `v` the last of its tuple (a closing bracket right after it)?
+fn closes_a_pair(line: &[u8], v: usize) -> bool {
+    let Some((q, esc, body)) = opening_quote(line, v) else {
+        return false;
+    };
+    let end = closing_quote(line, body, q, esc);
+    let after = skip_spaces(line, (end + esc + 1).min(line.len()));
+    matches!(line.get(after), Some(b')' | b']'))
+}
+
 /// Does a quote at `i` end an unquoted value? Only when nothing token-like follows it, so that
 /// `password=ab"cd` keeps its quote while `'sid=abc'` ends at it.
 fn quote_ends_value(line: &[u8], i: usize) -> bool {
@@ -351,6 +364,9 @@ impl KeyedMatcher {
         if r.token_like && !token_like(v) {
             return false;
         }
+        if r.random && !looks_random(v, r.min_len) {
+            return false;
+        }
         !r.allowlist.iter().any(|re| re.is_match(v))
     }
 
@@ -447,8 +463,13 @@ impl KeyedMatcher {
                 !matches!(line.get(j + 1), Some(b'/') | Some(b':'))
             }
             Some(b'=') => !matches!(line.get(j + 1), Some(b'=')),
+            // `('k', 'v')`: a pair, not a list of names (`("session_key", "session_data",
+            // "expire_date")`, an SQL column list).
             Some(b',') => {
-                key_quoted && before_key > 0 && matches!(line[before_key - 1], b'(' | b'[')
+                key_quoted
+                    && before_key > 0
+                    && matches!(line[before_key - 1], b'(' | b'[')
+                    && closes_a_pair(line, skip_spaces(line, j + 1))
             }
             _ => false,
         };
@@ -493,7 +514,10 @@ impl KeyedMatcher {
         }
         let span = if let Some((q, esc, body)) = opening_quote(line, v) {
             body..closing_quote(line, body, q, esc)
-        } else if matches!(line[v], b'[' | b'(' | b'{') {
+        } else if matches!(line[v], b'[' | b'(') {
+            self.parse_list(line, rule, v, out);
+            return None;
+        } else if line[v] == b'{' {
             return None;
         } else {
             let syntax = self.rules[rule].value;
@@ -513,6 +537,25 @@ impl KeyedMatcher {
         };
         self.emit_value(line, rule, span, out);
         None
+    }
+
+    /// The quoted strings of a list or tuple under a secret key (`'password': ['…']`, a
+    /// Django `QueryDict`; `args=('…', '…')`), starting at its bracket `v`. At most
+    /// [`MAX_LIST_VALUES`] are read.
+    fn parse_list(&self, line: &[u8], rule: usize, v: usize, out: &mut Vec<KeyedHit>) {
+        let mut w = skip_spaces(line, v + 1);
+        for _ in 0..MAX_LIST_VALUES {
+            let Some((q, esc, body)) = opening_quote(line, w) else {
+                return;
+            };
+            let end = closing_quote(line, body, q, esc);
+            self.emit_value(line, rule, body..end, out);
+            w = skip_spaces(line, (end + esc + 1).min(line.len()));
+            if line.get(w) != Some(&b',') {
+                return;
+            }
+            w = skip_spaces(line, w + 1);
+        }
     }
 
     /// `S: 'v'` / `"S": "v"` inside a DynamoDB attribute value, starting at `w`.

@@ -151,6 +151,10 @@ pub struct KeyedSpec {
     /// Require a random-looking value (letters and digits, no spaces), not just any value.
     #[serde(default)]
     pub token_like: bool,
+    /// Require a value that looks generated (letters with digits, or both cases), for keys
+    /// that also name ordinary values (`code`: an OAuth code, or `ERR_BAD_REQUEST`).
+    #[serde(default)]
+    pub random: bool,
     /// Also accept prose, `key value` with a space, when the value is random-looking.
     #[serde(default)]
     pub prose: bool,
@@ -235,6 +239,7 @@ pub struct KeyedRule {
     pub value: ValueSyntax,
     pub min_len: usize,
     pub token_like: bool,
+    pub random: bool,
     pub prose: bool,
     pub allowlist: Vec<Regex>,
     pub examples: Vec<String>,
@@ -244,6 +249,23 @@ pub struct KeyedRule {
 impl KeyedRule {
     /// Does this rule own the (normalized) key? Some keys only in prose.
     pub fn owns(&self, normalized_key: &[u8]) -> Option<Ownership> {
+        // A numbered key is its key: `new_password1`, `api_key_2`.
+        let unnumbered = normalized_key.trim_ascii_end();
+        let digits = unnumbered
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits > 0 && digits <= 2 && digits < normalized_key.len() {
+            let base = &normalized_key[..normalized_key.len() - digits];
+            if let Some(o) = self.owns_exactly(base) {
+                return Some(o);
+            }
+        }
+        self.owns_exactly(normalized_key)
+    }
+
+    fn owns_exactly(&self, normalized_key: &[u8]) -> Option<Ownership> {
         if self.exclude.iter().any(|e| e.as_bytes() == normalized_key) {
             return None;
         }
@@ -573,6 +595,7 @@ impl KeyedSpec {
             value: self.value,
             min_len: self.min_len.max(1),
             token_like: self.token_like,
+            random: self.random,
             prose: self.prose,
             allowlist: compile_allowlist(&self.allowlist, &self.id)?,
             examples: self.examples.clone(),
