@@ -19,7 +19,7 @@
 use crate::block::{self, Block, BodyLine};
 use crate::config::Config;
 use crate::dynamo::{self, Binding};
-use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher, Pending, is_masked};
+use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher, Pending, inside_a_mask, is_masked};
 use crate::layers::{self, LayeredView};
 use crate::memory::SecretMemory;
 use crate::prefilter::{KeywordFinder, LineCount};
@@ -850,7 +850,7 @@ impl<'e> Scanner<'e> {
         out.extend(key_body);
         out.retain(|f| {
             let secret = &line[f.span.clone()];
-            !is_masked(secret) && !engine.allowed(secret)
+            !is_masked(secret) && !engine.allowed(secret) && !inside_a_mask(line, &f.span)
         });
     }
 

@@ -248,6 +248,25 @@ pub(crate) fn is_masked(v: &[u8]) -> bool {
     (stars >= 3 && v.len() - stars <= 4) || REDACTED.find(v).is_some() || STARS.find(v).is_some()
 }
 
+/// Does `span` of `line` touch one of our masks (`[REDACTED:rule]`, `[REDACTED:rule:1a2b]`)?
+/// A mask's rule id after its colon must never read as a password (`https://[REDACTED:x]@h`).
+pub(crate) fn inside_a_mask(line: &[u8], span: &std::ops::Range<usize>) -> bool {
+    static REDACTED: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"[REDACTED"));
+    let mut from = 0;
+    while let Some(at) = REDACTED.find(&line[from..]).map(|o| from + o) {
+        if at >= span.end {
+            return false;
+        }
+        let end = memchr::memchr(b']', &line[at..]).map_or(line.len(), |o| at + o + 1);
+        if end > span.start {
+            return true;
+        }
+        from = end;
+    }
+    false
+}
+
 /// `%s`, `%(name)s`, `%d`: a format string that was never filled in.
 fn is_format_spec(v: &[u8]) -> bool {
     match v {
@@ -779,6 +798,50 @@ mod tests {
         ] {
             assert!(!generated_with_spaces(phrase), "{phrase:?}");
         }
+    }
+
+    #[test]
+    fn spans_inside_our_masks_are_recognised() {
+        let l = b"https://[REDACTED:url-token-user]@o1.ingest.sentry.io/2 x=[REDACTED:token:1a2b]";
+        assert!(inside_a_mask(l, &(18..32)));
+        assert!(inside_a_mask(l, &(60..66)));
+        assert!(!inside_a_mask(l, &(34..40)));
+        assert!(!inside_a_mask(b"no masks here", &(0..2)));
+    }
+
+    #[test]
+    fn lists_are_read_and_pairs_are_not_column_lists() {
+        let m = KeyedMatcher::new(
+            crate::rules::parse_catalog(crate::rules::BUILTIN_CATALOG, "t")
+                .unwrap()
+                .keyed
+                .iter()
+                .map(|r| r.compile().unwrap())
+                .collect(),
+        );
+        let found = |line: &[u8]| {
+            let mut keys = KeyScratch::default();
+            let mut out = Vec::new();
+            let (mut done, mut i) = (0, 0);
+            while i < line.len() {
+                m.scan_at(line, i..i + 1, &mut done, &mut keys, &mut out);
+                i += 1;
+            }
+            out.iter()
+                .map(|h| line[h.span.clone()].to_vec())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            found(b"<QueryDict: {'password': ['FAKEpw0rd!', 'FAKEagain1'], 'next': ['/']}>"),
+            [b"FAKEpw0rd!".to_vec(), b"FAKEagain1".to_vec()]
+        );
+        assert_eq!(
+            found(b"[('api_key', 'FAKEapikeyFAKE0123')]"),
+            [b"FAKEapikeyFAKE0123".to_vec()]
+        );
+        assert!(
+            found(br#"INSERT INTO "s" ("session_key", "session_data", "expire_date")"#).is_empty()
+        );
     }
 
     #[test]
