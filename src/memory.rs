@@ -110,14 +110,25 @@ impl SecretMemory {
         }
     }
 
-    /// Remember `value` (found by `rule`) if it is long enough and starts a token run.
+    /// Remember `value` (found by `rule`): the whole of it when it is one token run, else each
+    /// of its token runs that is long enough (`1000000$NO7pMy…$WU0GSk…` repeats as the runs
+    /// between its `$`; a JWT's payload and signature between its dots).
     pub fn remember(&mut self, value: &[u8], rule: usize) {
-        if value.len() < MIN_LEN
-            || value.len() > MAX_BYTES
-            || !value.iter().all(|&b| is_run_byte(b))
-        {
+        if value.len() < MIN_LEN || value.len() > MAX_BYTES {
             return;
         }
+        if value.iter().all(|&b| is_run_byte(b)) {
+            self.remember_run(value, rule);
+            return;
+        }
+        for piece in value.split(|&b| !is_run_byte(b)) {
+            if piece.len() >= MIN_LEN {
+                self.remember_run(piece, rule);
+            }
+        }
+    }
+
+    fn remember_run(&mut self, value: &[u8], rule: usize) {
         if self.entries.len() >= CAPACITY || self.bytes.len() + value.len() > MAX_BYTES {
             self.clear();
         }
@@ -502,11 +513,20 @@ mod tests {
     }
 
     #[test]
-    fn short_or_spaced_values_are_not_remembered() {
+    fn short_values_and_short_pieces_are_not_remembered() {
         let mut m = SecretMemory::default();
         m.remember(b"short", 0);
         m.remember(b"has a space in it", 0);
         assert_eq!(m.entries.len(), 0);
+        // Long token runs of a value with separators are remembered one by one.
+        m.remember(b"1000000$FAKEsaltFAKEsalt12$FAKEhashFAKEhash0123456=", 0);
+        assert_eq!(m.entries.len(), 2);
+        let mut out = Vec::new();
+        m.find(
+            b"args=('pbkdf2_sha256$1000000$FAKEsaltFAKEsalt12$FAKEhashFAKEhash0123456=')",
+            &mut out,
+        );
+        assert_eq!(out.len(), 2);
     }
 
     #[test]
