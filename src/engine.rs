@@ -27,6 +27,7 @@ use crate::rules::{
     BUILTIN_CATALOG, KeyedRule, RuleError, Severity, ShapedRule, SplitCache, SplitMatch,
     compile_regex, parse_catalog, token::TokenMatch,
 };
+use crate::sql::{self, Placeholders};
 use aho_corasick::Match;
 use regex::bytes::Regex;
 use regex_automata::util::primitives::NonMaxUsize;
@@ -95,6 +96,8 @@ enum Target {
     Block,
     /// A DynamoDB expression that may bind a placeholder to a secret attribute.
     Expression,
+    /// An SQL statement whose values or placeholders belong to columns.
+    Sql,
 }
 
 pub struct Engine {
@@ -252,6 +255,9 @@ impl Engine {
         }
         if !keyed.is_empty() {
             add("expression", Target::Expression);
+            for kw in ["insert into", "update ", "select ", "delete from"] {
+                add(kw, Target::Sql);
+            }
         }
         if private_key_rule.is_some() {
             add("-----begin ", Target::Block);
@@ -345,6 +351,8 @@ impl Engine {
             block: Block::None,
             memory: SecretMemory::default(),
             bindings: Vec::new(),
+            sql: None,
+            sql_hits: Vec::new(),
             shaped_hit: vec![false; self.shaped.len()],
             searching: Vec::new(),
             keyed_hits: Vec::new(),
@@ -386,6 +394,10 @@ pub struct Scanner<'e> {
     block: Block,
     memory: SecretMemory,
     bindings: Vec<Binding>,
+    /// The placeholders of the last SQL statement, for the parameters echoed after it.
+    sql: Option<Placeholders>,
+    /// Where SQL statements start on the line being scanned.
+    sql_hits: Vec<usize>,
     // Scratch space reused from line to line.
     shaped_hit: Vec<bool>,
     /// The rules of `shaped_hit`, to search the line with.
@@ -550,6 +562,7 @@ impl<'e> Scanner<'e> {
         self.pending = None;
         self.block = Block::None;
         self.bindings.clear();
+        self.sql = None;
     }
 
     /// Become a new scanner for another stream: nothing carried over, nothing remembered; the
@@ -566,7 +579,11 @@ impl<'e> Scanner<'e> {
     /// copies these through without scanning them line by line, then hands the [`Quiet`] to
     /// [`Scanner::scan_next_line`] with the line that follows them.
     pub fn quiet_prefix(&self, text: &[u8]) -> Quiet {
-        if self.pending.is_some() || self.block != Block::None || !self.bindings.is_empty() {
+        if self.pending.is_some()
+            || self.block != Block::None
+            || !self.bindings.is_empty()
+            || self.sql.is_some()
+        {
             return Quiet {
                 len: 0,
                 lines: 0,
@@ -645,6 +662,9 @@ impl<'e> Scanner<'e> {
         }
         if any_hit && layers::applies(line) {
             self.scan_layers(line, out);
+        }
+        if whole_line && self.sql.as_mut().is_some_and(|p| !p.age()) {
+            self.sql = None;
         }
         // Remembered secrets are looked for on every line, keyword or not.
         self.keyword_seen = any_hit;
@@ -762,8 +782,26 @@ impl<'e> Scanner<'e> {
                     }
                     Target::Block => block_start = true,
                     Target::Expression => expression = true,
+                    Target::Sql => self.sql_hits.push(m.start()),
                 }
             }
+        }
+
+        let mut sql_hits = std::mem::take(&mut self.sql_hits);
+        for at in sql_hits.drain(..) {
+            if let Some(p) = sql::read_statement(
+                line,
+                at,
+                &engine.keyed,
+                &mut self.keys,
+                &mut self.keyed_hits,
+            ) {
+                self.sql = Some(p);
+            }
+        }
+        self.sql_hits = sql_hits;
+        if let Some(p) = &self.sql {
+            sql::find_params(line, p, &engine.keyed, &mut self.keyed_hits);
         }
 
         if expression {

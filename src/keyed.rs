@@ -133,6 +133,15 @@ fn closing_quote(line: &[u8], from: usize, quote: u8, esc: usize) -> usize {
     line.len()
 }
 
+/// `Name(` at `v`, a wrapper or constructor call: where its parenthesis opens.
+fn wrapper_call(line: &[u8], v: usize) -> Option<usize> {
+    let name = line[v..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
+        .count();
+    (name > 0 && line.get(v + name) == Some(&b'(')).then_some(v + name)
+}
+
 /// The most strings read from one list value.
 const MAX_LIST_VALUES: usize = 8;
 
@@ -143,7 +152,11 @@ fn closes_a_pair(line: &[u8], v: usize) -> bool {
     };
     let end = closing_quote(line, body, q, esc);
     let after = skip_spaces(line, (end + esc + 1).min(line.len()));
+    let next = skip_spaces(line, after + 1);
     matches!(line.get(after), Some(b')' | b']'))
+        && !line
+            .get(next..next + 6)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"values"))
 }
 
 /// Does a quote at `i` end an unquoted value? Only when nothing token-like follows it, so that
@@ -538,6 +551,10 @@ impl KeyedMatcher {
             return None;
         } else if line[v] == b'{' {
             return None;
+        } else if let Some(open) = wrapper_call(line, v) {
+            // A constructor around the value (`SecretStr('…')`, `Secret("…")`): its argument.
+            self.parse_list(line, rule, open, out);
+            return None;
         } else {
             let syntax = self.rules[rule].value;
             let mut end = unquoted_end(line, v, syntax);
@@ -600,6 +617,18 @@ impl KeyedMatcher {
         if v < line.len() {
             self.parse_value(line, rule, v, out);
         }
+    }
+
+    /// Report a plain value at `span` (a positional context's: an SQL value) if `rule`
+    /// accepts it.
+    pub(crate) fn emit_plain(
+        &self,
+        line: &[u8],
+        rule: usize,
+        span: Range<usize>,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        self.emit_value(line, rule, span, out);
     }
 
     /// Report the value in `span` according to the rule's value syntax.

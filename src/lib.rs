@@ -15,7 +15,7 @@
 //! ```
 //!
 //! Modules, one job each: [`rules`] (the catalog as data), `keyed` (key-context parsing),
-//! `layers` (escaped text read as raw text), `block` (multi-line keys), `memory` (secrets seen before), `prefilter` (where keywords
+//! `layers` (escaped text read as raw text), `block` (multi-line keys), `sql` (values by their SQL column), `memory` (secrets seen before), `prefilter` (where keywords
 //! occur), [`engine`] (orchestration), [`mask`], [`redact`], [`stream`] (the streaming
 //! contract), [`parallel`] (one stream on several threads), [`report`]
 //! (the finding record both binaries print), [`cloudwatch`] (the subscription payload codec),
@@ -35,6 +35,7 @@ pub mod prefilter;
 pub mod redact;
 pub mod report;
 pub mod rules;
+mod sql;
 pub mod stream;
 
 pub use config::{Config, ConfigError};

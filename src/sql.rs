@@ -1,0 +1,384 @@
+//! Positional SQL contexts: a value with no key beside it, whose column says it is a secret.
+//!
+//! ORMs log statements (`INSERT INTO "core_apikey" ("key", "label") VALUES ('…', 'ci')`) and,
+//! on the same or the next line, the parameters bound to their placeholders (Django's
+//! `args=(…)`, SQLAlchemy's `[generated in 0.0003s] ('…', 5)`). The secret's name is the
+//! column, found by position: the n-th value of a VALUES tuple belongs to the n-th column, the
+//! n-th parameter to the n-th placeholder (`?`, `%s`, `$1`), whose column is the INSERT column
+//! at its place or the one compared with it (`WHERE "token" = ?`, `SET password = %s`).
+//! Column names are asked of the keyed rules, as any key is.
+//!
+//! Work: one pass over the statement from its keyword, and one over an echoed tuple, each
+//! reading at most [`MAX_COLUMNS`] items; nothing is read twice.
+
+use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher};
+use std::ops::Range;
+
+/// The most columns or parameters read from one statement or tuple.
+pub const MAX_COLUMNS: usize = 64;
+/// How many lines after its statement an echo of the parameters is looked for.
+pub const PARAM_LINES: u32 = 3;
+
+/// The keyed rule owning each placeholder of a statement, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Placeholders {
+    owners: Vec<Option<usize>>,
+    lines_left: u32,
+}
+
+impl Placeholders {
+    /// One line later; false when the echo is no longer looked for.
+    pub(crate) fn age(&mut self) -> bool {
+        self.lines_left = self.lines_left.saturating_sub(1);
+        self.lines_left > 0
+    }
+}
+
+fn is_space(b: u8) -> bool {
+    b.is_ascii_whitespace()
+}
+
+fn skip_spaces(line: &[u8], mut i: usize) -> usize {
+    while i < line.len() && is_space(line[i]) {
+        i += 1;
+    }
+    i
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$')
+}
+
+/// An identifier at `i`: bare, `"quoted"`, `` `quoted` `` or `[quoted]`, possibly dotted
+/// (`"t"."col"`): returns the last part and the index after it.
+fn identifier(line: &[u8], mut i: usize) -> Option<(Range<usize>, usize)> {
+    let mut last = None;
+    loop {
+        let (part, next) = match line.get(i)? {
+            &q @ (b'"' | b'`' | b'[') => {
+                let close = if q == b'[' { b']' } else { q };
+                let end = i + 1 + memchr::memchr(close, &line[i + 1..])?;
+                (i + 1..end, end + 1)
+            }
+            b if is_ident_byte(*b) => {
+                let end = i + line[i..].iter().take_while(|b| is_ident_byte(**b)).count();
+                (i..end, end)
+            }
+            _ => return last,
+        };
+        last = Some((part, next));
+        if line.get(next) != Some(&b'.') {
+            return last;
+        }
+        i = next + 1;
+    }
+}
+
+/// A placeholder at `i` (`?`, `%s`, `$1`): its length.
+fn placeholder(line: &[u8], i: usize) -> Option<usize> {
+    match line.get(i)? {
+        b'?' => Some(1),
+        b'%' if line.get(i + 1) == Some(&b's') => Some(2),
+        b'$' => {
+            let digits = line[i + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            (digits > 0).then_some(1 + digits)
+        }
+        _ => None,
+    }
+}
+
+/// A value of a tuple at `i`: a quoted string (its body, and the index after it) or a bare
+/// item (empty body) up to the next `,` or `)`.
+fn item(line: &[u8], i: usize) -> Option<(Option<Range<usize>>, usize)> {
+    let q = *line.get(i)?;
+    if q == b'\'' || q == b'"' {
+        let mut j = i + 1;
+        while j < line.len() {
+            match line[j] {
+                b'\\' => j += 2,
+                // SQL doubles a quote inside a string.
+                b if b == q && line.get(j + 1) == Some(&q) => j += 2,
+                b if b == q => return Some((Some(i + 1..j), j + 1)),
+                _ => j += 1,
+            }
+        }
+        return None;
+    }
+    let mut j = i;
+    let mut depth = 0usize;
+    while j < line.len() {
+        match line[j] {
+            b'(' => depth += 1,
+            b')' if depth == 0 => break,
+            b')' => depth -= 1,
+            b',' if depth == 0 => break,
+            _ => {}
+        }
+        j += 1;
+    }
+    Some((None, j))
+}
+
+fn starts_with_word(line: &[u8], i: usize, word: &[u8]) -> bool {
+    line.len() >= i + word.len() && line[i..i + word.len()].eq_ignore_ascii_case(word)
+}
+
+/// Read the statement whose keyword (`insert into`, `update`, `select`, `delete from`) starts
+/// at `at`: the literal values of secret columns go to `out`; the placeholders' owners come
+/// back when there are any.
+pub(crate) fn read_statement(
+    line: &[u8],
+    at: usize,
+    keyed: &KeyedMatcher,
+    keys: &mut KeyScratch,
+    out: &mut Vec<KeyedHit>,
+) -> Option<Placeholders> {
+    let mut owners = Vec::new();
+    if starts_with_word(line, at, b"insert into") {
+        read_insert(line, at + 11, keyed, keys, out, &mut owners);
+    } else {
+        read_comparisons(line, at, keyed, keys, &mut owners);
+    }
+    (!owners.is_empty() && owners.iter().any(Option::is_some)).then_some(Placeholders {
+        owners,
+        lines_left: PARAM_LINES,
+    })
+}
+
+/// The keyed rule that owns a column: by its own name, or, for a column that only says it
+/// holds the row's value (`key`, `value`, `hash`…), by its table's (`core_apikey`.`key`).
+fn column_owner(
+    line: &[u8],
+    table: Range<usize>,
+    column: Range<usize>,
+    keyed: &KeyedMatcher,
+    keys: &mut KeyScratch,
+) -> Option<usize> {
+    const GENERIC: [&[u8]; 7] = [
+        b"key", b"value", b"hash", b"digest", b"data", b"secret", b"token",
+    ];
+    let name = &line[column];
+    keyed.owner(name, keys).or_else(|| {
+        GENERIC
+            .iter()
+            .any(|g| g.eq_ignore_ascii_case(name))
+            .then(|| {
+                // Tables are often plural (`api_keys`).
+                let table = &line[table];
+                keyed
+                    .owner(table, keys)
+                    .or_else(|| keyed.owner(table.strip_suffix(b"s")?, keys))
+            })
+            .flatten()
+    })
+}
+
+/// `INSERT INTO t (c1, c2, …) VALUES (v1, v2, …)` from after `INTO`.
+fn read_insert(
+    line: &[u8],
+    from: usize,
+    keyed: &KeyedMatcher,
+    keys: &mut KeyScratch,
+    out: &mut Vec<KeyedHit>,
+    placeholders: &mut Vec<Option<usize>>,
+) -> Option<()> {
+    let (table, mut i) = identifier(line, skip_spaces(line, from))?;
+    i = skip_spaces(line, i);
+    if line.get(i) != Some(&b'(') {
+        return None;
+    }
+    let mut columns = Vec::new();
+    loop {
+        let (name, next) = identifier(line, skip_spaces(line, i + 1))?;
+        columns.push(column_owner(line, table.clone(), name, keyed, keys));
+        i = skip_spaces(line, next);
+        match line.get(i)? {
+            b',' if columns.len() < MAX_COLUMNS => {}
+            b')' => break,
+            _ => return None,
+        }
+    }
+    i = skip_spaces(line, i + 1);
+    if !starts_with_word(line, i, b"values") {
+        return None;
+    }
+    i = skip_spaces(line, i + 6);
+    if line.get(i) != Some(&b'(') {
+        return None;
+    }
+    for owner in columns {
+        let v = skip_spaces(line, i + 1);
+        if let Some(len) = placeholder(line, v) {
+            placeholders.push(owner);
+            i = skip_spaces(line, v + len);
+        } else {
+            let (body, next) = item(line, v)?;
+            if let (Some(rule), Some(body)) = (owner, body) {
+                keyed.emit_plain(line, rule, body, out);
+            }
+            i = skip_spaces(line, next);
+        }
+        if line.get(i) != Some(&b',') {
+            break;
+        }
+    }
+    Some(())
+}
+
+/// The placeholders of an UPDATE, SELECT or DELETE, each owned by the column it is compared
+/// with or assigned to (`"t"."token" = ?`), in order.
+fn read_comparisons(
+    line: &[u8],
+    from: usize,
+    keyed: &KeyedMatcher,
+    keys: &mut KeyScratch,
+    owners: &mut Vec<Option<usize>>,
+) {
+    // The last identifier read and whether an `=` followed it.
+    let mut column: Option<Range<usize>> = None;
+    let mut compared = false;
+    let mut i = from;
+    while i < line.len() && owners.len() < MAX_COLUMNS {
+        let b = line[i];
+        if let Some(len) = placeholder(line, i) {
+            let owner = match (&column, compared) {
+                (Some(c), true) => keyed.owner(&line[c.clone()], keys),
+                _ => None,
+            };
+            owners.push(owner);
+            (column, compared) = (None, false);
+            i += len;
+        } else if b == b'=' {
+            compared = true;
+            i += 1;
+        } else if b == b'\'' {
+            // A literal: skip it whole (a `?` inside is no placeholder).
+            i = item(line, i).map_or(line.len(), |(_, next)| next);
+            (column, compared) = (None, false);
+        } else if let Some((name, next)) = identifier(line, i).filter(|_| !is_space(b)) {
+            (column, compared) = (Some(name), false);
+            i = next.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// The parameters echoed after a statement (`args=(…)`, `params=(…)`, `[generated in …] (…)`,
+/// `[cached since …] (…)`): each quoted one whose placeholder a secret column owns goes to
+/// `out`.
+pub(crate) fn find_params(
+    line: &[u8],
+    placeholders: &Placeholders,
+    keyed: &KeyedMatcher,
+    out: &mut Vec<KeyedHit>,
+) {
+    let Some(open) = echo_start(line) else {
+        return;
+    };
+    let mut i = open;
+    for owner in &placeholders.owners {
+        let v = skip_spaces(line, i + 1);
+        let Some((body, next)) = item(line, v) else {
+            return;
+        };
+        if let (Some(rule), Some(body)) = (owner, body) {
+            keyed.emit_plain(line, *rule, body, out);
+        }
+        i = skip_spaces(line, next);
+        if line.get(i) != Some(&b',') {
+            return;
+        }
+    }
+}
+
+/// Where an echoed parameter tuple opens: after `args=`, `params=`, `parameters=`, or a `] `
+/// that closes SQLAlchemy's `[generated in …]` / `[cached since …]`.
+fn echo_start(line: &[u8]) -> Option<usize> {
+    for marker in [&b"args=("[..], b"params=(", b"parameters=("] {
+        if let Some(at) = memchr::memmem::find(line, marker) {
+            return Some(at + marker.len() - 1);
+        }
+    }
+    for marker in [&b"[generated in "[..], b"[cached since "] {
+        if let Some(at) = memchr::memmem::find(line, marker) {
+            let close = at + memchr::memchr(b']', &line[at..])?;
+            let open = skip_spaces(line, close + 1);
+            return (line.get(open) == Some(&b'(')).then_some(open);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::Engine;
+
+    fn masked(lines: &[&str]) -> Vec<String> {
+        let e = Engine::builtin();
+        let mut sc = e.scanner();
+        let mut out = Vec::new();
+        lines
+            .iter()
+            .map(|l| {
+                sc.scan_line(l.as_bytes(), &mut out);
+                out.iter()
+                    .map(|f| l[f.span.clone()].to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn insert_values_belong_to_their_columns() {
+        let got = masked(&[
+            r#"(0.001) INSERT INTO "core_apikey" ("key", "label", "user_id") VALUES ('FAKEapiKEY0123456789ab', 'ci', 7); args=('FAKEapiKEY0123456789ab', 'ci', 7)"#,
+            r#"INSERT INTO "django_session" ("session_key", "session_data") VALUES ('FAKEsessionkey0123456', 'e30:1xZ4wY:FAKEsignatureFAKEsig')"#,
+        ]);
+        assert_eq!(
+            got,
+            [
+                "FAKEapiKEY0123456789ab,FAKEapiKEY0123456789ab",
+                "FAKEsessionkey0123456,e30:1xZ4wY:FAKEsignatureFAKEsig"
+            ]
+        );
+    }
+
+    #[test]
+    fn echoed_parameters_follow_their_placeholders() {
+        let got = masked(&[
+            "INFO sqlalchemy.engine.Engine: INSERT INTO api_keys (key, user_id, label) VALUES (?, ?, ?)",
+            "INFO sqlalchemy.engine.Engine: [generated in 0.00031s] ('FAKEapiKEY0123456789ab', 5, 'ci')",
+            "SELECT refresh_tokens.user_id FROM refresh_tokens WHERE refresh_tokens.token = ? AND refresh_tokens.revoked = ?",
+            "[cached since 1.2s ago] ('FAKErefresh0123456789ab', 0)",
+            "UPDATE users SET password = %s, name = %s WHERE id = %s",
+            "params=('FAKEpassword01', 'Ann', 3)",
+        ]);
+        assert_eq!(
+            got,
+            [
+                "",
+                "FAKEapiKEY0123456789ab",
+                "",
+                "FAKErefresh0123456789ab",
+                "",
+                "FAKEpassword01"
+            ]
+        );
+    }
+
+    #[test]
+    fn public_columns_and_strangers_stay() {
+        let got = masked(&[
+            "INSERT INTO users (email, name) VALUES (?, ?)",
+            "[generated in 0.0002s] ('a@example.com', 'Ann')",
+            "select the best update from the list where it = ? said nobody",
+            "(5, 'FAKEnotAsecret0123')",
+        ]);
+        assert_eq!(got, ["", "", "", ""]);
+    }
+}
