@@ -782,7 +782,9 @@ impl<'e> Scanner<'e> {
                     }
                     Target::Block => block_start = true,
                     Target::Expression => expression = true,
-                    Target::Sql => self.sql_hits.push(m.start()),
+                    // One statement per line is read: each reads on to the line's end.
+                    Target::Sql if self.sql_hits.is_empty() => self.sql_hits.push(m.start()),
+                    Target::Sql => {}
                 }
             }
         }

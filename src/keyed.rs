@@ -413,6 +413,12 @@ impl KeyedMatcher {
         keys: &mut KeyScratch,
         out: &mut Vec<KeyedHit>,
     ) -> Option<Pending> {
+        // A keyword may open with the key's quote (`"code"`: not `statusCode`).
+        let hit = if is_quote(line[hit.start]) {
+            hit.start + 1..hit.end
+        } else {
+            hit
+        };
         let mut ks = hit.start;
         while ks > 0 && is_key_byte(line[ks - 1]) {
             ks -= 1;
