@@ -299,6 +299,12 @@ fn is_placeholder(v: &[u8]) -> bool {
         || starts(b"<%")
         || (starts(b"<") && v.ends_with(b">"))
         || (starts(b"$") && v[1..].iter().all(|b| b.is_ascii_uppercase() || *b == b'_'))
+        // Another redactor's label (`[FILTERED]`), maybe cut at its bracket by the value's end.
+        || (starts(b"[")
+            && v.len() > 1
+            && v[1..]
+                .iter()
+                .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b' ' | b']')))
         || v.iter()
             .all(|&b| b == b'x' || b == b'X' || b == b'*' || b == b'.')
 }
@@ -877,6 +883,21 @@ mod tests {
         assert!(
             found(br#"INSERT INTO "s" ("session_key", "session_data", "expire_date")"#).is_empty()
         );
+    }
+
+    #[test]
+    fn other_redactors_placeholders_are_not_values() {
+        for v in [
+            &b"[FILTERED"[..],
+            b"[FILTERED]",
+            b"[REDACTED]",
+            b"<redacted>",
+            b"xxxxxxxx",
+            b"***",
+        ] {
+            assert!(is_placeholder(v) || is_masked(v), "{v:?}");
+        }
+        assert!(!is_placeholder(b"[a1b2c3d4e5f6]"));
     }
 
     #[test]

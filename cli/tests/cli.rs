@@ -497,3 +497,19 @@ fn a_stray_private_key_header_hides_nothing() {
         assert!(!out.contains(secret), "{out}");
     }
 }
+
+/// Other redactors' placeholders and our own masks come through byte-identical.
+#[test]
+fn placeholders_stay_byte_identical() {
+    let input = "Authorization: Bearer [FILTERED]\n\
+                 password: '[REDACTED]'\n\
+                 token=<redacted>\n\
+                 password=SecretStr('**********')\n\
+                 api_key: ***\n\
+                 {\"password\": \"[FILTERED]\"}\n\
+                 Authorization: Bearer xxxxxxxxxxxx\n\
+                 {\"refresh_token\": \"[REDACTED:token]\", \"url\": \"https://[REDACTED:url-token-user]@o1.ingest.sentry.io/2\"}\n";
+    let (code, out, err) = run(&["--threads", "1"], input.as_bytes());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(String::from_utf8(out).unwrap(), input);
+}
