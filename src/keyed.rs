@@ -448,7 +448,8 @@ impl KeyedMatcher {
             return None;
         }
         *done_to = ke;
-        match self.owner_in_any_syntax(&line[ks..ke], keys)? {
+        let found_before = out.len();
+        let pending = match self.owner_in_any_syntax(&line[ks..ke], keys)? {
             (rule, Ownership::Any) => self.parse_after_key(line, rule, ks, ke, out),
             (rule, Ownership::Limited { query, prose }) => {
                 let before = ks.checked_sub(1).map(|i| line[i]);
@@ -461,7 +462,13 @@ impl KeyedMatcher {
                     None
                 }
             }
+        };
+        // A key inside a value just found is part of the secret, not a key of its own: not
+        // parsed again (`token=token=token=…` would read the line once per key).
+        if let Some(last) = out[found_before..].iter().map(|h| h.span.end).max() {
+            *done_to = (*done_to).max(last);
         }
+        pending
     }
 
     /// Parse what follows a key at `ks..ke` that `rule` owns.
