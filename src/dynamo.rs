@@ -105,10 +105,12 @@ pub(crate) fn age(bindings: &mut Vec<Binding>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use crate::engine::Engine;
 
-    fn masked(lines: &[&str]) -> Vec<String> {
+    /// What one scanner masks on each of `lines`, in order, joined by commas (also used by
+    /// the tests of other multi-line contexts).
+    pub(crate) fn masked(lines: &[&str]) -> Vec<String> {
         let e = Engine::builtin();
         let mut sc = e.scanner();
         let mut out = Vec::new();

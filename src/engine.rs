@@ -19,7 +19,9 @@
 use crate::block::{self, Block, BodyLine};
 use crate::config::Config;
 use crate::dynamo::{self, Binding};
-use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher, Pending, inside_a_mask, is_masked};
+use crate::keyed::{
+    KeyScratch, KeyedHit, KeyedMatcher, Pending, is_masked, our_masks, touches_a_mask,
+};
 use crate::layers::{self, LayeredView};
 use crate::memory::SecretMemory;
 use crate::prefilter::{KeywordFinder, LineCount};
@@ -352,7 +354,8 @@ impl Engine {
             memory: SecretMemory::default(),
             bindings: Vec::new(),
             sql: None,
-            sql_hits: Vec::new(),
+            sql_hit: None,
+            masks: Vec::new(),
             shaped_hit: vec![false; self.shaped.len()],
             searching: Vec::new(),
             keyed_hits: Vec::new(),
@@ -396,8 +399,11 @@ pub struct Scanner<'e> {
     bindings: Vec<Binding>,
     /// The placeholders of the last SQL statement, for the parameters echoed after it.
     sql: Option<Placeholders>,
-    /// Where SQL statements start on the line being scanned.
-    sql_hits: Vec<usize>,
+    /// Where the SQL statement read on the line being scanned starts (one per line: each reads
+    /// on to the line's end).
+    sql_hit: Option<usize>,
+    /// Our masks already in the line being scanned.
+    masks: Vec<Range<usize>>,
     // Scratch space reused from line to line.
     shaped_hit: Vec<bool>,
     /// The rules of `shaped_hit`, to search the line with.
@@ -782,26 +788,24 @@ impl<'e> Scanner<'e> {
                     }
                     Target::Block => block_start = true,
                     Target::Expression => expression = true,
-                    // One statement per line is read: each reads on to the line's end.
-                    Target::Sql if self.sql_hits.is_empty() => self.sql_hits.push(m.start()),
-                    Target::Sql => {}
+                    Target::Sql => {
+                        self.sql_hit.get_or_insert(m.start());
+                    }
                 }
             }
         }
 
-        let mut sql_hits = std::mem::take(&mut self.sql_hits);
-        for at in sql_hits.drain(..) {
-            if let Some(p) = sql::read_statement(
+        if let Some(at) = self.sql_hit.take()
+            && let Some(p) = sql::read_statement(
                 line,
                 at,
                 &engine.keyed,
                 &mut self.keys,
                 &mut self.keyed_hits,
-            ) {
-                self.sql = Some(p);
-            }
+            )
+        {
+            self.sql = Some(p);
         }
-        self.sql_hits = sql_hits;
         if let Some(p) = &self.sql {
             sql::find_params(line, p, &engine.keyed, &mut self.keyed_hits);
         }
@@ -888,9 +892,14 @@ impl<'e> Scanner<'e> {
             }
         }
         out.extend(key_body);
+        if out.is_empty() {
+            return;
+        }
+        our_masks(line, &mut self.masks);
+        let masks = &self.masks;
         out.retain(|f| {
             let secret = &line[f.span.clone()];
-            !is_masked(secret) && !engine.allowed(secret) && !inside_a_mask(line, &f.span)
+            !is_masked(secret) && !engine.allowed(secret) && !touches_a_mask(masks, &f.span)
         });
     }
 

@@ -12,6 +12,7 @@
 //! quoted (including JSON escaped inside JSON, at any depth), so the value's end is found without
 //! a regex per syntax. Only the value is reported; key, quotes and separators stay.
 
+use crate::layers::ansi_len;
 use crate::rules::validators::looks_random;
 use crate::rules::{KeyedRule, Ownership, ValueSyntax, normalize_key};
 use foldhash::HashMap;
@@ -80,21 +81,6 @@ fn skip_spaces(line: &[u8], mut i: usize) -> usize {
             0 => return i,
             n => i += n,
         }
-    }
-}
-
-/// The length of the ANSI escape sequence (`ESC [ params letter`) at the start of `text`, or 0.
-fn ansi_len(text: &[u8]) -> usize {
-    if !text.starts_with(b"\x1b[") {
-        return 0;
-    }
-    let params = text[2..]
-        .iter()
-        .take_while(|b| b.is_ascii_digit() || **b == b';')
-        .count();
-    match text.get(2 + params) {
-        Some(b) if b.is_ascii_alphabetic() => 3 + params,
-        _ => 0,
     }
 }
 
@@ -253,31 +239,33 @@ const STOPWORDS: &[&str] = &[
 /// makes scrubbing idempotent.
 pub(crate) fn is_masked(v: &[u8]) -> bool {
     let stars = v.iter().take_while(|&&b| b == b'*').count();
-    // Searchers built once: building one per call showed up in profiles.
-    static REDACTED: LazyLock<memmem::Finder<'static>> =
-        LazyLock::new(|| memmem::Finder::new(b"[REDACTED"));
     static STARS: LazyLock<memmem::Finder<'static>> =
         LazyLock::new(|| memmem::Finder::new(b"****"));
     (stars >= 3 && v.len() - stars <= 4) || REDACTED.find(v).is_some() || STARS.find(v).is_some()
 }
 
-/// Does `span` of `line` touch one of our masks (`[REDACTED:rule]`, `[REDACTED:rule:1a2b]`)?
-/// A mask's rule id after its colon must never read as a password (`https://[REDACTED:x]@h`).
-pub(crate) fn inside_a_mask(line: &[u8], span: &std::ops::Range<usize>) -> bool {
-    static REDACTED: LazyLock<memmem::Finder<'static>> =
-        LazyLock::new(|| memmem::Finder::new(b"[REDACTED"));
+/// Where our masks start. Searchers are built once: building one per call showed up in
+/// profiles.
+static REDACTED: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"[REDACTED"));
+
+/// Our masks in `line` (`[REDACTED:rule]`, `[REDACTED:rule:1a2b]`), in order, into `out`
+/// (cleared first): found once per line, whatever the number of findings.
+pub(crate) fn our_masks(line: &[u8], out: &mut Vec<Range<usize>>) {
+    out.clear();
     let mut from = 0;
     while let Some(at) = REDACTED.find(&line[from..]).map(|o| from + o) {
-        if at >= span.end {
-            return false;
-        }
         let end = memchr::memchr(b']', &line[at..]).map_or(line.len(), |o| at + o + 1);
-        if end > span.start {
-            return true;
-        }
+        out.push(at..end);
         from = end;
     }
-    false
+}
+
+/// Does `span` touch one of `masks` (from [`our_masks`])? A mask's rule id after its colon
+/// must never read as a password (`https://[REDACTED:x]@h`).
+pub(crate) fn touches_a_mask(masks: &[Range<usize>], span: &Range<usize>) -> bool {
+    let i = masks.partition_point(|m| m.end <= span.start);
+    masks.get(i).is_some_and(|m| m.start < span.end)
 }
 
 /// `%s`, `%(name)s`, `%d`: a format string that was never filled in.
@@ -638,20 +626,15 @@ impl KeyedMatcher {
         }
     }
 
-    /// Report a plain value at `span` (a positional context's: an SQL value) if `rule`
-    /// accepts it.
-    pub(crate) fn emit_plain(
+    /// Report the value in `span` according to the rule's value syntax (also for positional
+    /// contexts: an SQL value).
+    pub(crate) fn emit_value(
         &self,
         line: &[u8],
         rule: usize,
         span: Range<usize>,
         out: &mut Vec<KeyedHit>,
     ) {
-        self.emit_value(line, rule, span, out);
-    }
-
-    /// Report the value in `span` according to the rule's value syntax.
-    fn emit_value(&self, line: &[u8], rule: usize, span: Range<usize>, out: &mut Vec<KeyedHit>) {
         let span = trim(line, span);
         match self.rules[rule].value {
             ValueSyntax::Plain => {
@@ -850,6 +833,11 @@ mod tests {
 
     #[test]
     fn spans_inside_our_masks_are_recognised() {
+        let inside_a_mask = |line: &[u8], span: &Range<usize>| {
+            let mut masks = Vec::new();
+            our_masks(line, &mut masks);
+            touches_a_mask(&masks, span)
+        };
         let l = b"https://[REDACTED:url-token-user]@o1.ingest.sentry.io/2 x=[REDACTED:token:1a2b]";
         assert!(inside_a_mask(l, &(18..32)));
         assert!(inside_a_mask(l, &(60..66)));

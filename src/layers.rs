@@ -197,25 +197,33 @@ fn unescape(text: &[u8], out: &mut Emit<'_>) {
     }
 }
 
-/// Remove ANSI escape sequences: `ESC [` parameters and one final letter (colours, cursor).
+/// The length of the ANSI escape sequence (`ESC [ params letter`: colours, cursor) at the
+/// start of `text`, or 0.
+pub(crate) fn ansi_len(text: &[u8]) -> usize {
+    if !text.starts_with(&[ESC, b'[']) {
+        return 0;
+    }
+    let params = text[2..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit() || **b == b';')
+        .count();
+    match text.get(2 + params) {
+        Some(b) if b.is_ascii_alphabetic() => 3 + params,
+        _ => 0,
+    }
+}
+
+/// Remove ANSI escape sequences.
 fn strip_ansi(text: &[u8], out: &mut Emit<'_>) {
     let mut i = 0;
     while i < text.len() {
-        if text[i] == ESC && text.get(i + 1) == Some(&b'[') {
-            let params = text[i + 2..]
-                .iter()
-                .take_while(|b| b.is_ascii_digit() || **b == b';')
-                .count();
-            if text
-                .get(i + 2 + params)
-                .is_some_and(|b| b.is_ascii_alphabetic())
-            {
-                i += 3 + params;
-                continue;
+        match ansi_len(&text[i..]) {
+            0 => {
+                out.put(&text[i..i + 1], i..i + 1);
+                i += 1;
             }
+            n => i += n,
         }
-        out.put(&text[i..i + 1], i..i + 1);
-        i += 1;
     }
 }
 

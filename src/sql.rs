@@ -217,7 +217,7 @@ fn read_insert(
         } else {
             let (body, next) = item(line, v)?;
             if let (Some(rule), Some(body)) = (owner, body) {
-                keyed.emit_plain(line, rule, body, out);
+                keyed.emit_value(line, rule, body, out);
             }
             i = skip_spaces(line, next);
         }
@@ -286,7 +286,7 @@ pub(crate) fn find_params(
             return;
         };
         if let (Some(rule), Some(body)) = (owner, body) {
-            keyed.emit_plain(line, *rule, body, out);
+            keyed.emit_value(line, *rule, body, out);
         }
         i = skip_spaces(line, next);
         if line.get(i) != Some(&b',') {
@@ -315,23 +315,7 @@ fn echo_start(line: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::Engine;
-
-    fn masked(lines: &[&str]) -> Vec<String> {
-        let e = Engine::builtin();
-        let mut sc = e.scanner();
-        let mut out = Vec::new();
-        lines
-            .iter()
-            .map(|l| {
-                sc.scan_line(l.as_bytes(), &mut out);
-                out.iter()
-                    .map(|f| l[f.span.clone()].to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            })
-            .collect()
-    }
+    use crate::dynamo::tests::masked;
 
     #[test]
     fn insert_values_belong_to_their_columns() {

@@ -250,8 +250,7 @@ impl KeyedRule {
     /// Does this rule own the (normalized) key? Some keys only in prose.
     pub fn owns(&self, normalized_key: &[u8]) -> Option<Ownership> {
         // A numbered key is its key: `new_password1`, `api_key_2`.
-        let unnumbered = normalized_key.trim_ascii_end();
-        let digits = unnumbered
+        let digits = normalized_key
             .iter()
             .rev()
             .take_while(|b| b.is_ascii_digit())
