@@ -2,9 +2,12 @@
 //!
 //! Logs repeat a token outside any recognisable context (`ExpressionAttributeValues: {':r': …}`,
 //! `Key: { id: … }`, an error message). Remembering what was already found catches those repeats.
-//! The memory is bounded ([`CAPACITY`] values) and checked cheaply: only at the start of each
-//! token-character run of at least [`MIN_LEN`] bytes, through an 8 KiB Bloom table, before any
-//! hash-map lookup.
+//! The memory is bounded ([`CAPACITY`] values, [`MAX_BYTES`] bytes) and checked cheaply: only
+//! at the start of each token-character run of at least [`MIN_LEN`] bytes, through an 8 KiB
+//! Bloom table, before any hash-map lookup. Its work is linear in the line: a lookup compares
+//! the run with at most [`MAX_CHAIN`] values of each of two indexes (values are indexed by their
+//! first 16 bytes, and by their first 12; many JWTs share their first 8), and remembering a
+//! value compares it with as many.
 
 use crate::prefilter::Isa;
 use foldhash::HashMap;
@@ -22,6 +25,13 @@ pub const CAPACITY: usize = 4096;
 pub const MAX_BYTES: usize = 512 * 1024;
 
 const BLOOM_BITS: usize = 1 << 16;
+
+/// At most this many remembered values share an index key (their first 16 bytes, or their
+/// first 12): one more is not remembered (a long value still is, but is not found cut short).
+pub const MAX_CHAIN: usize = 8;
+
+/// Values this long or longer are indexed by their first 16 bytes as well as their first 12.
+const LONG: usize = 16;
 
 /// A remembered value at least this long is also found cut short: its first [`MIN_LEN`] or
 /// more bytes, then a truncation mark (see [`truncated_at`]).
@@ -43,13 +53,14 @@ fn truncated_at(line: &[u8], end: usize) -> bool {
 }
 
 /// Where a remembered value is in [`SecretMemory::bytes`], the rule that first found it, and the
-/// next value with the same 8-byte prefix.
+/// next value with the same key in each index.
 #[derive(Clone, Copy)]
 struct Entry {
     start: u32,
     len: u32,
     rule: u32,
-    next: u32,
+    next_short: u32,
+    next_long: u32,
 }
 
 const NO_ENTRY: u32 = u32::MAX;
@@ -61,8 +72,10 @@ pub(crate) struct SecretMemory {
     isa: Isa,
     bloom: Vec<u64>,
     /// foldhash: fast, and seeded per process (the values come from the logs). The first
-    /// entry of each prefix's chain.
-    by_prefix: HashMap<u64, u32>,
+    /// entry of each key's chain: every value by its first 12 bytes, values of [`LONG`] bytes
+    /// or more by their first 16.
+    short: HashMap<(u64, u32), u32>,
+    long: HashMap<(u64, u64), u32>,
     entries: Vec<Entry>,
     bytes: Vec<u8>,
 }
@@ -84,12 +97,22 @@ fn is_run_byte(b: u8) -> bool {
     RUN_BYTE[b as usize]
 }
 
-fn prefix_key(v: &[u8]) -> u64 {
-    u64::from_le_bytes(v[..8].try_into().expect("8 bytes"))
+fn short_key(v: &[u8]) -> (u64, u32) {
+    (
+        u64::from_le_bytes(v[..8].try_into().expect("8 bytes")),
+        u32::from_le_bytes(v[8..12].try_into().expect("4 bytes")),
+    )
 }
 
-fn bloom_slot(key: u64) -> usize {
-    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
+fn long_key(v: &[u8]) -> (u64, u64) {
+    (
+        u64::from_le_bytes(v[..8].try_into().expect("8 bytes")),
+        u64::from_le_bytes(v[8..16].try_into().expect("8 bytes")),
+    )
+}
+
+fn bloom_slot((a, b): (u64, u32)) -> usize {
+    ((a ^ u64::from(b).rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
 }
 
 impl Default for SecretMemory {
@@ -104,7 +127,8 @@ impl SecretMemory {
         SecretMemory {
             isa,
             bloom: Vec::new(),
-            by_prefix: HashMap::default(),
+            short: HashMap::default(),
+            long: HashMap::default(),
             entries: Vec::new(),
             bytes: Vec::new(),
         }
@@ -135,37 +159,63 @@ impl SecretMemory {
         if self.bloom.is_empty() {
             self.bloom = vec![0; BLOOM_BITS / 64];
         }
-        let key = prefix_key(value);
-        let head = self.by_prefix.get(&key).copied().unwrap_or(NO_ENTRY);
-        if self.chain(head).any(|(v, _)| v == value) {
+        let short = short_key(value);
+        let short_head = self.short.get(&short).copied().unwrap_or(NO_ENTRY);
+        let long = (value.len() >= LONG).then(|| long_key(value));
+        let long_head = long.map_or(NO_ENTRY, |k| self.long.get(&k).copied().unwrap_or(NO_ENTRY));
+        // Known already, or its key's chain is full: nothing more to remember.
+        let (head, next): (u32, fn(&Entry) -> u32) = if long.is_some() {
+            (long_head, |e| e.next_long)
+        } else {
+            (short_head, |e| e.next_short)
+        };
+        let known = self.chain(head, next).take(MAX_CHAIN);
+        if known.clone().any(|(v, _)| v == value) || known.count() == MAX_CHAIN {
             return;
         }
+        let short_full = self
+            .chain(short_head, |e| e.next_short)
+            .nth(MAX_CHAIN - 1)
+            .is_some();
         // Both fit in u32: the buffers are bounded by MAX_BYTES and CAPACITY.
+        let at = self.entries.len() as u32;
         self.entries.push(Entry {
             start: self.bytes.len() as u32,
             len: value.len() as u32,
             rule: rule as u32,
-            next: head,
+            next_short: if short_full { NO_ENTRY } else { short_head },
+            next_long: long_head,
         });
         self.bytes.extend_from_slice(value);
-        self.by_prefix.insert(key, (self.entries.len() - 1) as u32);
-        let slot = bloom_slot(key);
+        if !short_full {
+            self.short.insert(short, at);
+        }
+        if let Some(k) = long {
+            self.long.insert(k, at);
+        }
+        // Every lookup starts with the 12-byte key's bit.
+        let slot = bloom_slot(short);
         self.bloom[slot / 64] |= 1 << (slot % 64);
     }
 
     /// Forget every value, keeping the allocations.
     pub fn clear(&mut self) {
-        self.by_prefix.clear();
+        self.short.clear();
+        self.long.clear();
         self.entries.clear();
         self.bytes.clear();
         self.bloom.fill(0);
     }
 
-    /// The values (and rules) chained from entry `at`.
-    fn chain(&self, mut at: u32) -> impl Iterator<Item = (&[u8], usize)> {
+    /// The values (and rules) chained from entry `at` by `next`.
+    fn chain(
+        &self,
+        mut at: u32,
+        next: fn(&Entry) -> u32,
+    ) -> impl Iterator<Item = (&[u8], usize)> + Clone {
         std::iter::from_fn(move || {
             let e = self.entries.get(at as usize)?;
-            at = e.next;
+            at = next(e);
             let start = e.start as usize;
             Some((&self.bytes[start..start + e.len as usize], e.rule as usize))
         })
@@ -247,29 +297,41 @@ impl SecretMemory {
     /// prefix?
     #[inline]
     fn check_run(&self, line: &[u8], start: usize, out: &mut Vec<(Range<usize>, usize)>) {
-        let key = prefix_key(&line[start..]);
-        let slot = bloom_slot(key);
+        let short = short_key(&line[start..]);
+        let slot = bloom_slot(short);
         if self.bloom[slot / 64] & (1 << (slot % 64)) == 0 {
             return;
         }
-        let Some(&head) = self.by_prefix.get(&key) else {
-            return;
-        };
         let end = line[start..]
             .iter()
             .position(|&b| !is_run_byte(b))
             .map_or(line.len(), |n| start + n);
         let run = &line[start..end];
-        if let Some((v, rule)) = self
-            .chain(head)
-            .filter(|(v, _)| run.starts_with(v))
-            .max_by_key(|(v, _)| v.len())
-        {
+        // The longest remembered value the run starts with: a long one first.
+        let long = (run.len() >= LONG)
+            .then(|| self.long.get(&long_key(run)))
+            .flatten()
+            .and_then(|&head| {
+                self.chain(head, |e| e.next_long)
+                    .filter(|(v, _)| run.starts_with(v))
+                    .max_by_key(|(v, _)| v.len())
+            });
+        let Some(&head) = self.short.get(&short) else {
+            if let Some((v, rule)) = long {
+                out.push((start..start + v.len(), rule));
+            }
+            return;
+        };
+        let short_values = || self.chain(head, |e| e.next_short);
+        if let Some((v, rule)) = long.or_else(|| {
+            short_values()
+                .filter(|(v, _)| v.len() < LONG && run.starts_with(v))
+                .max_by_key(|(v, _)| v.len())
+        }) {
             out.push((start..start + v.len(), rule));
         } else if truncated_at(line, end)
-            && let Some((_, rule)) = self
-                .chain(head)
-                .find(|(v, _)| v.len() >= MIN_TRUNCATED_FROM && v.starts_with(run))
+            && let Some((_, rule)) =
+                short_values().find(|(v, _)| v.len() >= MIN_TRUNCATED_FROM && v.starts_with(run))
         {
             out.push((start..end, rule));
         }
@@ -328,29 +390,51 @@ unsafe fn run_mask_vbmi(bytes: &[u8]) -> u64 {
     }
 }
 
-/// [`run_mask_scalar`] with AVX2: letters, digits and `_-+/=~` by range and equality tests.
+/// Token-run bytes as two 16-entry nibble tables, for `pshufb`: a byte is a run byte when
+/// `LO[low nibble] & HI[high nibble] != 0`. Each high nibble that has run bytes gets a bit of
+/// its own, so the test is exact (six such nibbles, `0x2` to `0x7`; bytes from 0x80 on have
+/// none).
+static RUN_NIBBLES: ([u8; 16], [u8; 16]) = {
+    let (mut lo, mut hi) = ([0u8; 16], [0u8; 16]);
+    let mut next_bit = 0;
+    let mut h = 0;
+    while h < 16 {
+        let mut l = 0;
+        while l < 16 {
+            if RUN_BYTE[h * 16 + l] {
+                if hi[h] == 0 {
+                    hi[h] = 1 << next_bit;
+                    next_bit += 1;
+                }
+                lo[l] |= hi[h];
+            }
+            l += 1;
+        }
+        h += 1;
+    }
+    (lo, hi)
+};
+
+/// [`run_mask_scalar`] with AVX2: two nibble lookups per 32 bytes ([`RUN_NIBBLES`]).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn run_mask_avx2(block: &[u8; 64]) -> u64 {
     use std::arch::x86_64::*;
+    // SAFETY: each table has 16 readable bytes.
+    let (lo, hi) = unsafe {
+        (
+            _mm256_broadcastsi128_si256(_mm_loadu_si128(RUN_NIBBLES.0.as_ptr() as *const _)),
+            _mm256_broadcastsi128_si256(_mm_loadu_si128(RUN_NIBBLES.1.as_ptr() as *const _)),
+        )
+    };
+    let nibble = _mm256_set1_epi8(0x0f);
     let half = |p: *const u8| -> u64 {
         // SAFETY: `p` points at 32 readable bytes of `block`.
         let v = unsafe { _mm256_loadu_si256(p as *const __m256i) };
-        let set = |b: u8| _mm256_set1_epi8(b as i8);
-        // Signed compares: bytes >= 0x80 are negative and fall outside every range.
-        let within = |x: __m256i, lo: u8, hi: u8| {
-            _mm256_and_si256(
-                _mm256_cmpgt_epi8(x, set(lo - 1)),
-                _mm256_cmpgt_epi8(set(hi + 1), x),
-            )
-        };
-        let letter = within(_mm256_or_si256(v, set(0x20)), b'a', b'z');
-        let digit = within(v, b'0', b'9');
-        let mut m = _mm256_or_si256(letter, digit);
-        for special in [b'_', b'-', b'+', b'/', b'=', b'~'] {
-            m = _mm256_or_si256(m, _mm256_cmpeq_epi8(v, set(special)));
-        }
-        _mm256_movemask_epi8(m) as u32 as u64
+        let l = _mm256_shuffle_epi8(lo, _mm256_and_si256(v, nibble));
+        let h = _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
+        let none = _mm256_cmpeq_epi8(_mm256_and_si256(l, h), _mm256_setzero_si256());
+        !(_mm256_movemask_epi8(none) as u32) as u64
     };
     let p = block.as_ptr();
     // SAFETY: the block has 64 bytes.
@@ -377,21 +461,21 @@ mod tests {
                 i += 1;
             }
             let run = &line[start..i];
-            if let Some((v, rule)) = m
-                .by_prefix
-                .values()
-                .flat_map(|&head| m.chain(head))
+            let values = || {
+                m.entries.iter().map(|e| {
+                    let start = e.start as usize;
+                    (&m.bytes[start..start + e.len as usize], e.rule as usize)
+                })
+            };
+            if let Some((v, rule)) = values()
                 .filter(|(v, _)| run.starts_with(v))
                 .max_by_key(|(v, _)| v.len())
             {
                 out.push((start..start + v.len(), rule));
             } else if run.len() >= MIN_LEN
                 && truncated_at(line, i)
-                && let Some((_, rule)) = m
-                    .by_prefix
-                    .values()
-                    .flat_map(|&head| m.chain(head))
-                    .find(|(v, _)| v.len() >= MIN_TRUNCATED_FROM && v.starts_with(run))
+                && let Some((_, rule)) =
+                    values().find(|(v, _)| v.len() >= MIN_TRUNCATED_FROM && v.starts_with(run))
             {
                 out.push((start..i, rule));
             }
@@ -532,7 +616,7 @@ mod tests {
     #[test]
     fn memory_is_bounded() {
         let mut m = SecretMemory::default();
-        let value = |i: usize| format!("FAKEvalue{i:012}");
+        let value = |i: usize| format!("FAKE{i:06}value000000");
         for i in 0..CAPACITY + 10 {
             m.remember(value(i).as_bytes(), 0);
         }
@@ -583,5 +667,35 @@ mod tests {
         assert_eq!(find(b"a FAKEsameBBBBBBBB"), vec![(2..18, 2)]);
         assert_eq!(find(b"a FAKEsameAAAAAAAAlonger"), vec![(2..24, 3)]);
         assert_eq!(find(b"a FAKEsameAAAAAAAAlong"), vec![(2..18, 1)]);
+    }
+
+    #[test]
+    fn values_sharing_a_key_are_bounded() {
+        // JWTs of one issuer share their first 36 bytes: a lookup must not walk them all.
+        let mut m = SecretMemory::default();
+        let values: Vec<Vec<u8>> = (0..3 * MAX_CHAIN)
+            .map(|i| format!("eyJhbGciOiJIUzI1NiJ9FAKE{i:04}payload").into_bytes())
+            .collect();
+        for (i, v) in values.iter().enumerate() {
+            m.remember(v, i);
+        }
+        assert_eq!(m.entries.len(), MAX_CHAIN);
+        for (i, v) in values.iter().enumerate() {
+            let mut out = Vec::new();
+            m.find(&[b"x ", &v[..]].concat(), &mut out);
+            let expected = if i < MAX_CHAIN {
+                vec![(2..2 + v.len(), i)]
+            } else {
+                vec![]
+            };
+            assert_eq!(out, expected, "value {i}");
+        }
+        // Short values sharing their 12 bytes with long ones are indexed beside them.
+        let mut m = SecretMemory::default();
+        m.remember(b"FAKEsame0123456789", 1);
+        m.remember(b"FAKEsame0123", 2);
+        let mut out = Vec::new();
+        m.find(b"a FAKEsame0123 b FAKEsame0123456789", &mut out);
+        assert_eq!(out, vec![(2..14, 2), (17..35, 1)]);
     }
 }

@@ -43,11 +43,23 @@ struct PrefixTable {
 }
 
 pub(super) struct KeywordTable {
+    /// A bit per hashed three-byte prefix (folded) of the keywords: most candidates are
+    /// turned away by one load here, before any table is walked (the SIMD stage's nibble
+    /// tables let through many more sequences than the keywords start with). `None` when
+    /// some keyword is shorter than three bytes.
+    first3: Option<Box<[u64; FIRST3_BITS / 64]>>,
     /// One table per prefix length some keyword has (`min(len, 4)`), longest prefix first: a
     /// keyword found through a longer prefix is longer than any found through a shorter one.
     tables: Vec<PrefixTable>,
     keywords: Vec<Keyword>,
     words: Vec<Word>,
+}
+
+const FIRST3_BITS: usize = 1 << 16;
+
+#[inline]
+fn first3_slot(folded: u32) -> usize {
+    ((folded & 0x00ff_ffff).wrapping_mul(0x9E37_79B1) >> 16) as usize
 }
 
 /// Up to four bytes as a little-endian `u32`, zeros past them.
@@ -136,7 +148,20 @@ impl KeywordTable {
                 members,
             });
         }
+        let first3 = keywords
+            .iter()
+            .filter(|k| !k.is_empty())
+            .all(|k| k.len() >= 3)
+            .then(|| {
+                let mut bits = Box::new([0u64; FIRST3_BITS / 64]);
+                for k in keywords.iter().filter(|k| !k.is_empty()) {
+                    let slot = first3_slot(le_prefix(k.as_bytes()) | FOLD);
+                    bits[slot / 64] |= 1 << (slot % 64);
+                }
+                bits
+            });
         KeywordTable {
+            first3,
             tables,
             keywords: entries,
             words,
@@ -150,6 +175,14 @@ impl KeywordTable {
         // Zeros past the end of the text do not matter: a table is only used where all of its
         // prefix is text.
         let folded = le_prefix(rest) | FOLD;
+        if let Some(bits) = &self.first3
+            && rest.len() >= 3
+        {
+            let slot = first3_slot(folded);
+            if bits[slot / 64] & (1 << (slot % 64)) == 0 {
+                return None;
+            }
+        }
         for table in &self.tables {
             if rest.len() < table.len {
                 continue;
