@@ -439,6 +439,13 @@ fn glued(rule: &ShapedRule, line: &[u8], at: usize) -> bool {
         .is_some_and(|class| at > 0 && class[usize::from(line[at - 1])])
 }
 
+/// Is a match of `rule` ending at `end` glued to a byte it may not precede (`not_before`)?
+fn glued_after(rule: &ShapedRule, line: &[u8], end: usize) -> bool {
+    rule.not_before
+        .as_ref()
+        .is_some_and(|class| line.get(end).is_some_and(|&b| class[usize::from(b)]))
+}
+
 /// Where shaped rule `rule` matches in `input`, and its secret (if the group took part).
 fn shaped_spans(
     rule: &ShapedRule,
@@ -516,7 +523,7 @@ impl ShapedSearch {
         }
         let cache = self.caches[i].get_or_insert_with(|| RuleCache::new(rule));
         let (m, secret_span) = shaped_spans(rule, input, cache, &mut self.slots)?;
-        if !anchored && glued(rule, line, m.start) {
+        if (!anchored && glued(rule, line, m.start)) || glued_after(rule, line, m.end) {
             // Not a match here; the search goes on after its first byte.
             return Some(m.start..m.start);
         }

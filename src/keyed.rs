@@ -50,9 +50,25 @@ pub(crate) struct KeyedMatcher {
     pub rules: Vec<KeyedRule>,
 }
 
+/// Bytes of a key, as a table: the key around every keyword hit is measured byte by byte.
+static KEY_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+        b += 1;
+    }
+    t
+};
+
 fn is_key_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+    KEY_BYTE[b as usize]
 }
+
+/// No key is longer: an identifier that is (`tokentokentoken…`) is not read to its ends at
+/// every keyword inside it, which would cost the square of its length.
+pub const MAX_KEY: usize = 256;
 
 fn is_quote(b: u8) -> bool {
     matches!(b, b'"' | b'\'' | b'`')
@@ -413,15 +429,27 @@ impl KeyedMatcher {
         } else {
             hit
         };
+        // Inside a key or value already read (`token=token=…`, one long identifier).
+        if hit.start < *done_to {
+            return None;
+        }
+        let floor = hit.start.saturating_sub(MAX_KEY);
         let mut ks = hit.start;
-        while ks > 0 && is_key_byte(line[ks - 1]) {
+        while ks > floor && is_key_byte(line[ks - 1]) {
             ks -= 1;
         }
         // The key is the identifier around the keyword's start (a keyword such as
         // `signature=` may run past the key).
+        let ceiling = line.len().min(hit.start + MAX_KEY);
         let mut ke = hit.start;
-        while ke < line.len() && is_key_byte(line[ke]) {
+        while ke < ceiling && is_key_byte(line[ke]) {
             ke += 1;
+        }
+        let cut =
+            |i: usize| i > 0 && i < line.len() && is_key_byte(line[i - 1]) && is_key_byte(line[i]);
+        if cut(ks) || cut(ke) {
+            *done_to = ke;
+            return None;
         }
         // Sentence punctuation is not part of a key ("the password." / "api-key-").
         while ke > hit.start + 1 && matches!(line[ke - 1], b'.' | b'-') {

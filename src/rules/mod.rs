@@ -101,6 +101,11 @@ pub struct ShapedSpec {
     /// not run anchored.
     #[serde(default)]
     pub not_after: Option<String>,
+    /// The body of a byte class that the byte after a match must not be in (a match followed
+    /// by one is no match). A right boundary that `\b` cannot say; written in the pattern as
+    /// `(?:[^…]|$)`, it gives the match two lengths, and its secret then needs a capture pass.
+    #[serde(default)]
+    pub not_before: Option<String>,
     /// Literal strings (case-sensitive) that every match contains: the regex only runs on
     /// lines that hold them all (`@` for credentials in a URL: most `://` lines have none).
     #[serde(default)]
@@ -204,6 +209,8 @@ pub struct ShapedRule {
     pub anchored: bool,
     /// See [`ShapedSpec::not_after`]: the bytes that may not come before a match.
     pub not_after: Option<Box<[bool; 256]>>,
+    /// See [`ShapedSpec::not_before`]: the bytes that may not come after a match.
+    pub not_before: Option<Box<[bool; 256]>>,
     pub validator: Option<validators::Validator>,
     /// See [`ShapedSpec::requires`].
     pub requires: Vec<memchr::memmem::Finder<'static>>,
@@ -325,8 +332,8 @@ pub(crate) fn prefix_free<L: AsRef<[u8]>>(literals: &[L]) -> bool {
 }
 
 /// The bytes in the class `[body]`, as a table.
-fn byte_class(body: &str, id: &str) -> Result<Box<[bool; 256]>, RuleError> {
-    let class = compile_regex(&format!("^[{body}]$"), &format!("rule {id}: not_after"))?;
+fn byte_class(body: &str, what: &str) -> Result<Box<[bool; 256]>, RuleError> {
+    let class = compile_regex(&format!("^[{body}]$"), what)?;
     Ok(Box::new(std::array::from_fn(|b| {
         class.is_match(&[b as u8])
     })))
@@ -334,7 +341,8 @@ fn byte_class(body: &str, id: &str) -> Result<Box<[bool; 256]>, RuleError> {
 
 /// How a match's secret is found from the match's start without a capture pass (which walks
 /// the token again, several times slower than a DFA), for a pattern of the shape
-/// `before(?P<secret>…)after` where `after` is assertions (`\b`) and literals: `before`'s
+/// `before(?P<secret>…)after` where `after` is assertions (`\b`), literals and one-byte classes
+/// (so, of one length): `before`'s
 /// first match from the start, in the pattern's order of preference, ends where the secret
 /// starts if the rest of the pattern matches from there, and the secret then runs to the end
 /// of the match less `after`'s fixed length.
@@ -376,7 +384,7 @@ pub enum SplitMatch {
 impl SecretSplit {
     /// The split of `hir`, if it has the shape.
     pub fn of(hir: &Hir) -> Option<SecretSplit> {
-        use regex_syntax::hir::HirKind;
+        use regex_syntax::hir::{Class, HirKind};
         let items = match hir.kind() {
             HirKind::Concat(items) => items.as_slice(),
             // The group alone.
@@ -391,6 +399,13 @@ impl SecretSplit {
             match h.kind() {
                 HirKind::Look(_) => {}
                 HirKind::Literal(l) => after_len += l.0.len(),
+                // One byte: a class of bytes, or of ASCII characters (`@[A-Za-z0-9.-]`).
+                HirKind::Class(Class::Bytes(_)) => after_len += 1,
+                HirKind::Class(Class::Unicode(c))
+                    if c.ranges().last().is_some_and(|r| r.end() <= '\x7f') =>
+                {
+                    after_len += 1
+                }
                 _ => return None,
             }
         }
@@ -525,7 +540,11 @@ impl ShapedSpec {
             anchored: self.anchored,
             not_after: match &self.not_after {
                 None => None,
-                Some(class) => Some(byte_class(class, &self.id)?),
+                Some(class) => Some(byte_class(class, &format!("rule {}: not_after", self.id))?),
+            },
+            not_before: match &self.not_before {
+                None => None,
+                Some(class) => Some(byte_class(class, &format!("rule {}: not_before", self.id))?),
             },
             validator,
             requires: self
@@ -660,10 +679,14 @@ mod tests {
             split(r"(?i:signature=)(?P<secret>[0-9a-f]{64})"),
             Some(false)
         );
-        // Literals after the group: the secret ends that many bytes before the match does.
+        // Literals and one-byte classes after the group: the secret ends that many bytes
+        // before the match does.
         assert_eq!(split(r"ab(?P<secret>[a-z]+?)@x\b"), Some(true));
-        // Something else after the group, or the group inside another: captures are needed.
-        assert_eq!(split(r"ab(?P<secret>[a-z]+)[@#]x"), None);
+        assert_eq!(split(r"ab(?P<secret>[a-z]+)[@#]x"), Some(true));
+        // Something of several lengths after the group, or the group inside another:
+        // captures are needed.
+        assert_eq!(split(r"ab(?P<secret>[a-z]+)[@#]+x"), None);
+        assert_eq!(split(r"ab(?P<secret>[a-z]+)(?:@|##)"), None);
         assert_eq!(split(r"(?:a(?P<secret>x+)|b)"), None);
     }
 
@@ -699,6 +722,20 @@ mod tests {
             (
                 r"ab(?P<secret>[a-z]+?)@x\b",
                 &["abcd@x", "abc@xy", "ab@x", "abz@x@x"],
+            ),
+            (
+                r"\b[a-z]{1,5}://[^\s:@/]*:(?P<secret>[^\s/]+)@[a-z0-9.-]",
+                &[
+                    "db://u:pw@h",
+                    "db://u:p@w@h",
+                    "db://u:pw@",
+                    "x db://:p:w@h.x@y",
+                    "db://u:pw@@h",
+                ],
+            ),
+            (
+                r"ab(?P<secret>[a-z]+)[@#]x",
+                &["abcd@x", "abc#xy", "ab@x", "abz@x@x", "abzz#x#x"],
             ),
             (
                 r"\beyJ[A-Za-z0-9_-]{2,}\.(?P<secret>eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,})",
@@ -754,6 +791,7 @@ mod tests {
             validator: None,
             anchored: false,
             not_after: None,
+            not_before: None,
             requires: Vec::new(),
             generic: false,
             allowlist: vec![],
@@ -774,6 +812,13 @@ mod tests {
             ..spec
         };
         assert!(spec.compile().unwrap_err().0.contains("not_after"));
+        let spec = ShapedSpec {
+            not_after: None,
+            not_before: Some("0-9".into()),
+            ..spec
+        };
+        let class = spec.compile().unwrap().not_before.unwrap();
+        assert!(class[usize::from(b'7')] && !class[usize::from(b'a')]);
     }
 
     #[test]
