@@ -359,6 +359,7 @@ impl Engine {
             shaped_hit: vec![false; self.shaped.len()],
             searching: Vec::new(),
             keyed_hits: Vec::new(),
+            hits: Vec::new(),
             memory_found: Vec::new(),
             anchors: Vec::new(),
             shaped: ShapedSearch {
@@ -409,6 +410,8 @@ pub struct Scanner<'e> {
     /// The rules of `shaped_hit`, to search the line with.
     searching: Vec<usize>,
     keyed_hits: Vec<KeyedHit>,
+    /// The keyword hits of the line being scanned (scratch).
+    hits: Vec<Match>,
     memory_found: Vec<(Range<usize>, usize)>,
     /// Keyword hits of anchored shaped rules: (rule, position).
     anchors: Vec<(usize, usize)>,
@@ -761,11 +764,15 @@ impl<'e> Scanner<'e> {
         let mut block_start = false;
         let mut expression = false;
         let mut keyed_done_to = 0;
-        // Leftmost-longest, restarted one byte after each hit: keywords that overlap without
-        // containing each other (`s%3a` in `https%3a%2f%2f`) are all seen.
-        let mut next = first;
-        while let Some(m) = next {
-            next = engine.prefilter.find(line, m.start() + 1);
+        // The longest keyword at every position where one starts: keywords that overlap
+        // without containing each other (`s%3a` in `https%3a%2f%2f`) are all seen.
+        let mut hits = std::mem::take(&mut self.hits);
+        hits.clear();
+        if let Some(m) = first {
+            hits.push(m);
+            engine.prefilter.find_all(line, m.start() + 1, &mut hits);
+        }
+        for m in hits.iter() {
             for t in &engine.targets[m.pattern().as_usize()] {
                 match *t {
                     Target::Shaped { rule, anchor: true } => {
@@ -802,6 +809,7 @@ impl<'e> Scanner<'e> {
             }
         }
 
+        self.hits = hits;
         if let Some(at) = self.sql_hit.take()
             && let Some(p) = sql::read_statement(
                 line,

@@ -198,6 +198,46 @@ impl KeywordFinder {
         self.find_with(hay, from, &mut ())
     }
 
+    /// Every position from `from` on where a keyword starts, with the longest keyword there,
+    /// in order, appended to `out`: what [`KeywordFinder::find`] restarted one byte after
+    /// each hit finds, in one pass.
+    pub fn find_all(&self, hay: &[u8], from: usize, out: &mut Vec<Match>) {
+        let found = std::cell::RefCell::new(out);
+        let verify = |base: usize, mut candidates: u64| {
+            while candidates != 0 {
+                let at = base + candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                if let Some(m) = self.verify_at(hay, at) {
+                    found.borrow_mut().push(m);
+                }
+            }
+            None
+        };
+        if from >= hay.len() {
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        match (self.isa, &self.bytes) {
+            // SAFETY: the CPU has AVX-512 F, BW and VBMI (checked when the finder was built).
+            (Isa::Avx512Vbmi, Some(bytes)) => {
+                unsafe { bytes.find_vbmi(hay, from, verify, &mut ()) };
+                return;
+            }
+            // SAFETY: the CPU has AVX2 (checked when the finder was built).
+            (Isa::Avx2, _) => {
+                unsafe { self.nibbles.find_avx2(hay, from, verify, &mut ()) };
+                return;
+            }
+            _ => {}
+        }
+        let out = found.into_inner();
+        let mut at = from;
+        while let Some(m) = self.find_scalar(hay, at, &mut ()) {
+            at = m.start() + 1;
+            out.push(m);
+        }
+    }
+
     /// [`KeywordFinder::find`], also counting the line ends before the keyword (or up to the
     /// end of `hay` if there is none) into `lines`, in the same pass.
     pub fn find_counting_lines(
@@ -372,7 +412,17 @@ mod tests {
                 None => break,
             }
         }
-        plain_hits(f, hay)
+        let hits = plain_hits(f, hay);
+        // One pass finds what the restarted searches find, from any position.
+        for from in [0, 1, hay.len() / 2] {
+            let mut all = Vec::new();
+            f.find_all(hay, from, &mut all);
+            let all: Vec<(usize, usize)> = all.iter().map(|m| (m.start(), m.end())).collect();
+            let expected: Vec<(usize, usize)> =
+                hits.iter().copied().filter(|&(s, _)| s >= from).collect();
+            assert_eq!(all, expected, "find_all from {from}");
+        }
+        hits
     }
 
     fn plain_hits(f: &KeywordFinder, hay: &[u8]) -> Vec<(usize, usize)> {
