@@ -360,6 +360,7 @@ impl Engine {
             searching: Vec::new(),
             keyed_hits: Vec::new(),
             hits: Vec::new(),
+            span_index: SpanIndex::default(),
             memory_found: Vec::new(),
             anchors: Vec::new(),
             shaped: ShapedSearch {
@@ -412,6 +413,8 @@ pub struct Scanner<'e> {
     keyed_hits: Vec<KeyedHit>,
     /// The keyword hits of the line being scanned (scratch).
     hits: Vec<Match>,
+    /// Findings of the line, for overlap queries (scratch).
+    span_index: SpanIndex,
     memory_found: Vec<(Range<usize>, usize)>,
     /// Keyword hits of anchored shaped rules: (rule, position).
     anchors: Vec<(usize, usize)>,
@@ -556,8 +559,34 @@ impl ShapedSearch {
     }
 }
 
-fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
-    a.start < b.end && b.start < a.end
+/// Spans, for asking whether a span overlaps any of them in logarithmic time: a line can hold
+/// thousands of findings (`Authorization: Bearer …` repeated), and comparing each with each
+/// would cost the square of the line.
+#[derive(Default)]
+struct SpanIndex {
+    /// `(start, the furthest end of this span and those before it)`, by start.
+    spans: Vec<(usize, usize)>,
+}
+
+impl SpanIndex {
+    fn rebuild<'s>(&mut self, spans: impl Iterator<Item = &'s Range<usize>>) {
+        self.spans.clear();
+        self.spans.extend(spans.map(|r| (r.start, r.end)));
+        self.spans.sort_unstable();
+        let mut furthest = 0;
+        for s in &mut self.spans {
+            furthest = furthest.max(s.1);
+            s.1 = furthest;
+        }
+    }
+
+    /// Does a non-empty span of the index overlap `q`?
+    fn overlaps(&self, q: &Range<usize>) -> bool {
+        // The spans starting before `q` ends; one overlaps if the furthest of their ends is
+        // past `q`'s start.
+        let before_end = self.spans.partition_point(|&(start, _)| start < q.end);
+        before_end > 0 && self.spans[before_end - 1].1 > q.start
+    }
 }
 
 impl<'e> Scanner<'e> {
@@ -884,22 +913,24 @@ impl<'e> Scanner<'e> {
         // Shaped findings first; a keyed value that overlaps a self-identifying token is left to
         // the token's rule, which knows which of its parts are public.
         let offset = engine.shaped.len();
-        for (tok, f) in &self.shaped.found {
-            let yields = engine.shaped[f.rule].generic
-                && self.shaped.found.iter().any(|(other_tok, other)| {
-                    !engine.shaped[other.rule].generic && overlaps(other_tok, tok)
-                });
+        let found = &self.shaped.found;
+        self.span_index.rebuild(
+            found
+                .iter()
+                .filter(|(_, f)| !engine.shaped[f.rule].generic)
+                .map(|(tok, _)| tok),
+        );
+        for (tok, f) in found {
+            let yields = engine.shaped[f.rule].generic && self.span_index.overlaps(tok);
             if !yields {
                 out.push(f.clone());
             }
         }
+        if !self.keyed_hits.is_empty() {
+            self.span_index.rebuild(found.iter().map(|(tok, _)| tok));
+        }
         for h in &self.keyed_hits {
-            if !self
-                .shaped
-                .found
-                .iter()
-                .any(|(tok, _)| overlaps(tok, &h.span))
-            {
+            if !self.span_index.overlaps(&h.span) {
                 out.push(Finding {
                     rule: offset + h.rule,
                     span: h.span.clone(),
@@ -922,8 +953,12 @@ impl<'e> Scanner<'e> {
     fn add_remembered(&mut self, line: &[u8], out: &mut Vec<Finding>) {
         self.memory_found.clear();
         self.memory.find(line, &mut self.memory_found);
+        if self.memory_found.is_empty() {
+            return;
+        }
+        self.span_index.rebuild(out.iter().map(|f| &f.span));
         for (span, rule) in self.memory_found.drain(..) {
-            if !out.iter().any(|f| overlaps(&f.span, &span)) {
+            if !self.span_index.overlaps(&span) {
                 out.push(Finding { rule, span });
             }
         }
@@ -1008,6 +1043,20 @@ mod tests {
     fn every_rule_passes_its_examples() {
         let failures = self_check(&Engine::builtin());
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn span_index_answers_as_a_pairwise_test() {
+        let spans = [3..9, 0..2, 20..21, 4..6, 12..12, 30..50];
+        let mut index = SpanIndex::default();
+        index.rebuild(spans.iter());
+        for start in 0..55 {
+            for end in start + 1..56 {
+                let q = start..end;
+                let pairwise = spans.iter().any(|s| s.start < q.end && q.start < s.end);
+                assert_eq!(index.overlaps(&q), pairwise, "{q:?}");
+            }
+        }
     }
 
     #[test]
