@@ -7,7 +7,7 @@
 //! util.inspect output on other lines than the value. A binding found in an expression is kept
 //! for a few lines ([`BINDING_LINES`]) as a key alias for the keyed matcher.
 
-use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher};
+use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher, ValueEnds};
 use regex::bytes::Regex;
 use std::sync::LazyLock;
 
@@ -79,6 +79,7 @@ pub(crate) fn find_bound_values(
     line: &[u8],
     keyed: &KeyedMatcher,
     bindings: &[Binding],
+    ends: &mut ValueEnds,
     out: &mut Vec<KeyedHit>,
 ) {
     for b in bindings {
@@ -90,7 +91,7 @@ pub(crate) fn find_bound_values(
                 .get(end)
                 .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_');
             if quoted && whole {
-                keyed.parse_after_key(line, b.rule, at, end, out);
+                keyed.parse_after_key(line, b.rule, at, end, ends, out);
             }
         }
     }

@@ -785,8 +785,11 @@ impl<'e> Scanner<'e> {
 
         self.keyed_hits.clear();
         self.shaped.found.clear();
+        self.keys.ends.new_line();
         if whole_line && let Some(p) = self.pending.take() {
-            engine.keyed.resolve_pending(line, p, &mut self.keyed_hits);
+            engine
+                .keyed
+                .resolve_pending(line, p, &mut self.keys.ends, &mut self.keyed_hits);
         }
 
         let mut any_shaped = false;
@@ -858,7 +861,13 @@ impl<'e> Scanner<'e> {
             dynamo::find_bindings(line, &engine.keyed, &mut self.keys, &mut self.bindings);
         }
         if !self.bindings.is_empty() {
-            dynamo::find_bound_values(line, &engine.keyed, &self.bindings, &mut self.keyed_hits);
+            dynamo::find_bound_values(
+                line,
+                &engine.keyed,
+                &self.bindings,
+                &mut self.keys.ends,
+                &mut self.keyed_hits,
+            );
             if whole_line {
                 dynamo::age(&mut self.bindings);
             }
@@ -981,7 +990,7 @@ impl<'e> Scanner<'e> {
 }
 
 /// Sort by start and merge overlapping spans (the earlier finding's rule names the union).
-fn merge_overlaps(findings: &mut Vec<Finding>) {
+pub(crate) fn merge_overlaps(findings: &mut Vec<Finding>) {
     if findings.len() < 2 {
         return;
     }

@@ -25,9 +25,75 @@ use std::sync::LazyLock;
 /// again showed up in profiles).
 #[derive(Default)]
 pub struct KeyScratch {
+    /// The ends of the values read on the line being scanned.
+    pub ends: ValueEnds,
     norm: Vec<u8>,
     /// foldhash: fast, and seeded per process (the keys come from the logs).
     owners: HashMap<Box<[u8]>, Option<(usize, Ownership)>>,
+}
+
+/// Where the values read on one line end, remembered: the end of a value is the first byte
+/// from its start that ends it, so a value starting at or after an earlier one's start and
+/// before its end ends there too. Without it, each of many keys in a line whose values run
+/// far (`k: ` repeated with a cookie value, an unterminated quote, `<k>` without `</`) would
+/// read the rest of the line: the square of its length. Start it over for every line
+/// ([`ValueEnds::new_line`]).
+#[derive(Default)]
+pub struct ValueEnds {
+    /// `(what ends it, from, end)` of the last value of each kind read on this line.
+    last: Vec<(EndKind, usize, usize)>,
+    /// The last unquoted cookie header value read on this line: its pairs were all examined,
+    /// so a `cookie` keyword inside it (a value that ends where it does) adds nothing.
+    cookies: Option<Range<usize>>,
+}
+
+/// What ends a value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum EndKind {
+    /// An unquoted value (a cookie header's runs to the line's end).
+    Unquoted { to_line_end: bool },
+    /// A closing quote `quote` after `esc` backslashes.
+    Quote { quote: u8, esc: usize },
+    /// An XML element's closing tag.
+    XmlClose,
+}
+
+impl ValueEnds {
+    pub fn new_line(&mut self) {
+        self.last.clear();
+        self.cookies = None;
+    }
+
+    /// Is the cookie header value `span` inside the one read before? If not, it is the one
+    /// read now.
+    fn cookies_read(&mut self, span: &Range<usize>) -> bool {
+        if let Some(c) = &self.cookies
+            && c.contains(&span.start)
+            && c.end == span.end
+        {
+            return true;
+        }
+        self.cookies = Some(span.clone());
+        false
+    }
+
+    /// The end of a value of `kind` starting at `from`, from memory or from `find`.
+    fn end(&mut self, kind: EndKind, from: usize, find: impl FnOnce() -> usize) -> usize {
+        if let Some(&(_, f, e)) = self
+            .last
+            .iter()
+            .find(|(k, f, e)| *k == kind && (*f..=*e).contains(&from))
+        {
+            debug_assert!(f <= from);
+            return e;
+        }
+        let end = find();
+        match self.last.iter_mut().find(|(k, _, _)| *k == kind) {
+            Some(slot) => *slot = (kind, from, end),
+            None => self.last.push((kind, from, end)),
+        }
+        end
+    }
 }
 
 /// Past this many distinct keys the owner cache starts over (memory stays bounded).
@@ -117,7 +183,13 @@ fn opening_quote(line: &[u8], i: usize) -> Option<(u8, usize, usize)> {
 /// The end of a quoted value that opened with `quote` escaped by `esc` backslashes: the first
 /// `quote` preceded by the same escaping (a deeper-escaped quote is content). Returns the index of
 /// the closing sequence's first byte, or the line end when the value is cut off.
-fn closing_quote(line: &[u8], from: usize, quote: u8, esc: usize) -> usize {
+fn closing_quote(line: &[u8], from: usize, quote: u8, esc: usize, ends: &mut ValueEnds) -> usize {
+    ends.end(EndKind::Quote { quote, esc }, from, || {
+        first_closing_quote(line, from, quote, esc)
+    })
+}
+
+fn first_closing_quote(line: &[u8], from: usize, quote: u8, esc: usize) -> usize {
     let mut i = from;
     while let Some(off) = memchr::memchr(quote, &line[i..]) {
         let q = i + off;
@@ -148,11 +220,11 @@ fn wrapper_call(line: &[u8], v: usize) -> Option<usize> {
 const MAX_LIST_VALUES: usize = 8;
 
 /// Is the quoted string at `v` the last of its tuple (a closing bracket right after it)?
-fn closes_a_pair(line: &[u8], v: usize) -> bool {
+fn closes_a_pair(line: &[u8], v: usize, ends: &mut ValueEnds) -> bool {
     let Some((q, esc, body)) = opening_quote(line, v) else {
         return false;
     };
-    let end = closing_quote(line, body, q, esc);
+    let end = closing_quote(line, body, q, esc, ends);
     let after = skip_spaces(line, (end + esc + 1).min(line.len()));
     let next = skip_spaces(line, after + 1);
     matches!(line.get(after), Some(b')' | b']'))
@@ -185,8 +257,14 @@ fn in_arn(line: &[u8], at: usize) -> bool {
 }
 
 /// End of an unquoted value starting at `i`.
-fn unquoted_end(line: &[u8], mut i: usize, syntax: ValueSyntax) -> usize {
+fn unquoted_end(line: &[u8], i: usize, syntax: ValueSyntax, ends: &mut ValueEnds) -> usize {
     let to_line_end = matches!(syntax, ValueSyntax::Cookie | ValueSyntax::SetCookie);
+    ends.end(EndKind::Unquoted { to_line_end }, i, || {
+        first_unquoted_end(line, i, to_line_end)
+    })
+}
+
+fn first_unquoted_end(line: &[u8], mut i: usize, to_line_end: bool) -> usize {
     while i < line.len() {
         let b = line[i];
         let stop = match b {
@@ -466,14 +544,14 @@ impl KeyedMatcher {
         *done_to = ke;
         let found_before = out.len();
         let pending = match self.owner_in_any_syntax(&line[ks..ke], keys)? {
-            (rule, Ownership::Any) => self.parse_after_key(line, rule, ks, ke, out),
+            (rule, Ownership::Any) => self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out),
             (rule, Ownership::Limited { query, prose }) => {
                 let before = ks.checked_sub(1).map(|i| line[i]);
                 if query && matches!(before, Some(b'?' | b'&')) && line.get(ke) == Some(&b'=') {
-                    self.parse_after_key(line, rule, ks, ke, out)
+                    self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out)
                 } else {
                     if prose && before == Some(b' ') && line.get(ke) == Some(&b' ') {
-                        self.parse_prose(line, rule, ke + 1, out);
+                        self.parse_prose(line, rule, ke + 1, &mut keys.ends, out);
                     }
                     None
                 }
@@ -494,6 +572,7 @@ impl KeyedMatcher {
         rule: usize,
         ks: usize,
         ke: usize,
+        ends: &mut ValueEnds,
         out: &mut Vec<KeyedHit>,
     ) -> Option<Pending> {
         // How is the key quoted? `"k"`, `'k'`, `\"k\"`… or an XML tag `<k>`.
@@ -514,7 +593,9 @@ impl KeyedMatcher {
             }
         } else if ks > 0 && line[ks - 1] == b'<' && line.get(ke) == Some(&b'>') {
             let vs = ke + 1;
-            let ve = memchr::memmem::find(&line[vs..], b"</").map_or(line.len(), |o| vs + o);
+            let ve = ends.end(EndKind::XmlClose, vs, || {
+                memchr::memmem::find(&line[vs..], b"</").map_or(line.len(), |o| vs + o)
+            });
             let v = trim(line, vs..ve);
             if self.accept(rule, &line[v.clone()]) {
                 out.push(KeyedHit { rule, span: v });
@@ -536,7 +617,7 @@ impl KeyedMatcher {
                 key_quoted
                     && before_key > 0
                     && matches!(line[before_key - 1], b'(' | b'[')
-                    && closes_a_pair(line, skip_spaces(line, j + 1))
+                    && closes_a_pair(line, skip_spaces(line, j + 1), ends)
             }
             _ => false,
         };
@@ -546,10 +627,10 @@ impl KeyedMatcher {
                 v += 1; // `=>`
             }
             let v = skip_spaces(line, v);
-            return self.parse_value(line, rule, v, out);
+            return self.parse_value(line, rule, v, ends, out);
         }
         if !key_quoted && j == i + 1 && line.get(i) == Some(&b' ') && self.rules[rule].prose {
-            self.parse_prose(line, rule, j, out);
+            self.parse_prose(line, rule, j, ends, out);
         }
         None
     }
@@ -560,6 +641,7 @@ impl KeyedMatcher {
         line: &[u8],
         rule: usize,
         v: usize,
+        ends: &mut ValueEnds,
         out: &mut Vec<KeyedHit>,
     ) -> Option<Pending> {
         if v >= line.len() || line[v] == b'\r' {
@@ -571,7 +653,7 @@ impl KeyedMatcher {
             if w >= line.len() || line[w] == b'\r' {
                 return Some(Pending { rule });
             }
-            self.parse_dynamo_string(line, rule, w, out);
+            self.parse_dynamo_string(line, rule, w, ends, out);
             return None;
         }
         let mut v = v;
@@ -580,28 +662,31 @@ impl KeyedMatcher {
             v += 1;
         }
         let span = if let Some((q, esc, body)) = opening_quote(line, v) {
-            body..closing_quote(line, body, q, esc)
+            body..closing_quote(line, body, q, esc, ends)
         } else if matches!(line[v], b'[' | b'(') {
-            self.parse_list(line, rule, v, out);
+            self.parse_list(line, rule, v, ends, out);
             return None;
         } else if line[v] == b'{' {
             return None;
         } else if let Some(open) = wrapper_call(line, v) {
             // A constructor around the value (`SecretStr('…')`, `Secret("…")`): its argument.
-            self.parse_list(line, rule, open, out);
+            self.parse_list(line, rule, open, ends, out);
             return None;
         } else {
             let syntax = self.rules[rule].value;
-            let mut end = unquoted_end(line, v, syntax);
+            let mut end = unquoted_end(line, v, syntax, ends);
             // `Authorization: Bearer xyz`: the scheme and one credential.
             if syntax == ValueSyntax::Authorization && line.get(end) == Some(&b' ') {
-                let next = unquoted_end(line, end + 1, syntax);
+                let next = unquoted_end(line, end + 1, syntax, ends);
                 if next > end + 1 {
                     end = next;
                 }
             }
             // `cancelToken: CancelToken { … }`: util.inspect names an object's class before it.
             if line[end..].starts_with(b" {") || line[end..].starts_with(b" [") {
+                return None;
+            }
+            if syntax == ValueSyntax::Cookie && ends.cookies_read(&(v..end)) {
                 return None;
             }
             v..end
@@ -613,13 +698,20 @@ impl KeyedMatcher {
     /// The quoted strings of a list or tuple under a secret key (`'password': ['…']`, a
     /// Django `QueryDict`; `args=('…', '…')`), starting at its bracket `v`. At most
     /// [`MAX_LIST_VALUES`] are read.
-    fn parse_list(&self, line: &[u8], rule: usize, v: usize, out: &mut Vec<KeyedHit>) {
+    fn parse_list(
+        &self,
+        line: &[u8],
+        rule: usize,
+        v: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) {
         let mut w = skip_spaces(line, v + 1);
         for _ in 0..MAX_LIST_VALUES {
             let Some((q, esc, body)) = opening_quote(line, w) else {
                 return;
             };
-            let end = closing_quote(line, body, q, esc);
+            let end = closing_quote(line, body, q, esc, ends);
             self.emit_value(line, rule, body..end, out);
             w = skip_spaces(line, (end + esc + 1).min(line.len()));
             if line.get(w) != Some(&b',') {
@@ -630,10 +722,19 @@ impl KeyedMatcher {
     }
 
     /// `S: 'v'` / `"S": "v"` inside a DynamoDB attribute value, starting at `w`.
-    fn parse_dynamo_string(&self, line: &[u8], rule: usize, w: usize, out: &mut Vec<KeyedHit>) {
+    fn parse_dynamo_string(
+        &self,
+        line: &[u8],
+        rule: usize,
+        w: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) {
         let (s_pos, after_s) = match opening_quote(line, w) {
             Some((q, esc, body)) => {
-                if line.get(body) == Some(&b'S') && closing_quote(line, body, q, esc) == body + 1 {
+                if line.get(body) == Some(&b'S')
+                    && closing_quote(line, body, q, esc, ends) == body + 1
+                {
                     (body, body + 1 + esc + 1)
                 } else {
                     return;
@@ -650,7 +751,7 @@ impl KeyedMatcher {
         }
         let v = skip_spaces(line, c + 1);
         if v < line.len() {
-            self.parse_value(line, rule, v, out);
+            self.parse_value(line, rule, v, ends, out);
         }
     }
 
@@ -738,8 +839,15 @@ impl KeyedMatcher {
 
     /// `key value` in prose: taken only when the value is random-looking (or quoted, for
     /// passwords), so that "Token expired for user 42" stays. `X -> Y` rotations take both.
-    fn parse_prose(&self, line: &[u8], rule: usize, v: usize, out: &mut Vec<KeyedHit>) {
-        let Some(first) = self.prose_value(line, rule, v) else {
+    fn parse_prose(
+        &self,
+        line: &[u8],
+        rule: usize,
+        v: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        let Some(first) = self.prose_value(line, rule, v, ends) else {
             return;
         };
         let mut end = first.end;
@@ -750,16 +858,22 @@ impl KeyedMatcher {
         }
         for arrow in [&b" -> "[..], b" => "] {
             if line[end..].starts_with(arrow)
-                && let Some(second) = self.prose_value(line, rule, end + arrow.len())
+                && let Some(second) = self.prose_value(line, rule, end + arrow.len(), ends)
             {
                 out.push(KeyedHit { rule, span: second });
             }
         }
     }
 
-    fn prose_value(&self, line: &[u8], rule: usize, v: usize) -> Option<Range<usize>> {
+    fn prose_value(
+        &self,
+        line: &[u8],
+        rule: usize,
+        v: usize,
+        ends: &mut ValueEnds,
+    ) -> Option<Range<usize>> {
         if let Some((q, 0, body)) = opening_quote(line, v) {
-            let end = closing_quote(line, body, q, 0);
+            let end = closing_quote(line, body, q, 0, ends);
             let span = body..end;
             let val = &line[span.clone()];
             let random = looks_random(val, 12);
@@ -793,17 +907,23 @@ impl KeyedMatcher {
 
     /// The line after a secret key that ended its line: a bare value (botocore's `Signature:`
     /// then the hex), a quoted value, or DynamoDB's `S: 'v'`.
-    pub fn resolve_pending(&self, line: &[u8], p: Pending, out: &mut Vec<KeyedHit>) {
+    pub fn resolve_pending(
+        &self,
+        line: &[u8],
+        p: Pending,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) {
         let v = skip_spaces(line, 0);
         if v >= line.len() {
             return;
         }
         if line[v] == b'S' || line[v..].starts_with(b"\"S\"") || line[v..].starts_with(b"'S'") {
-            self.parse_dynamo_string(line, p.rule, v, out);
+            self.parse_dynamo_string(line, p.rule, v, ends, out);
             return;
         }
         if opening_quote(line, v).is_some() {
-            self.parse_value(line, p.rule, v, out);
+            self.parse_value(line, p.rule, v, ends, out);
             return;
         }
         // A bare value must be the whole line, or end the string the lines are in (the last
@@ -830,19 +950,52 @@ mod tests {
     #[test]
     fn closing_quote_respects_escape_depth() {
         let l = br#"\"a\\\"b\" rest"#; // JSON-in-JSON: \"a\\\"b\"
-        assert_eq!(closing_quote(l, 2, b'"', 1), 8);
+        assert_eq!(first_closing_quote(l, 2, b'"', 1), 8);
         let l = br#"'ab\'c' x"#;
-        assert_eq!(closing_quote(l, 1, b'\'', 0), 6);
+        assert_eq!(first_closing_quote(l, 1, b'\'', 0), 6);
         let l = br#""ab\\" x"#; // "ab\\" : escaped backslash, then the closing quote
-        assert_eq!(closing_quote(l, 1, b'"', 0), 5);
+        assert_eq!(first_closing_quote(l, 1, b'"', 0), 5);
+    }
+
+    proptest::proptest! {
+        /// Remembered value ends are the ends a fresh read finds, in any order of reads.
+        #[test]
+        fn remembered_value_ends_are_the_ends_read(
+            line in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(b'a'), proptest::strategy::Just(b'"'),
+                    proptest::strategy::Just(b'\\'), proptest::strategy::Just(b' '),
+                    proptest::strategy::Just(b';'), proptest::strategy::Just(b'\''),
+                ],
+                0..40,
+            ),
+            froms in proptest::collection::vec(0usize..40, 1..12),
+        ) {
+            let mut ends = ValueEnds::default();
+            for from in froms.into_iter().filter(|&f| f <= line.len()) {
+                for to_line_end in [false, true] {
+                    let syntax = if to_line_end { ValueSyntax::Cookie } else { ValueSyntax::Plain };
+                    proptest::prop_assert_eq!(
+                        unquoted_end(&line, from, syntax, &mut ends),
+                        first_unquoted_end(&line, from, to_line_end)
+                    );
+                }
+                for esc in 0..2 {
+                    proptest::prop_assert_eq!(
+                        closing_quote(&line, from, b'"', esc, &mut ends),
+                        first_closing_quote(&line, from, b'"', esc)
+                    );
+                }
+            }
+        }
     }
 
     #[test]
     fn unquoted_value_keeps_inner_quote() {
         let l = br#"password=ab"cd%ef next"#;
-        assert_eq!(unquoted_end(l, 9, ValueSyntax::Plain), 17);
+        assert_eq!(first_unquoted_end(l, 9, false), 17);
         let l = br#"'sid=abc' ]"#;
-        assert_eq!(unquoted_end(l, 5, ValueSyntax::Plain), 8);
+        assert_eq!(first_unquoted_end(l, 5, false), 8);
     }
 
     #[test]

@@ -109,6 +109,9 @@ struct Progress {
     summary: StreamSummary,
     findings: Vec<Finding>,
     masks: Vec<PlacedMask>,
+    /// A secret that ran past the last window of an over-long line: its rest opens the next
+    /// window, or the line's tail.
+    carried: Option<RuleIndex>,
 }
 
 impl Progress {
@@ -122,6 +125,26 @@ impl Progress {
             summary: StreamSummary::default(),
             findings: Vec::new(),
             masks: Vec::new(),
+            carried: None,
+        }
+    }
+
+    /// `text[ctx..]` opens inside a secret carried over from the window before (its key is far
+    /// behind, out of the context): add it to the findings, up to where it ends.
+    fn add_carried(&mut self, text: &[u8], ctx: usize) {
+        let Some(rule) = self.carried.take() else {
+            return;
+        };
+        let end = text[ctx..]
+            .iter()
+            .position(|&b| ends_a_value(b))
+            .map_or(text.len(), |n| ctx + n);
+        if end > ctx {
+            self.findings.push(Finding {
+                rule,
+                span: ctx..end,
+            });
+            crate::engine::merge_overlaps(&mut self.findings);
         }
     }
 
@@ -197,7 +220,10 @@ impl Progress {
             match quiet {
                 Some(q) => redactor.scan_next_line(line, q, &mut self.findings),
                 // The tail of an over-long line starts with context: scan it as a fragment.
-                None => redactor.scan(line, false, &mut self.findings),
+                None => {
+                    redactor.scan(line, false, &mut self.findings);
+                    self.add_carried(line, ctx);
+                }
             }
             self.emit(redactor, line, ctx..line.len(), on_finding);
             self.out.extend_from_slice(&text[body_end..=nl]);
@@ -220,6 +246,7 @@ impl Progress {
         on_finding: &mut dyn FnMut(&StreamFinding<'_>),
     ) {
         redactor.scan(text, ctx == 0, &mut self.findings);
+        self.add_carried(text, ctx);
         self.emit(redactor, text, ctx..text.len(), on_finding);
         self.summary.lines += 1;
     }
@@ -248,6 +275,7 @@ pub fn redact_stream<R: Read, W: Write>(
         if start > 0 {
             ctx = 0;
         }
+
         buf.drain(..start);
         search = buf.len();
 
@@ -263,14 +291,18 @@ pub fn redact_stream<R: Read, W: Write>(
         // An over-long line: write all but the held-back tail, keep some context.
         if buf.len() - ctx >= max_line {
             redactor.scan(&buf, false, &mut p.findings);
+            p.add_carried(&buf, ctx);
             let mut cut = buf.len() - HOLD;
             for f in &p.findings {
                 if f.span.start < cut && cut < f.span.end {
-                    cut = if f.span.end < buf.len() {
-                        f.span.end
+                    if f.span.end < buf.len() {
+                        cut = f.span.end;
                     } else {
-                        f.span.start.max(ctx + 1)
-                    };
+                        // The secret runs past the window: its start is masked now, its rest
+                        // opens the next window (held back, it would hold back every window
+                        // after it: the square of the line).
+                        p.carried = Some(f.rule);
+                    }
                 }
             }
             p.emit(redactor, &buf, ctx..cut, on_finding);
@@ -296,6 +328,11 @@ pub fn redact_stream<R: Read, W: Write>(
             eof = true;
         }
     }
+}
+
+/// Where a secret carried over from one window to the next ends: at white space or a quote.
+fn ends_a_value(b: u8) -> bool {
+    b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'`')
 }
 
 /// Redact a text held in memory whose lines are all shorter than the stream's `max_line` (a
@@ -445,6 +482,31 @@ mod tests {
             checked += 1;
         }
         assert!(checked >= 8);
+    }
+
+    #[test]
+    fn a_secret_longer_than_a_window_is_masked_to_its_end_in_linear_time() {
+        // One value of many windows: held back, it used to hold back every window after it
+        // (a byte of progress per window scanned).
+        let value: Vec<u8> = (0..40 * HOLD)
+            .map(|i| b"abcdefghijklmnopqrstuvwxyz0123456789"[(i * 7 + i / 36) % 36])
+            .collect();
+        let mut input = b"start password=".to_vec();
+        input.extend_from_slice(&value);
+        input.extend_from_slice(b" end\nnext password=FAKEpw0rdFAKE line\n");
+        let (out, s, _) = run(&input, 4 * HOLD);
+        for piece in value.chunks(997) {
+            let probe = &piece[..piece.len().min(12)];
+            assert!(
+                memchr::memmem::find(&out, probe).is_none(),
+                "a piece survived"
+            );
+        }
+        assert!(out.starts_with(b"start password=[REDACTED:password]"));
+        assert!(
+            out.ends_with(b"[REDACTED:password] end\nnext password=[REDACTED:password] line\n")
+        );
+        assert_eq!(s.lines, 2);
     }
 
     #[test]
