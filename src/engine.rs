@@ -1205,6 +1205,23 @@ mod tests {
     }
 
     /// A stray BEGIN line (a header value, a form field, a truncated escaped PEM) never hides
+    /// Values too long to check are masked unread; an XML element with children is no value.
+    #[test]
+    fn long_values_and_xml_children() {
+        let e = Engine::builtin();
+        let masker = crate::Masker::new(crate::MaskStyle::Label, crate::FingerprintKey::random());
+        let long = "x".repeat(crate::keyed::MAX_VALUE + 1);
+        let line = format!("{{\"password\": \"{long} and more\n");
+        let out = crate::redact::redact_text(&e, &masker, line.as_bytes());
+        assert_eq!(out, b"{\"password\": \"[REDACTED:password]\n");
+        let xml = b"<Password><Value>FAKEpw0rdFAKE</Value></Password> <token>FAKEtok3nFAKEtok3n</token>\n";
+        let out = crate::redact::redact_text(&e, &masker, xml);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "<Password><Value>FAKEpw0rdFAKE</Value></Password> <token>[REDACTED:token]</token>\n"
+        );
+    }
+
     /// the lines after it: every line that is not key body finds what it finds without it.
     #[test]
     fn a_stray_begin_hides_no_line() {

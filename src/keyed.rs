@@ -136,6 +136,9 @@ fn is_key_byte(b: u8) -> bool {
 /// every keyword inside it, which would cost the square of its length.
 pub const MAX_KEY: usize = 256;
 
+/// A value under a secret key longer than this is masked without being checked.
+pub const MAX_VALUE: usize = 64 * 1024;
+
 fn is_quote(b: u8) -> bool {
     matches!(b, b'"' | b'\'' | b'`')
 }
@@ -490,6 +493,14 @@ impl KeyedMatcher {
         !r.allowlist.iter().any(|re| re.is_match(v))
     }
 
+    /// [`KeyedMatcher::accept`] for a value of any length: one longer than [`MAX_VALUE`] (an
+    /// unterminated quote, a value run to the line's end) is taken as it is, unread. Checking
+    /// it would read it whole, and a rejected one is read again from every key inside it: the
+    /// square of the line. Masking such a value loses nothing a log reader needs.
+    fn accept_value(&self, rule: usize, v: &[u8]) -> bool {
+        v.len() > MAX_VALUE || self.accept(rule, v)
+    }
+
     /// Look at the key around a keyword hit at `hit`. `done_to` is the end of the last key already
     /// parsed on this line (a key is parsed once even if several keywords hit it). Findings go to
     /// `out`; a key that ends the line with its separator returns the pending state for the next.
@@ -596,8 +607,12 @@ impl KeyedMatcher {
             let ve = ends.end(EndKind::XmlClose, vs, || {
                 memchr::memmem::find(&line[vs..], b"</").map_or(line.len(), |o| vs + o)
             });
+            // Element text ends at the next tag: `<k><child>…` is no text value.
+            if memchr::memchr(b'<', &line[vs..ve]).is_some() {
+                return None;
+            }
             let v = trim(line, vs..ve);
-            if self.accept(rule, &line[v.clone()]) {
+            if self.accept_value(rule, &line[v.clone()]) {
                 out.push(KeyedHit { rule, span: v });
             }
             return None;
@@ -767,7 +782,7 @@ impl KeyedMatcher {
         let span = trim(line, span);
         match self.rules[rule].value {
             ValueSyntax::Plain => {
-                if self.accept(rule, &line[span.clone()]) {
+                if self.accept_value(rule, &line[span.clone()]) {
                     out.push(KeyedHit { rule, span });
                 }
             }

@@ -82,8 +82,10 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = InputArg::Text)]
     input: InputArg,
 
-    /// Lines longer than this many bytes are scanned in overlapping windows.
-    #[arg(long, value_name = "BYTES", default_value_t = tokenscrub::stream::DEFAULT_MAX_LINE)]
+    /// Lines longer than this many bytes are scanned in overlapping windows (64 KiB to
+    /// 64 MiB: the window is held in memory).
+    #[arg(long, value_name = "BYTES", default_value_t = tokenscrub::stream::DEFAULT_MAX_LINE,
+          value_parser = max_line_bytes)]
     max_line: usize,
 
     /// Scan on N threads; the output keeps the input's order. Default: one per core when
@@ -223,6 +225,24 @@ struct Fail(String);
 impl<E: std::fmt::Display> From<E> for Fail {
     fn from(e: E) -> Fail {
         Fail(e.to_string())
+    }
+}
+
+/// `--max-line`: bounded, since a window of that many bytes is held in memory (an unbounded
+/// value let one 300 MB line take 623 MB).
+fn max_line_bytes(s: &str) -> Result<usize, String> {
+    const RANGE: std::ops::RangeInclusive<usize> = (64 << 10)..=(64 << 20);
+    let n: usize = s
+        .parse()
+        .map_err(|_| format!("not a number of bytes: {s:?}"))?;
+    if RANGE.contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!(
+            "{n} is outside {}..={} (64 KiB to 64 MiB)",
+            RANGE.start(),
+            RANGE.end()
+        ))
     }
 }
 
@@ -391,6 +411,9 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
         })?)),
         None => None,
     };
+    // As `cat` does: a FILE that cannot be read is named on stderr and the others are still
+    // filtered; the exit code says so at the end.
+    let mut unreadable = false;
     let mut inputs: Vec<(String, Box<dyn Read>)> = Vec::new();
     if cli.files.is_empty() {
         inputs.push(("-".into(), Box::new(io::stdin().lock())));
@@ -398,10 +421,18 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
         for p in &cli.files {
             if p.as_os_str() == "-" {
                 inputs.push(("-".into(), Box::new(io::stdin().lock())));
-            } else {
-                let f =
-                    File::open(p).map_err(|e| Fail(format!("cannot open {}: {e}", p.display())))?;
-                inputs.push((p.display().to_string(), Box::new(f)));
+                continue;
+            }
+            match File::open(p).and_then(|f| f.metadata().map(|m| (f, m))) {
+                Ok((_, m)) if m.is_dir() => {
+                    eprintln!("tokenscrub: {}: is a directory, skipped", p.display());
+                    unreadable = true;
+                }
+                Ok((f, _)) => inputs.push((p.display().to_string(), Box::new(f))),
+                Err(e) => {
+                    eprintln!("tokenscrub: cannot open {}: {e}", p.display());
+                    unreadable = true;
+                }
             }
         }
     }
@@ -511,7 +542,11 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
                 closed = true;
                 break;
             }
-            Err(StreamError::Read(e)) => return Err(Fail(format!("reading {name}: {e}"))),
+            Err(StreamError::Read(e)) => {
+                // What was read before the error is written; the next FILE goes on.
+                eprintln!("tokenscrub: reading {name}: {e}");
+                unreadable = true;
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -529,6 +564,9 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
         print_stats(&total, &by_rule, unit);
     }
     let _ = closed;
+    if unreadable {
+        return Ok(ExitCode::from(2));
+    }
     if cli.fail_on_leak && total.findings > 0 {
         return Ok(ExitCode::from(1));
     }

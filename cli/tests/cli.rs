@@ -84,6 +84,42 @@ fn reads_files_in_order() {
 }
 
 #[test]
+fn an_unreadable_file_is_named_and_the_others_still_filtered() {
+    let dir = tempdir();
+    let log = dir.0.join("app.log");
+    std::fs::write(&log, LINE).unwrap();
+    let missing = dir.0.join("missing.log");
+    let (code, out, err) = run(
+        &[
+            dir.0.to_str().unwrap(),
+            missing.to_str().unwrap(),
+            log.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("is a directory") && err.contains("missing.log"),
+        "{err}"
+    );
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        LINE.replace(SECRET, "[REDACTED:token]")
+    );
+}
+
+#[test]
+fn max_line_is_bounded() {
+    for bad in ["18446744073709551615", "1000", "x"] {
+        let (code, out, err) = run(&["--max-line", bad], LINE.as_bytes());
+        assert_eq!(code, 2, "--max-line {bad}: {err}");
+        assert!(out.is_empty() && err.contains("--max-line"), "{err}");
+    }
+    let (code, _, err) = run(&["--max-line", "65536"], LINE.as_bytes());
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
 fn sample_secrets_are_all_masked() {
     // testdata/sample.log lists its fake secrets in testdata/sample.secrets, one per line.
     let (code, out, _) = run(&[testdata("sample.log").to_str().unwrap()], b"");
