@@ -11,6 +11,13 @@
 //! One hand-written pass serves all syntaxes: the quoting of the key tells how the value is
 //! quoted (including JSON escaped inside JSON, at any depth), so the value's end is found without
 //! a regex per syntax. Only the value is reported; key, quotes and separators stay.
+//!
+//! What bounds the work on a line (attackers write log lines): a key is read at most
+//! [`MAX_KEY`] bytes each way from its keyword, and a keyword inside a key or value already read
+//! is not read again; the end of each kind of value is remembered for the line
+//! ([`ValueEnds`]), so many keys whose values run far share one read; a value longer than
+//! [`MAX_VALUE`] is taken unread; a list gives at most [`MAX_LIST_VALUES`] values. Every other
+//! step reads a bounded span after its keyword.
 
 use crate::layers::ansi_len;
 use crate::rules::validators::looks_random;

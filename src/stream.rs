@@ -5,8 +5,10 @@
 //! * Memory is bounded: a line longer than `max_line` is scanned in windows. Each window is
 //!   scanned together with up to [`CONTEXT`] bytes already written (so a key just before the cut
 //!   still finds its value) and the last [`HOLD`] bytes are held back to be scanned again with
-//!   what follows (so a value cut by the window is not half-masked). No byte is ever written
-//!   unscanned.
+//!   what follows (so a value cut by the window is not half-masked). A secret that runs past a
+//!   window is masked up to the window's cut and its rest opens the next window, masked to its
+//!   end (white space or a quote): every window moves the stream on by at least its length less
+//!   [`HOLD`], so a line costs what its bytes cost. No byte is ever written unscanned.
 //! * Latency: everything complete is written, and the output flushed, before each read that may
 //!   block, so `tail -f app.log | tokenscrub` shows each line at once.
 
