@@ -379,6 +379,7 @@ impl Engine {
             keyword_seen: false,
             view: LayeredView::default(),
             view_found: Vec::new(),
+            learned: None,
         }
     }
 
@@ -424,6 +425,38 @@ pub struct Scanner<'e> {
     /// The layered view of the line being scanned, and what its sub-lines hold.
     view: LayeredView,
     view_found: Vec<Finding>,
+    /// Set when the memory is kept elsewhere ([`Scanner::defer_memory`]).
+    learned: Option<Learned>,
+}
+
+/// What a scanner that deferred its memory would have remembered: values back to back, with
+/// the rule that found each.
+#[derive(Debug, Default)]
+pub struct Learned {
+    bytes: Vec<u8>,
+    values: Vec<(Range<usize>, RuleIndex)>,
+}
+
+impl Learned {
+    fn push(&mut self, value: &[u8], rule: RuleIndex) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        self.values.push((start..self.bytes.len(), rule));
+    }
+
+    /// How many values: a line's are the ones added while it was scanned.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.values.clear();
+    }
 }
 
 impl Drop for Scanner<'_> {
@@ -645,9 +678,8 @@ impl<'e> Scanner<'e> {
         // A remembered secret is looked for on every line: the quiet run ends before the
         // first line that holds one.
         if !self.memory.is_empty() && len > 0 {
-            let mut found = Vec::new();
-            self.memory.find(&text[..len], &mut found);
-            if let Some((span, _)) = found.first() {
+            // Only the first: the stream asks again after the line that holds it.
+            if let Some((span, _)) = self.memory.find_first(&text[..len]) {
                 let cut = memchr::memrchr(b'\n', &text[..span.start]).map_or(0, |nl| nl + 1);
                 return Quiet {
                     len: cut,
@@ -703,7 +735,7 @@ impl<'e> Scanner<'e> {
         let any_hit = first.is_some();
         self.scan_raw(line, whole_line, first, out);
         for f in out.iter() {
-            self.memory.remember(&line[f.span.clone()], f.rule);
+            self.remember(&line[f.span.clone()], f.rule);
         }
         if any_hit && layers::applies(line) {
             self.scan_layers(line, out);
@@ -711,10 +743,59 @@ impl<'e> Scanner<'e> {
         if whole_line && self.sql.as_mut().is_some_and(|p| !p.age()) {
             self.sql = None;
         }
-        // Remembered secrets are looked for on every line, keyword or not.
         self.keyword_seen = any_hit;
+        if self.learned.is_some() {
+            // The memory is applied by whoever holds it ([`Scanner::recall_learned`]).
+            return;
+        }
+        // Remembered secrets are looked for on every line, keyword or not.
         self.add_remembered(line, out);
         merge_overlaps(out);
+    }
+
+    fn remember(&mut self, value: &[u8], rule: RuleIndex) {
+        match &mut self.learned {
+            Some(learned) => learned.push(value, rule),
+            None => self.memory.remember(value, rule),
+        }
+    }
+
+    /// Keep the memory elsewhere (`defer`), or again here: while deferred, the scanner neither
+    /// changes its memory nor looks it up. Each line's findings are the rules' findings only
+    /// (unsorted, maybe overlapping), and what it would have remembered is added to
+    /// [`Scanner::learned`]. Used to scan chunks of one stream on several threads, the memory
+    /// being applied in stream order by one of them.
+    pub fn defer_memory(&mut self, defer: bool) {
+        self.learned = defer.then(Learned::default);
+    }
+
+    /// What the scanner would have remembered since [`Scanner::defer_memory`] (or since the
+    /// last [`Learned::clear`]).
+    pub fn learned(&mut self) -> Option<&mut Learned> {
+        self.learned.as_mut()
+    }
+
+    /// Finish a line scanned by a scanner that deferred its memory to this one: remember what
+    /// it learned from the line (`learned.values[range]`), then add to its rule `findings` the
+    /// remembered secrets, and sort and merge them, as [`Scanner::scan_line`] does in one go.
+    pub fn recall_learned(
+        &mut self,
+        line: &[u8],
+        learned: &Learned,
+        range: Range<usize>,
+        findings: &mut Vec<Finding>,
+    ) {
+        for (value, rule) in &learned.values[range] {
+            self.memory.remember(&learned.bytes[value.clone()], *rule);
+        }
+        self.add_remembered(line, findings);
+        merge_overlaps(findings);
+    }
+
+    /// Where the first line of `text` (whole lines) that holds a remembered secret starts.
+    pub fn first_remembered_line(&self, text: &[u8]) -> Option<usize> {
+        let (span, _) = self.memory.find_first(text)?;
+        Some(memchr::memrchr(b'\n', &text[..span.start]).map_or(0, |nl| nl + 1))
     }
 
     /// Scan the layered view of `line` ([`crate::layers`]): each of its sub-lines as a line of
@@ -740,7 +821,7 @@ impl<'e> Scanner<'e> {
                 }
                 self.scan_raw(sub, true, first, &mut found);
                 for f in found.drain(..) {
-                    self.memory.remember(&sub[f.span.clone()], f.rule);
+                    self.remember(&sub[f.span.clone()], f.rule);
                     let span = view.to_raw(r.start + f.span.start..r.start + f.span.end);
                     out.push(Finding { rule: f.rule, span });
                 }

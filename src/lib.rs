@@ -39,9 +39,9 @@ mod sql;
 pub mod stream;
 
 pub use config::{Config, ConfigError};
-pub use engine::{Engine, Family, Finding, RuleIndex, RuleInfo, Scanner, self_check};
+pub use engine::{Engine, Family, Finding, Learned, RuleIndex, RuleInfo, Scanner, self_check};
 pub use mask::{FingerprintKey, MaskStyle, Masker};
-pub use parallel::{ShiftLines, redact_stream_parallel};
+pub use parallel::redact_stream_parallel;
 pub use redact::{Redactor, apply_masks, redact_text};
 pub use rules::{RuleError, Severity};
 pub use stream::{StreamError, StreamFinding, StreamOptions, StreamSummary, redact_stream};

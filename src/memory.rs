@@ -228,39 +228,55 @@ impl SecretMemory {
 
     /// Report every remembered value that starts a token run in `line`.
     pub fn find(&self, line: &[u8], out: &mut Vec<(Range<usize>, usize)>) {
+        self.find_dispatch(line, out, false);
+    }
+
+    /// The first remembered value in `text` (the same as [`SecretMemory::find`]'s first), read
+    /// no further: a caller that goes on after it reads the rest once, not once per value.
+    pub fn find_first(&self, text: &[u8]) -> Option<(Range<usize>, usize)> {
+        let mut out = Vec::new();
+        self.find_dispatch(text, &mut out, true);
+        out.pop()
+    }
+
+    fn find_dispatch(&self, line: &[u8], out: &mut Vec<(Range<usize>, usize)>, first: bool) {
         if self.entries.is_empty() {
             return;
         }
         match self.isa {
             // SAFETY: the CPU has the instructions `isa` names.
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512Vbmi => unsafe { self.find_vbmi(line, out) },
+            Isa::Avx512Vbmi => unsafe { self.find_vbmi(line, out, first) },
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => unsafe { self.find_avx2(line, out) },
-            _ => self.find_runs(line, out, |b| padded(b, run_mask_scalar)),
+            Isa::Avx2 => unsafe { self.find_avx2(line, out, first) },
+            _ => self.find_runs(line, out, first, |b| padded(b, run_mask_scalar)),
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-    unsafe fn find_vbmi(&self, line: &[u8], out: &mut Vec<(Range<usize>, usize)>) {
+    unsafe fn find_vbmi(&self, line: &[u8], out: &mut Vec<(Range<usize>, usize)>, first: bool) {
         // SAFETY: the caller checked the CPU.
-        self.find_runs(line, out, |b| unsafe { run_mask_vbmi(b) })
+        self.find_runs(line, out, first, |b| unsafe { run_mask_vbmi(b) })
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn find_avx2(&self, line: &[u8], out: &mut Vec<(Range<usize>, usize)>) {
+    unsafe fn find_avx2(&self, line: &[u8], out: &mut Vec<(Range<usize>, usize)>, first: bool) {
         // SAFETY: the caller checked the CPU.
-        self.find_runs(line, out, |b| padded(b, |b| unsafe { run_mask_avx2(b) }))
+        self.find_runs(line, out, first, |b| {
+            padded(b, |b| unsafe { run_mask_avx2(b) })
+        })
     }
 
-    /// [`SecretMemory::find`], with `mask` classifying up to 64 bytes at a time.
+    /// [`SecretMemory::find`] (or, with `first_only`, up to its first value), with `mask`
+    /// classifying up to 64 bytes at a time.
     #[inline(always)]
     fn find_runs(
         &self,
         line: &[u8],
         out: &mut Vec<(Range<usize>, usize)>,
+        first_only: bool,
         mask: impl Fn(&[u8]) -> u64,
     ) {
         // Bit `i` set where `line[at + i]` is a token-run byte (past the end: not set).
@@ -285,7 +301,11 @@ impl SecretMemory {
             long &= long >> (MIN_LEN - 8);
             let mut starts = cur & !(cur << 1 | carry) & long as u64;
             while starts != 0 {
-                self.check_run(line, block * 64 + starts.trailing_zeros() as usize, out);
+                let found =
+                    self.check_run(line, block * 64 + starts.trailing_zeros() as usize, out);
+                if found && first_only {
+                    return;
+                }
                 starts &= starts - 1;
             }
             carry = cur >> 63;
@@ -294,13 +314,13 @@ impl SecretMemory {
     }
 
     /// A token run of at least [`MIN_LEN`] bytes starts at `start`: is a remembered value its
-    /// prefix?
+    /// prefix? Returns whether one was added to `out`.
     #[inline]
-    fn check_run(&self, line: &[u8], start: usize, out: &mut Vec<(Range<usize>, usize)>) {
+    fn check_run(&self, line: &[u8], start: usize, out: &mut Vec<(Range<usize>, usize)>) -> bool {
         let short = short_key(&line[start..]);
         let slot = bloom_slot(short);
         if self.bloom[slot / 64] & (1 << (slot % 64)) == 0 {
-            return;
+            return false;
         }
         let end = line[start..]
             .iter()
@@ -319,8 +339,9 @@ impl SecretMemory {
         let Some(&head) = self.short.get(&short) else {
             if let Some((v, rule)) = long {
                 out.push((start..start + v.len(), rule));
+                return true;
             }
-            return;
+            return false;
         };
         let short_values = || self.chain(head, |e| e.next_short);
         if let Some((v, rule)) = long.or_else(|| {
@@ -329,11 +350,15 @@ impl SecretMemory {
                 .max_by_key(|(v, _)| v.len())
         }) {
             out.push((start..start + v.len(), rule));
+            true
         } else if truncated_at(line, end)
             && let Some((_, rule)) =
                 short_values().find(|(v, _)| v.len() >= MIN_TRUNCATED_FROM && v.starts_with(run))
         {
             out.push((start..end, rule));
+            true
+        } else {
+            false
         }
     }
 }
@@ -550,7 +575,8 @@ mod tests {
             for m in &memories {
                 let mut out = Vec::new();
                 m.find(&line, &mut out);
-                prop_assert_eq!(out, reference(m, &line), "{:?}", m.isa);
+                prop_assert_eq!(&out, &reference(m, &line), "{:?}", m.isa);
+                prop_assert_eq!(m.find_first(&line), out.first().cloned(), "{:?}", m.isa);
             }
         }
     }

@@ -28,6 +28,10 @@ impl<'e> Redactor<'e> {
         &self.masker
     }
 
+    pub fn scanner(&mut self) -> &mut Scanner<'e> {
+        &mut self.scanner
+    }
+
     /// Append the redacted `line` (without terminator) to `out`; returns the findings, with
     /// spans in `line`.
     pub fn redact_line(&mut self, line: &[u8], out: &mut Vec<u8>) -> &[Finding] {

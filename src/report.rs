@@ -56,12 +56,6 @@ impl FindingRecord {
     }
 }
 
-impl crate::parallel::ShiftLines for FindingRecord {
-    fn shift_lines(&mut self, lines: u64) {
-        self.line += lines;
-    }
-}
-
 /// A stable id for a finding at a place: SHA-256 of the parts, 32 hex digits.
 pub fn finding_id(parts: &[&str]) -> String {
     use sha2::{Digest, Sha256};

@@ -337,28 +337,6 @@ fn ends_a_value(b: u8) -> bool {
     b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'`')
 }
 
-/// Redact a text held in memory whose lines are all shorter than the stream's `max_line` (a
-/// chunk of a stream cut at line ends), appending to `out`: what [`redact_stream`] would do,
-/// without copying the text through a reader.
-pub(crate) fn redact_lines(
-    redactor: &mut Redactor<'_>,
-    text: &[u8],
-    out: &mut Vec<u8>,
-    first_line: u64,
-    on_finding: &mut dyn FnMut(&StreamFinding<'_>),
-) -> StreamSummary {
-    let mut p = Progress::new(first_line, std::mem::take(out));
-    let start = p.complete_lines(redactor, text, 0, 0, on_finding);
-    if start < text.len() {
-        p.last_line(redactor, &text[start..], 0, on_finding);
-    }
-    *out = p.out;
-    StreamSummary {
-        bytes_in: text.len() as u64,
-        ..p.summary
-    }
-}
-
 /// Read up to `want` (at least 1) more bytes onto the end of `buf`; 0 at the end of the input.
 pub(crate) fn read_more<R: Read>(
     input: &mut R,

@@ -102,14 +102,6 @@ enum Found {
     Rule(tokenscrub::RuleIndex),
 }
 
-impl tokenscrub::ShiftLines for Found {
-    fn shift_lines(&mut self, lines: u64) {
-        if let Found::Record(rec) = self {
-            rec.shift_lines(lines);
-        }
-    }
-}
-
 #[derive(Subcommand)]
 enum Command {
     /// Report leaks in files, directories (recursive), .gz files, stdin (`-`) and CloudWatch
@@ -518,8 +510,7 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
                 &mut stdout,
                 opts,
                 threads,
-                &make,
-                &mut on_found,
+                &mut |f| on_found(make(f)),
             )
         } else {
             let mut redactor = Redactor::new(&engine, masker);

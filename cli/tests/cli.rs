@@ -468,6 +468,84 @@ fn a_bad_payload_is_an_error_that_quotes_nothing() {
     );
 }
 
+/// What `tokenscrub ARGS` writes for `file`, given as a FILE argument or as stdin.
+fn filter_file(args: &[&str], file: &Path, as_stdin: bool) -> Vec<u8> {
+    let mut cmd = bin();
+    cmd.args(args);
+    if as_stdin {
+        cmd.stdin(std::fs::File::open(file).unwrap());
+    } else {
+        cmd.arg(file).stdin(Stdio::null());
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{args:?} {}", file.display());
+    out.stdout
+}
+
+/// Secrets found once, then repeated megabytes later (several chunks of the threaded reader):
+/// bare, on lines with a keyword, and cut short.
+fn repeats_megabytes_later() -> Vec<u8> {
+    let pw = "FAKEpwRemembered0123456789";
+    let tok = "FAKEtokAAAAbbbbCCCCdddd9999";
+    let mut text = format!("login password={pw}\nx-api-key: {tok}\n").into_bytes();
+    for round in 0..3 {
+        for i in 0..40_000 {
+            text.extend(format!("{round} GET /items/{i} 200 OK in 3 ms\n").as_bytes());
+        }
+        text.extend(format!("echo {pw} again\nuser=bob token=x {tok} code\n").as_bytes());
+        text.extend(format!("cut {}...\nrepr '{}'+9\n", &pw[..20], &tok[..17]).as_bytes());
+    }
+    text
+}
+
+/// The threaded reader of a FILE writes what a pipe gets, byte for byte: on every corpus
+/// file, and on a file whose secrets repeat megabytes later.
+#[test]
+fn a_file_and_a_pipe_give_the_same_bytes_whatever_the_threads() {
+    let dir = tempdir();
+    let generated = dir.join("repeats.log");
+    std::fs::write(&generated, repeats_megabytes_later()).unwrap();
+    let through_pipe = |file: &Path| run(&[], &std::fs::read(file).unwrap()).1;
+    let expect = through_pipe(&generated);
+    let shown = String::from_utf8_lossy(&expect);
+    assert!(expect.len() > 3 << 20);
+    assert!(!shown.contains("FAKEpwRemem") && !shown.contains("FAKEtokAAAA"));
+    for (args, as_stdin) in [
+        (&[][..], false),
+        (&[][..], true),
+        (&["--threads", "1"][..], false),
+        (&["--threads", "2"][..], false),
+        (&["--threads", "4"][..], false),
+    ] {
+        let out = filter_file(args, &generated, as_stdin);
+        assert!(
+            out == expect,
+            "{args:?} stdin={as_stdin}: output differs from a pipe's"
+        );
+    }
+    let mut corpus_files = Vec::new();
+    for corpus in ["corpus", "corpus2", "corpus3"] {
+        for entry in std::fs::read_dir(testdata(corpus)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "log") {
+                corpus_files.push(path);
+            }
+        }
+    }
+    assert!(corpus_files.len() > 20);
+    for file in &corpus_files {
+        let expect = through_pipe(file);
+        for (args, as_stdin) in [(&[][..], false), (&["--threads", "4"][..], true)] {
+            let out = filter_file(args, file, as_stdin);
+            assert!(
+                out == expect,
+                "{}: {args:?} differs from a pipe",
+                file.display()
+            );
+        }
+    }
+}
+
 /// `--threads 2` on a file of several chunks: the same output, report and stats as one
 /// thread, in the input's order; a regular file on stdin gets threads by default.
 #[test]
