@@ -181,7 +181,7 @@ fn run<R: Read, W: Write>(
         let read_size = chunk + chunk / 16;
         let mut buf: Vec<u8> = Vec::with_capacity(read_size);
         let mut eof = false;
-        let long_line = opts.max_line.max(chunk);
+        let long_line = opts.line_limit().max(chunk);
 
         let result = 'chunks: loop {
             // Fill a chunk: at least CHUNK bytes, or the end of the input.
@@ -227,7 +227,7 @@ fn run<R: Read, W: Write>(
                     data,
                 };
                 seq += 1;
-                if has_line_of(&job.data, opts.max_line) {
+                if has_line_of(&job.data, opts.line_limit()) {
                     // Scanned in windows, with the stream's memory, once all before is written.
                     if let Err(e) = writer.windowed(opts, on_finding, job) {
                         break 'chunks Err(e);

@@ -35,6 +35,14 @@ pub struct StreamOptions {
     pub first_line: u64,
 }
 
+impl StreamOptions {
+    /// The longest line scanned in one piece, as the stream uses it: `max_line`, at least
+    /// `4 * HOLD`.
+    pub fn line_limit(&self) -> usize {
+        self.max_line.max(4 * HOLD)
+    }
+}
+
 impl Default for StreamOptions {
     fn default() -> Self {
         StreamOptions {
@@ -184,16 +192,21 @@ impl Progress {
         self.summary.findings += self.masks.len() as u64;
     }
 
-    /// Redact every complete line of `text`; returns the bytes they took (the start of the
-    /// incomplete last line, if any). `text[..ctx]` was written already: context for the tail
-    /// of an over-long line, which is the first line here. The first line end is looked for
-    /// from `search` (what was searched before has none).
+    /// Redact every complete line of `text` shorter than `max_line` (from `ctx` for the first);
+    /// returns the bytes they took (the start of the first line not done: incomplete, or
+    /// `max_line` long or more, to be scanned in windows). `text[..ctx]` was written already:
+    /// context for the tail of an over-long line, which is the first line here. The first line
+    /// end is looked for from `search` (what was searched before has none).
+    ///
+    /// Whether a line is scanned whole or in windows depends on its length only, never on
+    /// how much of it the reads had brought in: the output does not depend on the reads.
     fn complete_lines(
         &mut self,
         redactor: &mut Redactor<'_>,
         text: &[u8],
         mut ctx: usize,
         mut search: usize,
+        max_line: usize,
         on_finding: &mut dyn FnMut(&StreamFinding<'_>),
     ) -> usize {
         let mut start = 0;
@@ -218,6 +231,10 @@ impl Progress {
             } else {
                 nl
             };
+            // (Counted to the line end, `\r` included, as the parallel reader counts.)
+            if nl - (start + ctx) >= max_line {
+                return start;
+            }
             let line = &text[start..body_end];
             match quiet {
                 Some(q) => redactor.scan_next_line(line, q, &mut self.findings),
@@ -262,7 +279,7 @@ pub fn redact_stream<R: Read, W: Write>(
     opts: StreamOptions,
     on_finding: &mut dyn FnMut(&StreamFinding<'_>),
 ) -> Result<StreamSummary, StreamError> {
-    let max_line = opts.max_line.max(4 * HOLD);
+    let max_line = opts.line_limit();
     // Reads start small and double: a short text (one CloudWatch event) costs a small buffer.
     let mut read_size = FIRST_READ;
     let mut buf: Vec<u8> = Vec::new();
@@ -273,13 +290,42 @@ pub fn redact_stream<R: Read, W: Write>(
     let mut eof = false;
 
     loop {
-        let start = p.complete_lines(redactor, &buf, ctx, search, on_finding);
+        let start = p.complete_lines(redactor, &buf, ctx, search, max_line, on_finding);
         if start > 0 {
             ctx = 0;
         }
 
         buf.drain(..start);
         search = buf.len();
+
+        // An over-long line: a window of `max_line` bytes after the context (whatever the
+        // reads brought in beyond it), written but for the held-back tail; some context kept.
+        if buf.len() - ctx >= max_line {
+            let window = &buf[..ctx + max_line];
+            redactor.scan(window, false, &mut p.findings);
+            p.add_carried(window, ctx);
+            let mut cut = window.len() - HOLD;
+            for f in &p.findings {
+                if f.span.start < cut && cut < f.span.end {
+                    if f.span.end < window.len() {
+                        cut = f.span.end;
+                    } else {
+                        // The secret runs past the window: its start is masked now, its rest
+                        // opens the next window (held back, it would hold back every window
+                        // after it: the square of the line).
+                        p.carried = Some(f.rule);
+                    }
+                }
+            }
+            p.emit(redactor, window, ctx..cut, on_finding);
+            p.cursor.written += (cut - ctx) as u64;
+            let keep_from = cut.saturating_sub(CONTEXT);
+            buf.drain(..keep_from);
+            ctx = cut - keep_from;
+            search = ctx;
+            // The rest of the line may end within `max_line` now, or hold another window.
+            continue;
+        }
 
         if eof {
             if buf.len() > ctx {
@@ -290,31 +336,6 @@ pub fn redact_stream<R: Read, W: Write>(
             return Ok(p.summary);
         }
 
-        // An over-long line: write all but the held-back tail, keep some context.
-        if buf.len() - ctx >= max_line {
-            redactor.scan(&buf, false, &mut p.findings);
-            p.add_carried(&buf, ctx);
-            let mut cut = buf.len() - HOLD;
-            for f in &p.findings {
-                if f.span.start < cut && cut < f.span.end {
-                    if f.span.end < buf.len() {
-                        cut = f.span.end;
-                    } else {
-                        // The secret runs past the window: its start is masked now, its rest
-                        // opens the next window (held back, it would hold back every window
-                        // after it: the square of the line).
-                        p.carried = Some(f.rule);
-                    }
-                }
-            }
-            p.emit(redactor, &buf, ctx..cut, on_finding);
-            p.cursor.written += (cut - ctx) as u64;
-            let keep_from = cut.saturating_sub(CONTEXT);
-            buf.drain(..keep_from);
-            ctx = cut - keep_from;
-            search = ctx;
-        }
-
         // About to read, which may block: hand over what is done.
         if !p.out.is_empty() {
             output.write_all(&p.out).map_err(StreamError::Write)?;
@@ -322,7 +343,8 @@ pub fn redact_stream<R: Read, W: Write>(
             p.out.clear();
         }
 
-        let want = read_size.min(max_line + CONTEXT - buf.len());
+        // The buffer holds less than a window and its context (else a window was cut above).
+        let want = read_size.min((max_line + CONTEXT).saturating_sub(buf.len()).max(1));
         read_size = (read_size * 2).min(READ_CHUNK);
         let n = read_more(&mut input, &mut buf, want).map_err(StreamError::Read)?;
         p.summary.bytes_in += n as u64;
@@ -462,6 +484,56 @@ mod tests {
             checked += 1;
         }
         assert!(checked >= 8);
+    }
+
+    /// Over-long lines are cut into windows by their length alone: whatever the reads bring
+    /// in (all at once, or a few bytes at a time), the output and the findings are the same,
+    /// for lines just under, at and just over the limit (`\r\n` counted as the parallel
+    /// reader counts it), secrets at every window's edge, and a last line without an end.
+    #[test]
+    fn windows_do_not_depend_on_the_reads() {
+        let e = Engine::builtin();
+        let masker = Masker::new(MaskStyle::Label, FingerprintKey::new(b"k"));
+        let max_line = 4 * HOLD;
+        let mut text = Vec::new();
+        for (len, term) in [
+            (max_line - 1, &b"\n"[..]),
+            (max_line, b"\n"),
+            (max_line - 1, b"\r\n"),
+            (max_line + 1, b"\n"),
+            (3 * max_line + 77, b"\n"),
+            (2 * max_line + 5, b""),
+        ] {
+            let start = text.len();
+            let mut i = 0;
+            while text.len() - start < len {
+                text.extend(format!("w{i} token=FAKEtok{i:09}x ").as_bytes());
+                i += 1;
+            }
+            text.truncate(start + len);
+            text.extend_from_slice(term);
+        }
+        let run = |input: Box<dyn Read + '_>| {
+            let mut r = Redactor::new(&e, masker.clone());
+            let mut out = Vec::new();
+            let mut found = Vec::new();
+            let opts = StreamOptions {
+                max_line,
+                ..StreamOptions::default()
+            };
+            redact_stream(&mut r, input, &mut out, opts, &mut |f| {
+                found.push((f.line_number, f.column))
+            })
+            .unwrap();
+            (out, found)
+        };
+        let (expect, found) = run(Box::new(&text[..]));
+        assert!(found.len() > 1000);
+        for seed in [0, 1, 50, 200] {
+            let (out, again) = run(Box::new(Trickle(&text, seed)));
+            assert!(out == expect, "reads from seed {seed}: other bytes");
+            assert_eq!(again, found, "reads from seed {seed}");
+        }
     }
 
     #[test]
