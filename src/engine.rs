@@ -1228,13 +1228,15 @@ mod tests {
 
     /// A second pass over the output finds nothing new: the fuzzer's idempotence invariant, on
     /// the shapes it broke. A keyed value that runs past a token's match keeps its rest
-    /// masked; a column whose name we masked owns no parameter.
+    /// masked; a column whose name we masked owns no parameter; keys between the values
+    /// found in a long read are parsed the first time.
     #[test]
     fn redacting_twice_is_redacting_once() {
         let e = Engine::builtin();
         let m = crate::Masker::new(crate::MaskStyle::Label, crate::FingerprintKey::new(b"k"));
         for text in [
             &b"{\"authorization\":\"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0\xceNfNTgyMyIsInR5cCI6IkpXVCJ9Ytoken=leGFtcGxlLmNvbSJ9.PpD4i1fjErBmt2D-Y62Hmk_FZWEA7uKQnYaYxqcFS6k\",\"x\":1}\n"[..],
+            b"  cookie: 'koa.ses8bd3ec0d3c08c06bc4b82cca11\",\"refresh_token\":\"Uy0yFruC_bf3I090aKZtMCLwDYM-W43p\",\"apiKey\":\"Z7to6pfxhLk6BjNKL4o2_M3YsSXY7xDweTplnrGfgc8\", alias=default\n",
             b"INFO sqlalchemy.engine.Engine: INSERT INTO oauth_tokens (user_id, provider, [REDACTED:session-id], [REDACTED:session-id], scope) VALUES (?, ?, ?, ?, ?)\nINFO sqlalchemy.engine.Engine: [generated in 0.1s] (7, 'google', 'openid email profile')\n",
         ] {
             let once = crate::redact_text(&e, &m, text);
@@ -1250,6 +1252,14 @@ mod tests {
             b"\"authorization\":\"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0\xceNfNTgyMyIsInR5cCI6IkpXVCJ9Ytoken=leGFtcGxlLmNvbSJ9.PpD4i1fjErBmt2D\"",
         );
         assert!(!String::from_utf8_lossy(&once).contains("NfNTgy"));
+        // Keys between the pairs of a cookie header read to the line's end are keys.
+        let got = findings(
+            "cookie: 'koa.ses8bd3ec0d3c08c\",\"refresh_token\":\"Uy0yFruC_bf3I090aKZtMCLw\", alias=default",
+        );
+        assert!(
+            got.iter().any(|(_, v)| v == "Uy0yFruC_bf3I090aKZtMCLw"),
+            "{got:?}"
+        );
     }
 
     #[test]

@@ -52,6 +52,12 @@ pub struct ValueEnds {
     /// The last unquoted cookie header value read on this line: its pairs were all examined,
     /// so a `cookie` keyword inside it (a value that ends where it does) adds nothing.
     cookies: Option<Range<usize>>,
+    /// The values found on this line by keys, by start (see [`ValueEnds::inside_a_value`]).
+    found: Vec<Range<usize>>,
+    /// How many of `found` start at or before the last position asked about, and the
+    /// furthest end among them.
+    found_seen: usize,
+    found_reach: usize,
 }
 
 /// What ends a value.
@@ -69,6 +75,27 @@ impl ValueEnds {
     pub fn new_line(&mut self) {
         self.last.clear();
         self.cookies = None;
+        self.found.clear();
+        self.found_seen = 0;
+        self.found_reach = 0;
+    }
+
+    /// A key's value was found at `span` (keys are parsed left to right, so spans come by
+    /// start).
+    fn add_found(&mut self, span: Range<usize>) {
+        self.found.push(span);
+    }
+
+    /// Is `pos` inside a value found before on this line? Asked with positions that only grow
+    /// (keyword hits, left to right): a walk over the values, once per line.
+    fn inside_a_value(&mut self, pos: usize) -> bool {
+        while let Some(v) = self.found.get(self.found_seen)
+            && v.start <= pos
+        {
+            self.found_reach = self.found_reach.max(v.end);
+            self.found_seen += 1;
+        }
+        pos < self.found_reach
     }
 
     /// Is the cookie header value `span` inside the one read before? If not, it is the one
@@ -530,8 +557,11 @@ impl KeyedMatcher {
         } else {
             hit
         };
-        // Inside a key or value already read (`token=token=…`, one long identifier).
-        if hit.start < *done_to {
+        // Inside a key already read (one long identifier), or inside a value found (a key in
+        // a secret is part of it: `token=token=…` would read the line once per key). A key
+        // between the values found inside a long read (the pairs of a cookie header that
+        // runs to the line's end) is still a key.
+        if hit.start < *done_to || keys.ends.inside_a_value(hit.start) {
             return None;
         }
         let floor = hit.start.saturating_sub(MAX_KEY);
@@ -580,10 +610,8 @@ impl KeyedMatcher {
                 }
             }
         };
-        // A key inside a value just found is part of the secret, not a key of its own: not
-        // parsed again (`token=token=token=…` would read the line once per key).
-        if let Some(last) = out[found_before..].iter().map(|h| h.span.end).max() {
-            *done_to = (*done_to).max(last);
+        for h in &out[found_before..] {
+            keys.ends.add_found(h.span.clone());
         }
         pending
     }
