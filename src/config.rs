@@ -75,6 +75,31 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// A parse error's message without the config text it quotes (serde quotes the value of the
+/// wrong type, the unknown field or variant, the duplicate key: any of them may be a secret put
+/// in the wrong place). What it expected (our names) stays.
+fn without_config_text(message: &str) -> String {
+    let (found, expected) = match message.find(", expected") {
+        Some(at) => message.split_at(at),
+        None => (message, ""),
+    };
+    let mut out = String::with_capacity(message.len());
+    let mut quote = None;
+    for c in found.chars() {
+        match (quote, c) {
+            (None, '"' | '`') => {
+                quote = Some(c);
+                out.push_str("(…)");
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, c) => out.push(c),
+        }
+    }
+    out.push_str(expected);
+    out
+}
+
 impl Config {
     /// Parse a config. `origin` names it in errors (a file name).
     pub fn from_toml(text: &str, origin: &str) -> Result<Config, ConfigError> {
@@ -88,7 +113,10 @@ impl Config {
                     format!(" at line {line}, column {col}")
                 })
                 .unwrap_or_default();
-            ConfigError(format!("{origin}{at}: {}", e.message()))
+            ConfigError(format!(
+                "{origin}{at}: {}",
+                without_config_text(e.message())
+            ))
         })
     }
 }
@@ -123,6 +151,48 @@ password = ["pin"]
         assert!(!e.0.contains("SUPERSECRET"), "{e}");
         let e = Config::from_toml("bogus = 1\n", "c.toml").unwrap_err();
         assert!(e.0.contains("bogus") || e.0.contains("unknown"), "{e}");
+    }
+
+    /// Every kind of config error names its place and never quotes the config's text: a
+    /// secret pasted in the wrong place must not reach a terminal or a CI log.
+    #[test]
+    fn no_error_quotes_config_text() {
+        const SECRET: &str = "sk_live_FAKEFAKEFAKE00secret";
+        let rule = |field: &str| {
+            format!(
+                "[[rule]]\nid = \"acme\"\ndescription = \"d\"\nseverity = \"high\"\n\
+                 keywords = [\"acme_\"]\npattern = '(?P<secret>acme_[a-z]+)'\n{field}\n"
+            )
+        };
+        let cases = [
+            format!("disable = \"{SECRET}\"\n"),
+            format!("hmac_key = [\"{SECRET}\"]\n"),
+            format!("[allowlist]\nvalues = \"{SECRET}\"\n"),
+            format!("{SECRET} = 1\n"),
+            format!("[allowlist]\n{SECRET} = [\"x\"]\n"),
+            format!("hmac_key = \"a\"\nhmac_key = \"{SECRET}\"\n"),
+            format!("[extra_keys]\n{SECRET} = [\"pin\"]\n"),
+            format!("disable = [\"{SECRET}\"]\n"),
+            format!("[extra_keys]\npassword = [\"\"]\n{SECRET} = [\"x\"]\n"),
+            rule("").replace("high", SECRET),
+            rule("").replace("(?P<secret>acme_[a-z]+)", &format!("({SECRET}")),
+            rule("").replace("(?P<secret>acme_[a-z]+)", &format!("{SECRET}[")),
+            rule("").replace("\"acme\"", &format!("\"{SECRET}\"")),
+            rule(&format!("validator = \"{SECRET}\"")),
+            rule(&format!("allowlist = [\"{SECRET}(\"]")),
+            rule(&format!("{SECRET} = true")),
+        ];
+        for text in &cases {
+            let e = match Config::from_toml(text, "c.toml") {
+                Err(e) => e.0,
+                Ok(c) => match crate::Engine::new(&c) {
+                    Err(e) => e.to_string(),
+                    Ok(_) => panic!("no error for {text}"),
+                },
+            };
+            assert!(!e.contains("FAKEFAKE"), "{e}");
+            assert!(!e.is_empty());
+        }
     }
 
     #[test]

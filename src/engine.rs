@@ -168,20 +168,26 @@ impl Engine {
             .map(|r| r.id.as_str())
             .chain(keyed_specs.iter().map(|r| r.id.as_str()))
             .collect();
-        for id in &config.disable {
+        // Errors name the place in the config, and quote only what is known to be a rule id:
+        // config text may hold secrets.
+        for (i, id) in config.disable.iter().enumerate() {
             if !known.contains(id.as_str()) {
-                return Err(RuleError(format!("cannot disable unknown rule {id:?}")));
+                return Err(RuleError(format!(
+                    "disable[{i}]: no rule has this id (see `tokenscrub rules`)"
+                )));
             }
         }
         for (id, names) in &config.extra_keys {
             let Some(spec) = keyed_specs.iter_mut().find(|r| &r.id == id) else {
-                return Err(RuleError(format!(
-                    "extra_keys: {id:?} is not a keyed rule (see `tokenscrub rules`)"
-                )));
+                return Err(RuleError(
+                    "extra_keys: a name there is not the id of a keyed rule (see `tokenscrub \
+                     rules`)"
+                        .into(),
+                ));
             };
-            for name in names {
+            for (i, name) in names.iter().enumerate() {
                 if name.trim().is_empty() {
-                    return Err(RuleError(format!("extra_keys.{id}: empty key name")));
+                    return Err(RuleError(format!("extra_keys.{id}[{i}]: empty key name")));
                 }
                 spec.names.push(name.clone());
                 spec.keywords.push(name.to_ascii_lowercase());

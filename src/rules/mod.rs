@@ -304,13 +304,36 @@ pub(crate) fn compile_regex(pattern: &str, what: &str) -> Result<Regex, RuleErro
         .unicode(false)
         .size_limit(8 << 20)
         .build()
-        .map_err(|e| RuleError(format!("{what}: bad regex: {e}")))
+        .map_err(|e| bad_regex(what, &e))
+}
+
+/// A regex error without the pattern (the regex crate quotes it, and a config's pattern or
+/// allowlist may hold a secret): the column and what is wrong there.
+fn bad_regex(what: &str, e: &dyn fmt::Display) -> RuleError {
+    let text = e.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    let why = lines
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("error: "))
+        .filter(|_| lines.len() > 1);
+    let column = lines
+        .iter()
+        .find(|l| l.trim_start().starts_with('^') && l.trim().bytes().all(|b| b == b'^'))
+        .map(|l| l.len() - l.trim_start().len() - 3);
+    RuleError(match (why, column) {
+        (Some(why), Some(col)) => format!("{what}: bad regex at character {col}: {why}"),
+        (Some(why), None) => format!("{what}: bad regex: {why}"),
+        // One-line messages (a size limit) say nothing of the pattern.
+        _ if lines.len() == 1 => format!("{what}: bad regex: {text}"),
+        _ => format!("{what}: bad regex"),
+    })
 }
 
 /// A shaped rule's pattern, parsed with the same syntax as [`compile_regex`] (bytes, not
 /// Unicode), and compiled; the parse is kept for [`SecretSplit::of`].
 fn compile_shaped_regex(pattern: &str, what: &str) -> Result<(meta::Regex, Hir), RuleError> {
-    let bad = |e: &dyn fmt::Display| RuleError(format!("{what}: bad regex: {e}"));
+    let bad = |e: &dyn fmt::Display| bad_regex(what, e);
     let hir = syntax::parse_with(pattern, &syntax::Config::new().unicode(false).utf8(false))
         .map_err(|e| bad(&e))?;
     let regex = meta_builder().build_from_hir(&hir).map_err(|e| bad(&e))?;
@@ -486,9 +509,10 @@ fn check_id(id: &str) -> Result<(), RuleError> {
     if ok {
         Ok(())
     } else {
-        Err(RuleError(format!(
-            "rule id {id:?}: use lowercase letters, digits and '-'"
-        )))
+        // The id failed the check: it may be anything, so it is not quoted.
+        Err(RuleError(
+            "a rule id: use lowercase letters, digits and '-' only".into(),
+        ))
     }
 }
 
@@ -515,7 +539,7 @@ impl ShapedSpec {
             None => None,
             Some(name) => Some(validators::Validator::from_name(name).ok_or_else(|| {
                 RuleError(format!(
-                    "rule {}: unknown validator {name:?} (known: {})",
+                    "rule {}: unknown validator (known: {})",
                     self.id,
                     validators::Validator::NAMES.join(", ")
                 ))
