@@ -880,9 +880,17 @@ impl<'e> Scanner<'e> {
                     continue;
                 }
                 self.scan_raw(sub, true, first, &mut found);
+                if !found.is_empty() {
+                    // Our masks as the line has them: the view may have cut one (an ANSI code
+                    // before its `[`), and its rule id or fingerprint must not read as a value.
+                    our_masks(line, &mut self.masks);
+                }
                 for f in found.drain(..) {
-                    self.remember(&sub[f.span.clone()], f.rule);
                     let span = view.to_raw(r.start + f.span.start..r.start + f.span.end);
+                    if touches_a_mask(&self.masks, &span) {
+                        continue;
+                    }
+                    self.remember(&sub[f.span.clone()], f.rule);
                     out.push(Finding { rule: f.rule, span });
                 }
             }
@@ -1243,6 +1251,7 @@ mod tests {
         for text in [
             &b"{\"authorization\":\"Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0\xceNfNTgyMyIsInR5cCI6IkpXVCJ9Ytoken=leGFtcGxlLmNvbSJ9.PpD4i1fjErBmt2D-Y62Hmk_FZWEA7uKQnYaYxqcFS6k\",\"x\":1}\n"[..],
             b"  cookie: 'koa.ses8bd3ec0d3c08c06bc4b82cca11\",\"refresh_token\":\"Uy0yFruC_bf3I090aKZtMCLwDYM-W43p\",\"apiKey\":\"Z7to6pfxhLk6BjNKL4o2_M3YsSXY7xDweTplnrGfgc8\", alias=default\n",
+            b"  'x-req\xf5est-id':VG9fSFdHTl9VQnB2XzJvaWQYRZjn\x1b[REDACTED:authorization:77c86a9e] [REDACTED:authorization:763eca4d]\n",
             b"INFO sqlalchemy.engine.Engine: INSERT INTO oauth_tokens (user_id, provider, [REDACTED:session-id], [REDACTED:session-id], scope) VALUES (?, ?, ?, ?, ?)\nINFO sqlalchemy.engine.Engine: [generated in 0.1s] (7, 'google', 'openid email profile')\n",
         ] {
             let once = crate::redact_text(&e, &m, text);

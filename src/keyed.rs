@@ -190,8 +190,10 @@ fn backslashes_before(line: &[u8], pos: usize) -> usize {
         .count()
 }
 
-/// Skip blanks, and the ANSI colour codes a coloured logger puts around a value.
-fn skip_spaces(line: &[u8], mut i: usize) -> usize {
+/// Skip blanks, and the ANSI colour codes a coloured logger puts around a value (from `i`,
+/// which may be past the line's end: then the end).
+fn skip_spaces(line: &[u8], i: usize) -> usize {
+    let mut i = i.min(line.len());
     loop {
         while i < line.len() && is_space(line[i]) {
             i += 1;
