@@ -17,7 +17,7 @@ pub use redact::{EventSource, payload_findings, redact_event, redact_payload};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use flate2::Compression;
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -132,7 +132,8 @@ pub fn decode_data(b64: &[u8]) -> Result<Vec<u8>, PayloadError> {
         u32::from_le_bytes(gz[t..].try_into().expect("4 bytes")) as u64
     });
     let mut out = Vec::with_capacity(size_hint.min(MAX_DECOMPRESSED) as usize + 1);
-    GzDecoder::new(&gz[..])
+    // Every gzip member: data after the first must not be dropped silently.
+    MultiGzDecoder::new(&gz[..])
         .take(MAX_DECOMPRESSED + 1)
         .read_to_end(&mut out)
         .map_err(|_| err("awslogs.data is not valid gzip"))?;
@@ -222,6 +223,22 @@ mod tests {
             decode(&serde_json::to_vec(&to_json(&p)).unwrap()).unwrap(),
             p
         );
+    }
+
+    /// A payload compressed as several gzip members (concatenated streams) is read whole.
+    #[test]
+    fn every_gzip_member_is_read() {
+        let json = serde_json::to_vec(&to_json(&sample())).unwrap();
+        let (a, b) = json.split_at(json.len() / 2);
+        let mut gz = Vec::new();
+        for part in [a, b] {
+            let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+            enc.write_all(part).unwrap();
+            gz.extend(enc.finish().unwrap());
+        }
+        assert_eq!(decode_data(STANDARD.encode(&gz).as_bytes()).unwrap(), json);
+        let envelope = format!(r#"{{"awslogs":{{"data":"{}"}}}}"#, STANDARD.encode(&gz));
+        assert_eq!(decode(envelope.as_bytes()).unwrap(), sample());
     }
 
     #[test]
