@@ -272,6 +272,19 @@ fn load_engine(config_path: Option<&PathBuf>, disable: &[String]) -> Result<Engi
         }
         None => Config::default(),
     };
+    if !disable.is_empty() {
+        // Ids typed on the command line are named back (the config's are not: its text may
+        // hold secrets); checked against every rule the config defines.
+        let all = Engine::new(&config)?;
+        if let Some(id) = disable
+            .iter()
+            .find(|id| !all.rules().iter().any(|r| &r.id == *id))
+        {
+            return Err(Fail(format!(
+                "--disable {id}: no such rule (see `tokenscrub rules`)"
+            )));
+        }
+    }
     config.disable.extend(disable.iter().cloned());
     config.disable.sort();
     config.disable.dedup();
@@ -433,7 +446,7 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
         max_line: cli.max_line,
         ..StreamOptions::default()
     };
-    let mut stdout = io::stdout().lock();
+    let mut stdout = Counted::new(io::stdout().lock());
     let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
     let mut total = tokenscrub::StreamSummary::default();
     let mut report_error: Option<io::Error> = None;
@@ -474,6 +487,7 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
                     total.bytes_in += t.bytes;
                 }
                 Err(payloads::PayloadError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+                    total.findings += found;
                     closed = true;
                     break;
                 }
@@ -498,15 +512,21 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
             }
         };
         let mut counts: Vec<u64> = vec![0; engine.rules().len()];
-        let mut on_found = |found: Found| match found {
-            Found::Record(rec) => on_record(*rec),
-            Found::Rule(rule) => counts[rule] += 1,
+        let mut found = 0u64;
+        let mut on_found = |f: Found| {
+            found += 1;
+            match f {
+                Found::Record(rec) => on_record(*rec),
+                Found::Rule(rule) => counts[rule] += 1,
+            }
         };
+        let lines_before = stdout.lines;
+        let mut input = Counted::new(input);
         let result = if threads > 1 {
             tokenscrub::redact_stream_parallel(
                 &engine,
                 &masker,
-                input,
+                &mut input,
                 &mut stdout,
                 opts,
                 threads,
@@ -514,7 +534,7 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
             )
         } else {
             let mut redactor = Redactor::new(&engine, masker);
-            redact_stream(&mut redactor, input, &mut stdout, opts, &mut |f| {
+            redact_stream(&mut redactor, &mut input, &mut stdout, opts, &mut |f| {
                 on_found(make(f))
             })
         };
@@ -530,6 +550,10 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
                 total.findings += s.findings;
             }
             Err(StreamError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+                // What was done before the reader went away.
+                total.lines += stdout.lines - lines_before;
+                total.bytes_in += input.bytes;
+                total.findings += found;
                 closed = true;
                 break;
             }
@@ -562,6 +586,44 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Counts the lines that reach the output, and the bytes read: when the reader of our output
+/// goes away early (`| head`), `--stats` and `--fail-on-leak` still tell what was done.
+struct Counted<T> {
+    inner: T,
+    lines: u64,
+    bytes: u64,
+}
+
+impl<T> Counted<T> {
+    fn new(inner: T) -> Self {
+        Counted {
+            inner,
+            lines: 0,
+            bytes: 0,
+        }
+    }
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
 }
 
 fn print_stats(total: &tokenscrub::StreamSummary, by_rule: &BTreeMap<String, u64>, unit: &str) {

@@ -179,22 +179,50 @@ impl<W: Write> Scan<'_, W> {
     }
 
     /// Scan `bytes` as one payload document or as one payload per line; false if it is neither.
+    /// A document (or a line) that says it is a payload and does not decode is an error,
+    /// reported by what is wrong (never its content); the file counts as done.
     fn payloads(&mut self, name: &str, bytes: &[u8]) -> io::Result<bool> {
         let docs: Vec<cloudwatch::LogsPayload> = match cloudwatch::decode(bytes) {
             Ok(p) => vec![p],
+            // One document that parses and says it is a payload (a file of several lines,
+            // one payload each, is read line by line below).
+            Err(e)
+                if serde_json::from_slice::<serde_json::Value>(bytes).is_ok()
+                    && cloudwatch::claims_to_be_payload(bytes) =>
+            {
+                self.fail(
+                    Path::new(name),
+                    format_args!("not a readable CloudWatch Logs payload: {e}"),
+                );
+                return Ok(true);
+            }
             Err(_) => {
+                // One payload per line: once a line is one (or says it is), every line must
+                // be; the others are reported, the good ones still scanned.
                 let mut docs = Vec::new();
-                for line in bytes
+                let mut bad = Vec::new();
+                for (n, line) in bytes
                     .split(|&b| b == b'\n')
-                    .filter(|l| !l.trim_ascii().is_empty())
+                    .enumerate()
+                    .filter(|(_, l)| !l.trim_ascii().is_empty())
                 {
                     match cloudwatch::decode(line) {
                         Ok(p) => docs.push(p),
+                        Err(e)
+                            if !docs.is_empty()
+                                || !bad.is_empty()
+                                || cloudwatch::claims_to_be_payload(line) =>
+                        {
+                            bad.push((n + 1, e));
+                        }
                         Err(_) => return Ok(false),
                     }
                 }
-                if docs.is_empty() {
-                    return Ok(false);
+                for (n, e) in bad {
+                    self.fail(
+                        Path::new(name),
+                        format_args!("line {n}: not a readable CloudWatch Logs payload: {e}"),
+                    );
                 }
                 docs
             }

@@ -283,6 +283,48 @@ fn closed_stdout_ends_quietly() {
     assert!(err.is_empty(), "a closed pipe is not an error: {err}");
 }
 
+/// When our reader goes away early, `--stats` counts what was done and `--fail-on-leak` still
+/// says a leak was masked.
+#[test]
+fn stats_and_fail_on_leak_survive_a_closed_stdout() {
+    let mut child = bin()
+        .args(["--stats", "--fail-on-leak"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut sin = child.stdin.take().unwrap();
+    let sout = child.stdout.take().unwrap();
+    let mut first = String::new();
+    sin.write_all(b"login password=FAKEpw0rdClosed1\n").unwrap();
+    BufReader::new(sout).read_line(&mut first).unwrap();
+    assert_eq!(first, "login password=[REDACTED:password]\n");
+    let chunk = vec![b'x'; 4096];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if sin
+            .write_all(&chunk)
+            .and_then(|_| sin.write_all(b"\n"))
+            .is_err()
+        {
+            break;
+        }
+    }
+    drop(sin);
+    let (status, err) = finish(&mut child);
+    assert_eq!(status, 1, "a leak was masked: {err}");
+    let stats = err.lines().next().unwrap_or_default();
+    assert!(
+        stats.starts_with("tokenscrub: 1 secret(s) masked in "),
+        "{err}"
+    );
+    assert!(
+        !stats.contains(" in 0 line(s)") && !stats.ends_with(" 0 byte(s)"),
+        "{err}"
+    );
+}
+
 #[test]
 fn each_line_is_written_as_soon_as_it_is_complete() {
     let mut child = bin()

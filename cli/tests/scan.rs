@@ -196,6 +196,60 @@ fn payload_files_report_every_secret_event() {
     }
 }
 
+/// A file that says it is a payload and does not decode is an error named by what is wrong
+/// (exit 2), not text whose base64 would hide its secrets; in a file of one payload per line,
+/// the good lines are still scanned.
+#[test]
+fn undecodable_payload_files_are_errors_not_text() {
+    let dir = std::env::temp_dir().join(format!("tokenscrub-scan-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_, payload) = corpus_files("json")
+        .into_iter()
+        .find(|(_, t)| t["messageType"] != "CONTROL_MESSAGE")
+        .map(|(p, t)| (t, std::fs::read_to_string(p).unwrap()))
+        .unwrap();
+    let one_line: Value = serde_json::from_str(&payload).unwrap();
+    let one_line = one_line.to_string();
+    let cases = [
+        (
+            "bad-base64.json",
+            "{\"awslogs\": {\"data\": \"!!!FAKEpw0rdInBase64\"}}".to_string(),
+            "base64",
+        ),
+        (
+            "truncated.json",
+            format!("{{\"awslogs\": {{\"data\": \"{}", "QUFB".repeat(10)),
+            "JSON",
+        ),
+        (
+            "no-events.json",
+            "{\"messageType\": \"DATA_MESSAGE\", \"logEvents\": 3, \"x\": \"FAKEpw0rdInJSON\"}"
+                .to_string(),
+            "payload",
+        ),
+        (
+            "lines.json",
+            format!("{one_line}\n{{\"awslogs\": {{\"data\": \"!!FAKEpw0rd\"}}}}\n"),
+            "line 2",
+        ),
+    ];
+    for (name, text, says) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, &text).unwrap();
+        let (code, out, err) = scan(&["--format", "jsonl", path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains(name) && err.contains(says), "{name}: {err}");
+        assert!(
+            !err.contains("FAKEpw0rd") && !out.contains("FAKEpw0rd"),
+            "{err}{out}"
+        );
+        if name == "lines.json" {
+            assert!(!records(&out).is_empty(), "the good line is scanned");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn sarif_validates_against_the_2_1_0_schema() {
     let mut schema: Value = serde_json::from_slice(

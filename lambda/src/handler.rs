@@ -5,7 +5,10 @@
 //!   finding per leak to the findings log group, print one EMF metric line;
 //! * a Kinesis Firehose transformation event (`{"invocationId":…, "records":[…]}`) whose records
 //!   hold gzip'd CloudWatch Logs payloads: each comes back masked in the same form (`Ok`),
-//!   CONTROL_MESSAGE records are `Dropped`, undecodable records `ProcessingFailed`.
+//!   CONTROL_MESSAGE records are `Dropped`. A record that is no payload (another source's
+//!   text, a damaged payload) is masked as text and comes back `Ok` in the form it came (gzip'd
+//!   if it was): never `ProcessingFailed`, which Firehose writes to its error output as it
+//!   came, unmasked. A record that is not even base64 is `Dropped`.
 //!
 //! A malformed payload is reported (what is wrong, never its content) and dropped, not failed:
 //! Lambda would retry it forever. The function's own log lines hold counts and ids only.
@@ -137,11 +140,24 @@ async fn subscription<S: FindingSink>(
     Ok(json!({ "events": payload.log_events.len(), "findings": records.len() }))
 }
 
+/// A record's bytes masked line by line as log text, in the form they came: gzip'd (every
+/// member read, bounded) if they were, else as they are.
+fn mask_as_text(settings: &Settings, bytes: &[u8]) -> Vec<u8> {
+    match cloudwatch::gunzip(bytes) {
+        Ok(text) => cloudwatch::gzip(&tokenscrub::redact_text(
+            &settings.engine,
+            &settings.masker,
+            &text,
+        )),
+        Err(_) => tokenscrub::redact_text(&settings.engine, &settings.masker, bytes),
+    }
+}
+
 fn firehose(settings: &Settings, event: &Value) -> Value {
     let empty = Vec::new();
     let records = event["records"].as_array().unwrap_or(&empty);
     let mut response = KinesisFirehoseResponse::default();
-    let (mut ok, mut dropped, mut failed) = (0u64, 0u64, 0u64);
+    let (mut ok, mut dropped, mut as_text) = (0u64, 0u64, 0u64);
     let mut by_group: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     for (i, rec) in records.iter().enumerate() {
         let mut out = KinesisFirehoseResponseRecord::default();
@@ -152,11 +168,20 @@ fn firehose(settings: &Settings, event: &Value) -> Value {
         match decoded {
             Err(e) => {
                 log(
-                    json!({"level": "error", "msg": "firehose record not decodable", "record": i, "error": e.to_string()}),
+                    json!({"level": "warn", "msg": "firehose record is no payload: masked as text", "record": i, "error": e.to_string()}),
                 );
-                out.result = Some("ProcessingFailed".into());
-                *out.data = STANDARD.decode(data).unwrap_or_default();
-                failed += 1;
+                match STANDARD.decode(data) {
+                    Ok(bytes) => {
+                        *out.data = mask_as_text(settings, &bytes);
+                        out.result = Some("Ok".into());
+                        as_text += 1;
+                    }
+                    // Nothing to mask it as: forwarded as it came it would leak, so it is not.
+                    Err(_) => {
+                        out.result = Some("Dropped".into());
+                        dropped += 1;
+                    }
+                }
             }
             Ok(p) if p.is_control() => {
                 out.result = Some("Dropped".into());
@@ -179,7 +204,7 @@ fn firehose(settings: &Settings, event: &Value) -> Value {
         response.records.push(out);
     }
     log(
-        json!({"level": "info", "msg": "firehose batch transformed", "ok": ok, "dropped": dropped, "processing_failed": failed}),
+        json!({"level": "info", "msg": "firehose batch transformed", "ok": ok, "dropped": dropped, "masked_as_text": as_text}),
     );
     let now = now_ms();
     for (group, by_rule) in &by_group {
@@ -371,18 +396,25 @@ mod tests {
     }
 
     #[test]
-    fn firehose_records_are_masked_dropped_or_failed() {
+    fn firehose_records_are_masked_or_dropped_never_returned_as_they_came() {
         let s = settings();
         let payloads = corpus_payloads();
         let mut records = Vec::new();
         for (i, (_, event, _)) in payloads.iter().enumerate() {
             records.push(json!({ "recordId": format!("r{i}"), "approximateArrivalTimestamp": 0, "data": event["awslogs"]["data"] }));
         }
-        records.push(json!({ "recordId": "bad", "approximateArrivalTimestamp": 0, "data": STANDARD.encode("plain text, not gzip") }));
+        // Records that are no payload, with a secret: plain text, gzip'd text, gzip'd JSON
+        // that is no payload; and one that is not base64.
+        let leak = "user=bob password=FAKEpw0rdNotAPayload1 done\n";
+        records.push(json!({ "recordId": "text", "approximateArrivalTimestamp": 0, "data": STANDARD.encode(leak) }));
+        records.push(json!({ "recordId": "gz", "approximateArrivalTimestamp": 0, "data": STANDARD.encode(cloudwatch::gzip(leak.as_bytes())) }));
+        let json_leak = format!("{{\"msg\": \"{}\"}}", leak.trim());
+        records.push(json!({ "recordId": "json", "approximateArrivalTimestamp": 0, "data": STANDARD.encode(cloudwatch::gzip(json_leak.as_bytes())) }));
+        records.push(json!({ "recordId": "bad", "approximateArrivalTimestamp": 0, "data": "!!not base64 FAKEpw0rdNotAPayload1" }));
         let event = json!({ "invocationId": "inv", "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/x", "region": "us-east-1", "records": records });
         let out = block_on(handle(&s, &MemorySink::default(), event)).unwrap();
         let results = out["records"].as_array().unwrap();
-        assert_eq!(results.len(), payloads.len() + 1);
+        assert_eq!(results.len(), payloads.len() + 4);
         for (i, (name, _, truth)) in payloads.iter().enumerate() {
             let r = &results[i];
             assert_eq!(r["recordId"], format!("r{i}"), "order and ids kept");
@@ -409,6 +441,23 @@ mod tests {
                 );
             }
         }
-        assert_eq!(results.last().unwrap()["result"], "ProcessingFailed");
+        // Never `ProcessingFailed` (Firehose would write the record as it came): masked as
+        // text in the form it came, or dropped.
+        let n = payloads.len();
+        let plain = STANDARD
+            .decode(results[n]["data"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(plain, b"user=bob password=[REDACTED:password] done\n");
+        for r in &results[n + 1..n + 3] {
+            assert_eq!(r["result"], "Ok");
+            let bytes = STANDARD.decode(r["data"].as_str().unwrap()).unwrap();
+            let text = cloudwatch::gunzip(&bytes).unwrap();
+            let text = String::from_utf8(text).unwrap();
+            assert!(text.contains("password=[REDACTED:password]"), "{text}");
+            assert!(!text.contains("FAKEpw0rd"), "{text}");
+        }
+        assert_eq!(results[n + 3]["result"], "Dropped");
+        assert!(!out.to_string().contains("FAKEpw0rd"));
+        assert!(results.iter().all(|r| r["result"] != "ProcessingFailed"));
     }
 }

@@ -88,6 +88,23 @@ pub fn decode(bytes: &[u8]) -> Result<LogsPayload, PayloadError> {
     decode_value(&v)
 }
 
+/// Does `bytes` say it is a payload, whatever else is wrong with it: JSON with an `awslogs`
+/// envelope or with `messageType` and `logEvents`, or text that opens an `awslogs` envelope?
+/// A file that says so and does not decode is an error to report, not text to scan (its
+/// base64 would hide every secret).
+pub fn claims_to_be_payload(bytes: &[u8]) -> bool {
+    let head = bytes.trim_ascii_start();
+    let opens_envelope = head
+        .strip_prefix(b"{")
+        .map(<[u8]>::trim_ascii_start)
+        .is_some_and(|h| h.starts_with(b"\"awslogs\""));
+    opens_envelope
+        || serde_json::from_slice::<Value>(bytes).is_ok_and(|v| {
+            v.get("awslogs").is_some()
+                || (v.get("messageType").is_some() && v.get("logEvents").is_some())
+        })
+}
+
 /// Like [`decode`], from parsed JSON.
 pub fn decode_value(v: &Value) -> Result<LogsPayload, PayloadError> {
     match v.get("awslogs") {
@@ -127,13 +144,18 @@ pub fn decode_data(b64: &[u8]) -> Result<Vec<u8>, PayloadError> {
     let gz = STANDARD
         .decode(b64)
         .map_err(|_| err("awslogs.data is not valid base64"))?;
+    gunzip(&gz)
+}
+
+/// Every gzip member of `gz`, decompressed, bounded by [`MAX_DECOMPRESSED`].
+pub fn gunzip(gz: &[u8]) -> Result<Vec<u8>, PayloadError> {
     // The gzip trailer holds the decompressed size (mod 2^32): one allocation, no regrowth.
     let size_hint = gz.len().checked_sub(4).map_or(0, |t| {
         u32::from_le_bytes(gz[t..].try_into().expect("4 bytes")) as u64
     });
     let mut out = Vec::with_capacity(size_hint.min(MAX_DECOMPRESSED) as usize + 1);
     // Every gzip member: data after the first must not be dropped silently.
-    MultiGzDecoder::new(&gz[..])
+    MultiGzDecoder::new(gz)
         .take(MAX_DECOMPRESSED + 1)
         .read_to_end(&mut out)
         .map_err(|_| err("awslogs.data is not valid gzip"))?;
@@ -189,9 +211,13 @@ pub fn encode(p: &LogsPayload) -> Vec<u8> {
 /// The payload as gzip(json): the form of `awslogs.data` before base64, and of a Firehose
 /// record from a subscription.
 pub fn compress(p: &LogsPayload) -> Vec<u8> {
-    let json = serde_json::to_vec(&to_json(p)).expect("a payload serializes");
+    gzip(&serde_json::to_vec(&to_json(p)).expect("a payload serializes"))
+}
+
+/// `bytes` as one gzip member.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
-    gz.write_all(&json).expect("writing to memory");
+    gz.write_all(bytes).expect("writing to memory");
     gz.finish().expect("writing to memory")
 }
 
