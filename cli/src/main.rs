@@ -238,7 +238,28 @@ fn max_line_bytes(s: &str) -> Result<usize, String> {
     }
 }
 
+/// A panic's message may quote what it was handling (log text): only a fixed message (a
+/// literal, an `expect`) is printed, with the place; a formatted one is withheld.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
+        let message = info
+            .payload()
+            .downcast_ref::<&'static str>()
+            .copied()
+            .unwrap_or("(message withheld: it may quote the input)");
+        eprintln!("tokenscrub: internal error{place}: {message}; please report it");
+    }));
+    // For the test of this hook only: a panic whose message quotes its "input".
+    if let Some(v) = std::env::var_os("TOKENSCRUB_TEST_PANIC") {
+        panic!("test panic with {}", v.to_string_lossy());
+    }
+}
+
 fn main() -> ExitCode {
+    install_panic_hook();
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Command::Rules { config }) => list_rules(config.as_ref().or(cli.config.as_ref())),

@@ -283,6 +283,117 @@ fn closed_stdout_ends_quietly() {
     assert!(err.is_empty(), "a closed pipe is not an error: {err}");
 }
 
+/// No path of ours prints a secret it handled: config errors, malformed payloads, unreadable
+/// and directory FILEs, `--report`, `--stats`, `scan` in every format, a closed stdout, and
+/// a panic. Each run gets planted secrets; none appears on stdout, stderr or in a report.
+#[test]
+fn no_secret_in_our_own_output() {
+    const PW: &str = "FAKEpw0rdOwnOutput1";
+    let dir = tempdir();
+    let log = dir.join("app.log");
+    std::fs::write(
+        &log,
+        format!("login password={PW}\nx-api-key: FAKEapiKeyOwnOutput0123\nok\n"),
+    )
+    .unwrap();
+    let report = dir.join("report.jsonl");
+    let sarif = dir.join("scan.sarif");
+    let bad_cfg = dir.join("bad.toml");
+    std::fs::write(&bad_cfg, format!("disable = \"{PW}\"\n")).unwrap();
+    let bad_rule = dir.join("rule.toml");
+    std::fs::write(
+        &bad_rule,
+        format!("[[rule]]\nid = \"x\"\ndescription = \"d\"\nseverity = \"high\"\nkeywords = [\"x\"]\npattern = '({PW}'\n"),
+    )
+    .unwrap();
+    let log_s = log.to_str().unwrap();
+    let runs: Vec<(Vec<&str>, Vec<u8>)> = vec![
+        (vec!["--config", bad_cfg.to_str().unwrap()], vec![]),
+        (vec!["--config", bad_rule.to_str().unwrap()], vec![]),
+        (
+            vec!["--input", "cloudwatch"],
+            format!("{{\"awslogs\":{{\"data\":\"!{PW}\"}}}}").into_bytes(),
+        ),
+        (
+            vec!["--input", "cloudwatch"],
+            format!("{{\"messageType\":\"DATA_MESSAGE\",\"x\":\"{PW}\"}}").into_bytes(),
+        ),
+        (
+            vec![
+                "--stats",
+                "--report",
+                report.to_str().unwrap(),
+                "/no/such",
+                dir.0.to_str().unwrap(),
+                log_s,
+            ],
+            vec![],
+        ),
+        (
+            vec!["--stats", "--mask", "hash"],
+            std::fs::read(&log).unwrap(),
+        ),
+        (vec!["scan", "--format", "human", log_s], vec![]),
+        (vec!["scan", "--format", "jsonl", log_s], vec![]),
+        (vec!["scan", "--format", "sarif", log_s], vec![]),
+        (
+            vec!["scan", "--format", "jsonl", "-"],
+            std::fs::read(&log).unwrap(),
+        ),
+    ];
+    let leaked = |what: &str, text: &[u8]| {
+        let text = String::from_utf8_lossy(text);
+        assert!(
+            !text.contains("FAKEpw0rdOwn") && !text.contains("FAKEapiKeyOwn"),
+            "{what}: {text}"
+        );
+    };
+    for (args, input) in &runs {
+        let (_, out, err) = run(args, input);
+        leaked(&format!("{args:?} stdout"), &out);
+        leaked(&format!("{args:?} stderr"), err.as_bytes());
+    }
+    leaked("report", &std::fs::read(&report).unwrap());
+    let out = bin()
+        .args(["scan", "--format", "sarif", log_s])
+        .output()
+        .unwrap();
+    std::fs::write(&sarif, &out.stdout).unwrap();
+    leaked("sarif", &std::fs::read(&sarif).unwrap());
+    // A panic's formatted message (which may quote input) is withheld.
+    let out = bin()
+        .env("TOKENSCRUB_TEST_PANIC", PW)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("internal error"), "{err}");
+    leaked("panic", &out.stderr);
+    // A closed stdout, with a report and stats.
+    let mut child = bin()
+        .args(["--stats", "--report", report.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut sin = child.stdin.take().unwrap();
+    drop(child.stdout.take());
+    for _ in 0..2000 {
+        if sin
+            .write_all(format!("password={PW}\n").as_bytes())
+            .is_err()
+        {
+            break;
+        }
+    }
+    drop(sin);
+    let (_, err) = finish(&mut child);
+    leaked("closed stdout stderr", err.as_bytes());
+    leaked("closed stdout report", &std::fs::read(&report).unwrap());
+}
+
 /// When our reader goes away early, `--stats` counts what was done and `--fail-on-leak` still
 /// says a leak was masked.
 #[test]

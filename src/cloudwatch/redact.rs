@@ -44,9 +44,39 @@ pub fn redact_payload(
         log_stream: payload.log_stream.clone(),
         subscription_filters: payload.subscription_filters.clone(),
         log_events,
-        other: payload.other.clone(),
+        other: payload
+            .other
+            .iter()
+            .map(|(k, v)| {
+                let mut v = v.clone();
+                mask_strings(engine, masker, &mut v);
+                (k.clone(), v)
+            })
+            .collect(),
     };
     (masked, records)
+}
+
+/// Mask every string inside `v` as log text: a field the decoder does not know is passed on,
+/// never unscanned.
+fn mask_strings(engine: &Engine, masker: &Masker, v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            let masked = crate::redact::redact_text(engine, masker, s.as_bytes());
+            if masked != s.as_bytes() {
+                // Masks are ASCII and cut whole characters out: still UTF-8.
+                *s = String::from_utf8_lossy(&masked).into_owned();
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|i| mask_strings(engine, masker, i)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|i| mask_strings(engine, masker, i)),
+        _ => {}
+    }
 }
 
 /// The findings of [`redact_payload`] without the masked payload (what an alert needs).
@@ -328,6 +358,28 @@ mod redact_tests {
                 .collect(),
             other: Map::new(),
         }
+    }
+
+    /// Fields the decoder does not know are passed on masked, at any depth; what holds no
+    /// secret is kept as it was.
+    #[test]
+    fn unknown_fields_are_masked_too() {
+        let mut p = payload(&["clean"]);
+        p.other.insert(
+            "extra".into(),
+            serde_json::json!({"note": "password=FAKEpw0rdInExtra1", "list": ["token: FAKEtok0123456789abcdef", 7], "plain": "ACCOUNT_LEVEL_POLICY"}),
+        );
+        let e = Engine::builtin();
+        let m = Masker::new(MaskStyle::Label, FingerprintKey::new(b"k"));
+        let (masked, _) = redact_payload(&e, &m, &p);
+        let extra = masked.other["extra"].to_string();
+        assert!(
+            !extra.contains("FAKEpw0rd") && !extra.contains("FAKEtok"),
+            "{extra}"
+        );
+        assert!(extra.contains("password=[REDACTED:password]"), "{extra}");
+        assert_eq!(masked.other["extra"]["plain"], "ACCOUNT_LEVEL_POLICY");
+        assert_eq!(masked.other["extra"]["list"][1], 7);
     }
 
     #[test]
