@@ -607,6 +607,26 @@ fn cloudwatch_input_keeps_decoded_json_and_one_payload_per_line() {
     }
 }
 
+/// Payloads are read one at a time: a bad one is named by its number and left out, the good
+/// ones after it still come back masked; a pretty-printed payload is read as one.
+#[test]
+fn payloads_are_streamed_and_a_bad_one_does_not_stop_the_others() {
+    let decoded = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/lambda/a","logStream":"s","subscriptionFilters":["f"],"logEvents":[{"id":"1","timestamp":1,"message":"password=FAKEpw0rd1"}]}"#;
+    let pretty =
+        serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(decoded).unwrap())
+            .unwrap();
+    let input = format!("{decoded}\n{{\"awslogs\":{{\"data\":\"!!FAKEpw0rd2\"}}}}\n{pretty}\n");
+    let (code, out, err) = run(&["--input", "cloudwatch"], input.as_bytes());
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("payload 2") && !err.contains("FAKEpw0rd"),
+        "{err}"
+    );
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(!out.contains("FAKEpw0rd"));
+}
+
 #[test]
 fn a_bad_payload_is_an_error_that_quotes_nothing() {
     let (code, out, err) = run(
