@@ -42,7 +42,7 @@ pub fn filter(
     let mut totals = Totals::default();
     let mut bad = Vec::new();
     let mut n = 0usize;
-    while let Some(doc) = docs.next() {
+    for doc in docs.by_ref() {
         n += 1;
         let value = match doc {
             Ok(v) => v,
