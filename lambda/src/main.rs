@@ -11,11 +11,33 @@ mod sink;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
+use futures_util::FutureExt;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;
+use std::panic::AssertUnwindSafe;
+
+/// A panic's message may quote what it was handling (a payload): the function's log gets the
+/// place and a fixed message only (a literal, an `expect`), never a formatted one.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()));
+        let message = info
+            .payload()
+            .downcast_ref::<&'static str>()
+            .copied()
+            .unwrap_or("(message withheld: it may quote the payload)");
+        println!(
+            "{}",
+            serde_json::json!({"level": "error", "msg": "internal error (panic)", "at": place, "panic": message})
+        );
+    }));
+}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
+    install_panic_hook();
     let settings = config::Settings::from_vars(|k| std::env::var(k).ok()).map_err(|e| {
         println!(
             "{}",
@@ -41,9 +63,25 @@ async fn main() -> Result<(), Error> {
     );
     let (settings, sink) = (&settings, &sink);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handler::handle(settings, sink, event.payload)
-            .await
-            .map_err(Error::from)
+        // Where a panic unwinds (test builds; release builds abort, after the hook), the
+        // runtime would send its message to the Runtime API (and so to the logs and the
+        // invocation's result): it is caught here and replaced by a fixed one.
+        let handled = AssertUnwindSafe(async {
+            // For the test of this path only: a panic whose message quotes its "input".
+            if let Some(v) = std::env::var_os("TOKENSCRUB_TEST_PANIC") {
+                panic!("test panic with {}", v.to_string_lossy());
+            }
+            handler::handle(settings, sink, event.payload).await
+        })
+        .catch_unwind()
+        .await;
+        match handled {
+            Ok(result) => result.map_err(Error::from),
+            Err(_) => Err(Error::from(
+                "internal error: the function panicked (its message is withheld: it may quote \
+                 the payload)",
+            )),
+        }
     }))
     .await
 }

@@ -279,8 +279,13 @@ fn logs_client(port: u16) -> Client {
 const FINDINGS_GROUP: &str = "/tokenscrub/findings";
 
 fn bootstrap(runtime: u16, logs_port: u16) -> Proc {
+    bootstrap_with(runtime, logs_port, &[])
+}
+
+fn bootstrap_with(runtime: u16, logs_port: u16, extra_env: &[(&str, &str)]) -> Proc {
     let child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
         .env_clear()
+        .envs(extra_env.iter().copied())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{runtime}"))
         .env("AWS_LAMBDA_FUNCTION_NAME", "tokenscrub")
@@ -423,4 +428,47 @@ fn bootstrap_writes_findings_and_survives_putlogevents_failures() {
     {
         assert!(!stdout.contains(f.as_str()), "the function logged a secret");
     }
+}
+
+/// A panic in the function reports neither its message (which may quote the payload) to the
+/// Runtime API nor to the function's log: the place and a fixed message only. (A release build
+/// aborts on a panic, and Lambda sees the runtime exit; a test build unwinds, and the function
+/// fails the invocation with a fixed message.)
+#[test]
+fn a_panic_reports_no_payload_text() {
+    const SECRET: &str = "FAKEpw0rdInAPanic123";
+    let api = RuntimeApi::start();
+    let mut function = bootstrap_with(api.port, free_port(), &[("TOKENSCRUB_TEST_PANIC", SECRET)]);
+    api.push("inv-1", serde_json::json!({"awslogs": {"data": "x"}}));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let exited = function.0.try_wait().unwrap().is_some();
+        let outcomes = api.outcomes.lock().unwrap().clone();
+        if let Some((_, outcome)) = outcomes.first() {
+            match outcome {
+                Outcome::Error(body) => assert!(!body.contains(SECRET), "{body}"),
+                other => panic!("a panic must fail the invocation: {other:?}"),
+            }
+            break;
+        }
+        if exited {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the panic neither failed nor ended"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = function.0.kill();
+    let mut log = String::new();
+    function
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(log.contains("internal error (panic)"), "{log}");
+    assert!(!log.contains(SECRET), "{log}");
 }
