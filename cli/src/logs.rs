@@ -105,6 +105,7 @@ async fn fetch_async(
                     id: e.event_id().unwrap_or_default().to_string(),
                     timestamp: e.timestamp().unwrap_or_default(),
                     message: e.message().unwrap_or_default().to_string(),
+                    extra: Default::default(),
                 };
                 on_event(group, e.log_stream_name().unwrap_or_default(), event)
                     .map_err(|e| format!("writing output: {e}"))?;

@@ -33,6 +33,9 @@ pub struct LogEvent {
     pub id: String,
     pub timestamp: i64,
     pub message: String,
+    /// The event's other fields (a subscription filter's `extractedFields`): log text too,
+    /// kept and masked like the message.
+    pub extra: Map<String, Value>,
 }
 
 /// A decoded subscription payload.
@@ -191,6 +194,9 @@ pub fn to_json(p: &LogsPayload) -> Value {
                 ev.insert("id".into(), e.id.clone().into());
                 ev.insert("timestamp".into(), e.timestamp.into());
                 ev.insert("message".into(), e.message.clone().into());
+                for (k, v) in &e.extra {
+                    ev.insert(k.clone(), v.clone());
+                }
                 Value::Object(ev)
             })
             .collect(),
@@ -233,6 +239,7 @@ mod tests {
             log_stream: "2026/11/22/[$LATEST]abc".into(),
             subscription_filters: vec!["f".into()],
             log_events: vec![LogEvent {
+                extra: Map::new(),
                 id: "36000000000000000000000000000000000000000000000000000000".into(),
                 timestamp: 1795357137000,
                 message: "line one\nline two password=FAKEpw0rd\n".into(),
@@ -364,16 +371,20 @@ mod tests {
     }
 
     #[test]
-    fn unknown_fields_are_kept_and_event_extras_skipped() {
+    fn unknown_fields_and_event_extras_are_kept() {
         let mut v = to_json(&sample());
         v["policyLevel"] = "ACCOUNT_LEVEL_POLICY".into();
-        v["logEvents"][0]["extra"] = serde_json::json!({"nested": [1, 2]});
+        v["logEvents"][0]["extractedFields"] = serde_json::json!({"nested": [1, 2]});
         let p = decode_json(v.to_string().as_bytes()).unwrap();
         assert_eq!(
             p.other.get("policyLevel"),
             Some(&"ACCOUNT_LEVEL_POLICY".into())
         );
-        assert_eq!(p.log_events, sample().log_events);
+        assert_eq!(
+            p.log_events[0].extra.get("extractedFields"),
+            Some(&serde_json::json!({"nested": [1, 2]}))
+        );
+        assert_eq!(to_json(&p), v);
         assert_eq!(decode(&encode(&p)).unwrap(), p);
         let e = decode_json(b"{\"messageType\": \"DATA_MESSAGE\"} trailing").unwrap_err();
         assert!(e.0.starts_with("decompressed data is not JSON"), "{e}");

@@ -391,13 +391,14 @@ impl<'de> Visitor<'de> for EventSeed {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let (mut id, mut timestamp, mut message) = (Field::Missing, Field::Missing, Field::Missing);
+        let mut extra = serde_json::Map::new();
         while let Some(key) = map.next_key::<EventKey>()? {
             match key {
                 EventKey::Id => id = map.next_value::<Scalar>()?.text(),
                 EventKey::Timestamp => timestamp = map.next_value::<Scalar>()?.integer(),
                 EventKey::Message => message = map.next_value::<Scalar>()?.text(),
-                EventKey::Other => {
-                    map.next_value::<IgnoredAny>()?;
+                EventKey::Other(key) => {
+                    extra.insert(key, map.next_value::<serde_json::Value>()?);
                 }
             }
         }
@@ -416,18 +417,19 @@ impl<'de> Visitor<'de> for EventSeed {
                 id,
                 timestamp,
                 message,
+                extra,
             })
         };
         Ok(event().map_err(|e: PayloadError| e.0))
     }
 }
 
-/// The fields of an event this codec reads; others are skipped.
+/// The fields of an event this codec reads; others are kept by name.
 enum EventKey {
     Id,
     Timestamp,
     Message,
-    Other,
+    Other(String),
 }
 
 impl<'de> de::Deserialize<'de> for EventKey {
@@ -443,7 +445,7 @@ impl<'de> de::Deserialize<'de> for EventKey {
                     "id" => EventKey::Id,
                     "timestamp" => EventKey::Timestamp,
                     "message" => EventKey::Message,
-                    _ => EventKey::Other,
+                    other => EventKey::Other(other.to_owned()),
                 })
             }
         }

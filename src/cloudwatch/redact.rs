@@ -44,17 +44,25 @@ pub fn redact_payload(
         log_stream: payload.log_stream.clone(),
         subscription_filters: payload.subscription_filters.clone(),
         log_events,
-        other: payload
-            .other
-            .iter()
-            .map(|(k, v)| {
-                let mut v = v.clone();
-                mask_strings(engine, masker, &mut v);
-                (k.clone(), v)
-            })
-            .collect(),
+        other: masked_fields(engine, masker, &payload.other),
     };
     (masked, records)
+}
+
+/// Fields the decoder does not read, with every string in them masked.
+fn masked_fields(
+    engine: &Engine,
+    masker: &Masker,
+    fields: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let mut v = v.clone();
+            mask_strings(engine, masker, &mut v);
+            (k.clone(), v)
+        })
+        .collect()
 }
 
 /// Mask every string inside `v` as log text: a field the decoder does not know is passed on,
@@ -104,7 +112,10 @@ fn scan_payload(
         let lines = by_event.next_if(|l| l[0].event == i).unwrap_or_default();
         if lines.iter().all(|l| l.findings.is_empty()) {
             if let Some(masked) = masked.as_deref_mut() {
-                masked.push(event.clone());
+                masked.push(LogEvent {
+                    extra: masked_fields(engine, masker, &event.extra),
+                    ..event.clone()
+                });
             }
             continue;
         }
@@ -128,6 +139,7 @@ fn scan_payload(
                 id: event.id.clone(),
                 timestamp: event.timestamp,
                 message: into_string(std::mem::take(&mut out)),
+                extra: masked_fields(engine, masker, &event.extra),
             });
         }
     }
@@ -316,11 +328,13 @@ mod redact_tests {
                     id: "1".into(),
                     timestamp: 5,
                     message: "clean".into(),
+                    extra: Map::new(),
                 },
                 LogEvent {
                     id: "2".into(),
                     timestamp: 6,
                     message: "start\n  password: 'FAKEpw0rd'\n".into(),
+                    extra: Map::new(),
                 },
             ],
             other: Map::new(),
@@ -354,17 +368,22 @@ mod redact_tests {
                     id: i.to_string(),
                     timestamp: i as i64,
                     message: m.to_string(),
+                    extra: Map::new(),
                 })
                 .collect(),
             other: Map::new(),
         }
     }
 
-    /// Fields the decoder does not know are passed on masked, at any depth; what holds no
-    /// secret is kept as it was.
+    /// Fields the decoder does not know are passed on masked, at any depth, in the payload and
+    /// in its events; what holds no secret is kept as it was.
     #[test]
     fn unknown_fields_are_masked_too() {
         let mut p = payload(&["clean"]);
+        p.log_events[0].extra.insert(
+            "extractedFields".into(),
+            serde_json::json!({"$user": "bob", "$pw": "password=FAKEpw0rdInEvent1"}),
+        );
         p.other.insert(
             "extra".into(),
             serde_json::json!({"note": "password=FAKEpw0rdInExtra1", "list": ["token: FAKEtok0123456789abcdef", 7], "plain": "ACCOUNT_LEVEL_POLICY"}),
@@ -380,6 +399,9 @@ mod redact_tests {
         assert!(extra.contains("password=[REDACTED:password]"), "{extra}");
         assert_eq!(masked.other["extra"]["plain"], "ACCOUNT_LEVEL_POLICY");
         assert_eq!(masked.other["extra"]["list"][1], 7);
+        let fields = &masked.log_events[0].extra["extractedFields"];
+        assert_eq!(fields["$user"], "bob");
+        assert_eq!(fields["$pw"], "password=[REDACTED:password]");
     }
 
     #[test]
