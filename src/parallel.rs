@@ -542,25 +542,33 @@ impl<W: Write> InOrder<'_, '_, W> {
         on_finding: &mut dyn FnMut(&StreamFinding<'_>),
         job: Job,
     ) -> Result<(), StreamError> {
-        self.take_all(on_finding)?;
+        self.through_stream(opts, on_finding, &job.lead, &job.data[..])?;
         debug_assert!(self.waiting.is_empty() && self.next == job.seq);
-        prime_keeping_memory(&mut self.memory, &job.lead);
+        self.spare.push(job.data);
+        self.next += 1;
+        Ok(())
+    }
+
+    /// Write every chunk in flight, then redact `input` (whose lines before are `lead`) in one
+    /// pass with the stream's scanner and memory; its lines and findings are counted, its
+    /// summary returned.
+    fn through_stream<R: Read>(
+        &mut self,
+        opts: StreamOptions,
+        on_finding: &mut dyn FnMut(&StreamFinding<'_>),
+        lead: &[u8],
+        input: R,
+    ) -> Result<StreamSummary, StreamError> {
+        self.take_all(on_finding)?;
+        prime_keeping_memory(&mut self.memory, lead);
         let opts = StreamOptions {
             first_line: self.lines_before() + 1,
             ..opts
         };
-        let s = redact_stream(
-            &mut self.memory,
-            &job.data[..],
-            self.output,
-            opts,
-            on_finding,
-        )?;
+        let s = redact_stream(&mut self.memory, input, self.output, opts, on_finding)?;
         self.summary.lines += s.lines;
         self.summary.findings += s.findings;
-        self.spare.push(job.data);
-        self.next += 1;
-        Ok(())
+        Ok(s)
     }
 }
 
@@ -584,23 +592,9 @@ fn sequential_rest<R: Read, W: Write>(
     buf: Vec<u8>,
     input: R,
 ) -> Result<(), StreamError> {
-    writer.take_all(on_finding)?;
-    prime_keeping_memory(&mut writer.memory, &lead);
-    let opts = StreamOptions {
-        first_line: writer.lines_before() + 1,
-        ..opts
-    };
     // Bytes already counted as read are in `buf`; the rest are counted by the stream.
     let already = buf.len() as u64;
-    let s = redact_stream(
-        &mut writer.memory,
-        io::Cursor::new(buf).chain(input),
-        writer.output,
-        opts,
-        on_finding,
-    )?;
-    writer.summary.lines += s.lines;
-    writer.summary.findings += s.findings;
+    let s = writer.through_stream(opts, on_finding, &lead, io::Cursor::new(buf).chain(input))?;
     writer.summary.bytes_in += s.bytes_in - already;
     Ok(())
 }

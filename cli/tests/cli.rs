@@ -265,19 +265,7 @@ fn closed_stdout_ends_quietly() {
     sin.write_all(b"first line\n").unwrap();
     BufReader::new(sout).read_line(&mut first).unwrap(); // drops the reader: stdout closed
     assert_eq!(first, "first line\n");
-    // Keep writing until the filter notices its closed output and exits.
-    let chunk = vec![b'x'; 4096];
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if sin
-            .write_all(&chunk)
-            .and_then(|_| sin.write_all(b"\n"))
-            .is_err()
-        {
-            break;
-        }
-    }
-    drop(sin);
+    write_until_closed(sin);
     let (status, err) = finish(&mut child);
     assert_eq!(status, 0, "{err}");
     assert!(err.is_empty(), "a closed pipe is not an error: {err}");
@@ -411,18 +399,7 @@ fn stats_and_fail_on_leak_survive_a_closed_stdout() {
     sin.write_all(b"login password=FAKEpw0rdClosed1\n").unwrap();
     BufReader::new(sout).read_line(&mut first).unwrap();
     assert_eq!(first, "login password=[REDACTED:password]\n");
-    let chunk = vec![b'x'; 4096];
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if sin
-            .write_all(&chunk)
-            .and_then(|_| sin.write_all(b"\n"))
-            .is_err()
-        {
-            break;
-        }
-    }
-    drop(sin);
+    write_until_closed(sin);
     let (status, err) = finish(&mut child);
     assert_eq!(status, 1, "a leak was masked: {err}");
     let stats = err.lines().next().unwrap_or_default();
@@ -480,6 +457,22 @@ fn rules_lists_the_catalog_and_help_shows_pipes() {
         help.contains("| tokenscrub |") && help.contains("--mask"),
         "{help}"
     );
+}
+
+/// Keep writing lines to a filter whose stdout was closed until it notices and exits (or 10 s
+/// pass), then close its stdin.
+fn write_until_closed(mut sin: std::process::ChildStdin) {
+    let chunk = vec![b'x'; 4096];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if sin
+            .write_all(&chunk)
+            .and_then(|_| sin.write_all(b"\n"))
+            .is_err()
+        {
+            break;
+        }
+    }
 }
 
 /// A scratch directory, removed when the test ends.
