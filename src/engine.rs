@@ -370,6 +370,8 @@ impl Engine {
             token_union: SpanUnion::default(),
             memory_found: Vec::new(),
             anchors: Vec::new(),
+            anchor_rules: vec![AnchorRule::default(); self.shaped.len()],
+            anchor_listed: Vec::new(),
             shaped: ShapedSearch {
                 caches: self.take_caches(),
                 slots: vec![
@@ -426,8 +428,12 @@ pub struct Scanner<'e> {
     /// The tokens' matches of the line, for the keyed values around them (scratch).
     token_union: SpanUnion,
     memory_found: Vec<(Range<usize>, usize)>,
-    /// Keyword hits of anchored shaped rules: (rule, position).
+    /// Keyword hits of anchored shaped rules: (rule, position), in line order.
     anchors: Vec<(usize, usize)>,
+    /// Per shaped rule, while its anchors are tried (reset after each line).
+    anchor_rules: Vec<AnchorRule>,
+    /// The rules whose `anchor_rules` were touched on this line.
+    anchor_listed: Vec<usize>,
     keys: KeyScratch,
     keyword_seen: bool,
     shaped: ShapedSearch,
@@ -473,6 +479,28 @@ impl Drop for Scanner<'_> {
         if let Ok(mut spare) = self.engine.spare_caches.lock() {
             spare.push(std::mem::take(&mut self.shaped.caches));
         }
+    }
+}
+
+/// Keyword hits a line's scan holds at once.
+const HIT_BATCH: usize = 4096;
+
+/// What the anchored attempts of one shaped rule on one line know: where its last match ended,
+/// and whether the line holds the rule's required literals (looked up once per line, not once
+/// per anchor: an anchor repeated without them would read the line again each time).
+#[derive(Clone, Copy, Default)]
+struct AnchorRule {
+    free: usize,
+    requires: Option<bool>,
+    /// In `anchor_listed`, to be reset when the line is done.
+    listed: bool,
+}
+
+impl AnchorRule {
+    fn requires_met(&mut self, rule: &ShapedRule, line: &[u8]) -> bool {
+        *self
+            .requires
+            .get_or_insert_with(|| requires_met(rule, line))
     }
 }
 
@@ -947,50 +975,63 @@ impl<'e> Scanner<'e> {
         let mut keyed_done_to = 0;
         // The longest keyword at every position where one starts: keywords that overlap
         // without containing each other (`s%3a` in `https%3a%2f%2f`) are all seen.
+        // Taken in batches of `HIT_BATCH`, so that a line of a keyword repeated costs bounded
+        // memory.
         let mut hits = std::mem::take(&mut self.hits);
         hits.clear();
+        let mut more = false;
         if let Some(m) = first {
             hits.push(m);
-            engine.prefilter.find_all(line, m.start() + 1, &mut hits);
+            more = (engine.prefilter).find_all(line, m.start() + 1, &mut hits, HIT_BATCH);
         }
-        for m in hits.iter() {
-            for t in &engine.targets[m.pattern().as_usize()] {
-                match *t {
-                    Target::Shaped { rule, anchor: true } => {
-                        self.anchors.push((rule, m.start()));
-                        any_shaped = true;
-                    }
-                    Target::Shaped {
-                        rule: i,
-                        anchor: false,
-                    } => {
-                        if !std::mem::replace(&mut self.shaped_hit[i], true) {
-                            self.searching.push(i);
+        while !hits.is_empty() {
+            for m in hits.iter() {
+                for t in &engine.targets[m.pattern().as_usize()] {
+                    match *t {
+                        Target::Shaped { rule, anchor: true } => {
+                            self.anchors.push((rule, m.start()));
+                            any_shaped = true;
                         }
-                        any_shaped = true;
-                    }
-                    Target::Keyed => {
-                        let p = engine.keyed.scan_at(
-                            line,
-                            m.start()..m.end(),
-                            &mut keyed_done_to,
-                            &mut self.keys,
-                            &mut self.keyed_hits,
-                        );
-                        if whole_line && p.is_some() {
-                            self.pending = p;
+                        Target::Shaped {
+                            rule: i,
+                            anchor: false,
+                        } => {
+                            if !std::mem::replace(&mut self.shaped_hit[i], true) {
+                                self.searching.push(i);
+                            }
+                            any_shaped = true;
                         }
-                    }
-                    Target::Block => block_start = true,
-                    Target::Expression => expression = true,
-                    Target::Sql => {
-                        self.sql_hit.get_or_insert(m.start());
+                        Target::Keyed => {
+                            let p = engine.keyed.scan_at(
+                                line,
+                                m.start()..m.end(),
+                                &mut keyed_done_to,
+                                &mut self.keys,
+                                &mut self.keyed_hits,
+                            );
+                            if whole_line && p.is_some() {
+                                self.pending = p;
+                            }
+                        }
+                        Target::Block => block_start = true,
+                        Target::Expression => expression = true,
+                        Target::Sql => {
+                            self.sql_hit.get_or_insert(m.start());
+                        }
                     }
                 }
             }
+            self.try_anchors(line);
+            let from = hits.last().map_or(line.len(), |m| m.start() + 1);
+            hits.clear();
+            if more {
+                more = engine.prefilter.find_all(line, from, &mut hits, HIT_BATCH);
+            }
         }
-
         self.hits = hits;
+        for i in self.anchor_listed.drain(..) {
+            self.anchor_rules[i] = AnchorRule::default();
+        }
         if let Some(at) = self.sql_hit.take()
             && let Some(p) = sql::read_statement(
                 line,
@@ -1023,24 +1064,12 @@ impl<'e> Scanner<'e> {
         }
 
         if any_shaped {
-            // Rules whose matches start at their keywords: one anchored attempt at each hit
-            // (sorted by rule, then position), not inside the rule's previous match.
-            self.anchors.sort_unstable();
-            let mut free = (usize::MAX, 0);
-            for &(i, at) in &self.anchors {
-                if free.0 != i {
-                    free = (i, 0);
-                }
-                let rule = &engine.shaped[i];
-                if self.shaped_hit[i] || at < free.1 || !requires_met(rule, line) {
-                    continue;
-                }
-                let input = Input::new(line).range(at..).anchored(Anchored::Yes);
-                if let Some(m) = self.shaped.run(rule, i, line, &input) {
-                    free.1 = m.end.max(m.start + 1);
-                }
+            // Anchored attempts (`try_anchors`) of the rules that now search the line found
+            // nothing the search does not find again.
+            if !self.searching.is_empty() {
+                let searched = &self.shaped_hit;
+                self.shaped.found.retain(|(_, f)| !searched[f.rule]);
             }
-            self.anchors.clear();
             // The others search the line, in rule order.
             self.searching.sort_unstable();
             for &i in &self.searching {
@@ -1109,6 +1138,36 @@ impl<'e> Scanner<'e> {
             let secret = &line[f.span.clone()];
             !is_masked(secret) && !engine.allowed(secret) && !touches_a_mask(masks, &f.span)
         });
+    }
+
+    /// One anchored attempt at each keyword hit of an anchored shaped rule taken since the last
+    /// call, in line order, not inside the rule's previous match (`anchor_rules` keeps where it
+    /// ended until the line is done; no sort by rule: a line of a keyword repeated has
+    /// hundreds of thousands of anchors).
+    fn try_anchors(&mut self, line: &[u8]) {
+        let engine = self.engine;
+        for &(i, at) in &self.anchors {
+            let rule = &engine.shaped[i];
+            let state = &mut self.anchor_rules[i];
+            if self.shaped_hit[i]
+                || at < state.free
+                || glued(rule, line, at)
+                || !state.requires_met(rule, line)
+            {
+                continue;
+            }
+            let input = Input::new(line).range(at..).anchored(Anchored::Yes);
+            if let Some(m) = self.shaped.run(rule, i, line, &input) {
+                self.anchor_rules[i].free = m.end.max(m.start + 1);
+            }
+        }
+        // The rules' states stay until the line is done.
+        for &(i, _) in &self.anchors {
+            if !std::mem::replace(&mut self.anchor_rules[i].listed, true) {
+                self.anchor_listed.push(i);
+            }
+        }
+        self.anchors.clear();
     }
 
     /// Add the remembered secrets in `line` that no finding in `out` overlaps.
@@ -1695,9 +1754,17 @@ examples = ["#1 acme_0123456789abcdef"]
             .collect();
         // Every rule's examples and counterexamples, twice on a line (a second match starts
         // after the first), and glued to a word (`\b` is looked for before the keyword).
+        // And after more keyword hits than a scan holds at once (`HIT_BATCH`): the anchors of
+        // a batch are tried before the next batch is read, and a rule that searches the line
+        // from a later batch finds again what they found.
+        let filler = |kw: &str| format!("{kw} ").repeat(HIT_BATCH / 2 + 7);
         for r in &anchored.shaped {
             for ex in r.examples.iter().chain(&r.counterexamples) {
                 text.extend_from_slice(format!("{ex} {ex}\nx{ex}\n").as_bytes());
+                for kw in ["eyJ", "AKIA", &r.keywords[0]] {
+                    let f = filler(kw);
+                    text.extend_from_slice(format!("{f}{ex} {f}{f}{ex} {ex}\n").as_bytes());
+                }
             }
         }
         let scan = |e: &Engine| {

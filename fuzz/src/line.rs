@@ -161,7 +161,7 @@ fn prefilter(finder: &KeywordFinder, reference: &AhoCorasick, hay: &[u8]) {
             check(from).into_iter().collect()
         };
         all.clear();
-        finder.find_all(hay, from, &mut all);
+        finder.find_all(hay, from, &mut all, usize::MAX);
         let got: Vec<_> = all
             .iter()
             .map(|m| (m.start(), m.end(), m.pattern().as_usize()))

@@ -199,34 +199,45 @@ impl KeywordFinder {
     }
 
     /// Every position from `from` on where a keyword starts, with the longest keyword there,
-    /// in order, appended to `out`: what [`KeywordFinder::find`] restarted one byte after
-    /// each hit finds, in one pass.
-    pub fn find_all(&self, hay: &[u8], from: usize, out: &mut Vec<Match>) {
+    /// in order, appended to `out` until it holds `cap` hits: what [`KeywordFinder::find`]
+    /// restarted one byte after each hit finds, in one pass. Returns whether it stopped at the
+    /// cap (then the next hit is found from one byte after the last one in `out`).
+    pub fn find_all(&self, hay: &[u8], from: usize, out: &mut Vec<Match>, cap: usize) -> bool {
+        if out.len() >= cap {
+            return true;
+        }
         let found = std::cell::RefCell::new(out);
+        let full = std::cell::Cell::new(false);
         let verify = |base: usize, mut candidates: u64| {
             while candidates != 0 {
                 let at = base + candidates.trailing_zeros() as usize;
                 candidates &= candidates - 1;
                 if let Some(m) = self.verify_at(hay, at) {
-                    found.borrow_mut().push(m);
+                    let mut found = found.borrow_mut();
+                    found.push(m);
+                    if found.len() >= cap {
+                        full.set(true);
+                        // Stops the search.
+                        return Some(m);
+                    }
                 }
             }
             None
         };
         if from >= hay.len() {
-            return;
+            return false;
         }
         #[cfg(target_arch = "x86_64")]
         match (self.isa, &self.bytes) {
             // SAFETY: the CPU has AVX-512 F, BW and VBMI (checked when the finder was built).
             (Isa::Avx512Vbmi, Some(bytes)) => {
                 unsafe { bytes.find_vbmi(hay, from, verify, &mut ()) };
-                return;
+                return full.get();
             }
             // SAFETY: the CPU has AVX2 (checked when the finder was built).
             (Isa::Avx2, _) => {
                 unsafe { self.nibbles.find_avx2(hay, from, verify, &mut ()) };
-                return;
+                return full.get();
             }
             _ => {}
         }
@@ -235,7 +246,11 @@ impl KeywordFinder {
         while let Some(m) = self.find_scalar(hay, at, &mut ()) {
             at = m.start() + 1;
             out.push(m);
+            if out.len() >= cap {
+                return true;
+            }
         }
+        false
     }
 
     /// [`KeywordFinder::find`], also counting the line ends before the keyword (or up to the
@@ -416,11 +431,24 @@ mod tests {
         // One pass finds what the restarted searches find, from any position.
         for from in [0, 1, hay.len() / 2] {
             let mut all = Vec::new();
-            f.find_all(hay, from, &mut all);
+            assert!(!f.find_all(hay, from, &mut all, usize::MAX));
             let all: Vec<(usize, usize)> = all.iter().map(|m| (m.start(), m.end())).collect();
             let expected: Vec<(usize, usize)> =
                 hits.iter().copied().filter(|&(s, _)| s >= from).collect();
             assert_eq!(all, expected, "find_all from {from}");
+            // In batches of at most 3, each resumed one byte after the last hit.
+            let (mut batched, mut batch, mut at) = (Vec::new(), Vec::new(), from);
+            loop {
+                batch.clear();
+                let full = f.find_all(hay, at, &mut batch, 3);
+                assert!(batch.len() <= 3 && (full == (batch.len() == 3)));
+                batched.extend(batch.iter().map(|m| (m.start(), m.end())));
+                match batch.last() {
+                    Some(m) if full => at = m.start() + 1,
+                    _ => break,
+                }
+            }
+            assert_eq!(batched, expected, "find_all from {from} in batches");
         }
         hits
     }

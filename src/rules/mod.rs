@@ -355,6 +355,43 @@ pub(crate) fn prefix_free<L: AsRef<[u8]>>(literals: &[L]) -> bool {
 }
 
 /// The bytes in the class `[body]`, as a table.
+/// Does every match of `hir` start with `\b` and then an ASCII word byte (`\beyJ`,
+/// `\b(?:AKIA|ASIA)`, `\b[rs]k_`)? Then no match starts right after an ASCII word byte, which
+/// the rule's `not_after` can say before any regex runs: an anchored attempt at each of a
+/// million `eyJ` glued together costs a byte look-up instead of a search.
+fn starts_at_word_boundary(hir: &Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind, Look};
+    fn word(b: u32) -> bool {
+        u8::try_from(b).is_ok_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+    }
+    // Whether every match of `hir` starts with an ASCII word byte (`false` when unsure).
+    fn starts_with_word(hir: &Hir) -> bool {
+        match hir.kind() {
+            HirKind::Literal(l) => l.0.first().is_some_and(|&b| word(u32::from(b))),
+            HirKind::Class(Class::Bytes(c)) => c
+                .ranges()
+                .iter()
+                .all(|r| (r.start()..=r.end()).all(|b| word(u32::from(b)))),
+            HirKind::Class(Class::Unicode(c)) => c
+                .ranges()
+                .iter()
+                .all(|r| (u32::from(r.start())..=u32::from(r.end())).all(word)),
+            HirKind::Capture(c) => starts_with_word(&c.sub),
+            HirKind::Repetition(r) => r.min >= 1 && starts_with_word(&r.sub),
+            HirKind::Alternation(alts) => alts.iter().all(starts_with_word),
+            HirKind::Concat(parts) => parts.first().is_some_and(starts_with_word),
+            HirKind::Empty | HirKind::Look(_) => false,
+        }
+    }
+    let HirKind::Concat(parts) = hir.kind() else {
+        return false;
+    };
+    matches!(
+        parts.first().map(Hir::kind),
+        Some(HirKind::Look(Look::WordUnicode | Look::WordAscii))
+    ) && parts.get(1).is_some_and(starts_with_word)
+}
+
 fn byte_class(body: &str, what: &str) -> Result<Box<[bool; 256]>, RuleError> {
     let class = compile_regex(&format!("^[{body}]$"), what)?;
     Ok(Box::new(std::array::from_fn(|b| {
@@ -562,9 +599,20 @@ impl ShapedSpec {
             regex,
             secret_group,
             anchored: self.anchored,
-            not_after: match &self.not_after {
-                None => None,
-                Some(class) => Some(byte_class(class, &format!("rule {}: not_after", self.id))?),
+            not_after: {
+                let mut class = match &self.not_after {
+                    None => None,
+                    Some(class) => {
+                        Some(byte_class(class, &format!("rule {}: not_after", self.id))?)
+                    }
+                };
+                if starts_at_word_boundary(&hir) {
+                    let class = class.get_or_insert_with(|| Box::new([false; 256]));
+                    for b in 0..=255u8 {
+                        class[usize::from(b)] |= b.is_ascii_alphanumeric() || b == b'_';
+                    }
+                }
+                class
             },
             not_before: match &self.not_before {
                 None => None,
@@ -843,6 +891,62 @@ mod tests {
         };
         let class = spec.compile().unwrap().not_before.unwrap();
         assert!(class[usize::from(b'7')] && !class[usize::from(b'a')]);
+    }
+
+    #[test]
+    fn a_leading_word_boundary_means_no_word_byte_before() {
+        let not_after = |pattern: &str, not_after: Option<&str>| {
+            let spec = ShapedSpec {
+                id: "t".into(),
+                description: String::new(),
+                severity: Severity::High,
+                keywords: vec!["x".into()],
+                pattern: pattern.into(),
+                validator: None,
+                anchored: true,
+                not_after: not_after.map(Into::into),
+                not_before: None,
+                requires: Vec::new(),
+                generic: false,
+                allowlist: vec![],
+                examples: vec![],
+                counterexamples: vec![],
+            };
+            let class = spec.compile().unwrap().not_after;
+            class.map(|c| {
+                (0..=255u8)
+                    .filter(|&b| c[usize::from(b)])
+                    .collect::<Vec<u8>>()
+            })
+        };
+        let word: Vec<u8> = (0..=255u8)
+            .filter(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .collect();
+        for pattern in [
+            r"\beyJ[A-Za-z0-9_-]{8,}\.(?P<secret>eyJ[A-Za-z0-9_-]{4,})",
+            r"\b(?:AKIA|ASIA)(?P<secret>[A-Z2-7]{16})\b",
+            r"\b[rs]k_(?P<secret>[A-Za-z0-9]{20,})",
+            r"\b(?P<secret>x{3,})",
+        ] {
+            assert_eq!(
+                not_after(pattern, None).as_deref(),
+                Some(&word[..]),
+                "{pattern}"
+            );
+        }
+        // What may follow the boundary is not only word bytes, or there is no boundary.
+        for pattern in [
+            r"\b[A-Za-z.](?P<secret>x+)",
+            r"\b(?:x|-)(?P<secret>x+)",
+            r"\bx?(?P<secret>y+)",
+            r"(?:^|[^0-9])(?P<secret>x+)",
+            r"x\b(?P<secret>y+)",
+        ] {
+            assert_eq!(not_after(pattern, None), None, "{pattern}");
+        }
+        // A class of the rule's own is kept, and the word bytes join it.
+        let both = not_after(r"\bx(?P<secret>x+)", Some(".")).unwrap();
+        assert!(both.contains(&b'.') && both.contains(&b'q') && !both.contains(&b'-'));
     }
 
     #[test]
