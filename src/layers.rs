@@ -32,75 +32,97 @@ pub(crate) fn applies(line: &[u8]) -> bool {
 }
 
 /// A decoded view of one line, and where each of its bytes came from.
+///
+/// Memory: 6 bytes per view byte (the byte, where its raw bytes start, how many), twice (a
+/// pass reads one buffer and writes the other); the first pass reads the line itself.
 #[derive(Default)]
 pub(crate) struct LayeredView {
-    text: Vec<u8>,
-    /// `from[i]`: the raw range that view byte `i` was decoded from.
-    from: Vec<Range<u32>>,
+    view: Mapped,
     // The previous pass's output, reused.
-    next_text: Vec<u8>,
-    next_from: Vec<Range<u32>>,
+    next: Mapped,
+}
+
+/// Decoded bytes, each with the raw range it came from: `start[i]..start[i] + len[i]`.
+#[derive(Default)]
+struct Mapped {
+    text: Vec<u8>,
+    start: Vec<u32>,
+    /// One view byte comes from one escape of each layer: at most `\uXXXX` (6 bytes) of
+    /// `\uXXXX` of `\uXXXX`, 6^MAX_DEPTH raw bytes.
+    len: Vec<u8>,
+}
+
+const _: () = assert!(6usize.pow(MAX_DEPTH as u32) <= u8::MAX as usize);
+
+impl Mapped {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.start.clear();
+        self.len.clear();
+    }
 }
 
 impl LayeredView {
     /// Build the view of `line`. Returns false when it would equal the line (nothing to
     /// decode), and the view is then not to be used.
     pub(crate) fn build(&mut self, line: &[u8]) -> bool {
-        self.text.clear();
-        self.from.clear();
+        self.view.clear();
         // Positions are u32: a line longer than that is scanned in windows far smaller.
         let Ok(_) = u32::try_from(line.len()) else {
             return false;
         };
-        self.text.extend_from_slice(line);
-        self.from.extend((0..line.len() as u32).map(|i| i..i + 1));
-        let mut changed = false;
+        let mut decoded = false;
         for _ in 0..MAX_DEPTH {
-            if memchr::memchr(b'\\', &self.text).is_none() || !self.pass(unescape) {
+            let text = if decoded { &self.view.text[..] } else { line };
+            if memchr::memchr(b'\\', text).is_none() || !self.pass(line, decoded, unescape) {
                 break;
             }
-            changed = true;
+            decoded = true;
         }
-        if memchr::memchr(ESC, &self.text).is_some() && self.pass(strip_ansi) {
-            changed = true;
+        let text = if decoded { &self.view.text[..] } else { line };
+        if memchr::memchr(ESC, text).is_some() && self.pass(line, decoded, strip_ansi) {
+            decoded = true;
         }
-        changed
+        decoded
     }
 
-    /// Run one decoding pass over the view; returns whether it changed anything.
-    fn pass(&mut self, decode: fn(&[u8], &mut Emit<'_>)) -> bool {
-        self.next_text.clear();
-        self.next_from.clear();
+    /// Run one decoding pass over the view (over `line` itself when nothing is `decoded` yet);
+    /// returns whether it changed anything.
+    fn pass(&mut self, line: &[u8], decoded: bool, decode: fn(&[u8], &mut Emit<'_>)) -> bool {
+        self.next.clear();
+        let (text, from) = if decoded {
+            (&self.view.text[..], Source::Mapped(&self.view))
+        } else {
+            (line, Source::Raw)
+        };
         decode(
-            &self.text,
+            text,
             &mut Emit {
-                from: &self.from,
-                text: &mut self.next_text,
-                map: &mut self.next_from,
+                from,
+                out: &mut self.next,
             },
         );
-        if self.next_text == self.text {
+        if self.next.text == text {
             return false;
         }
-        std::mem::swap(&mut self.text, &mut self.next_text);
-        std::mem::swap(&mut self.from, &mut self.next_from);
+        std::mem::swap(&mut self.view, &mut self.next);
         true
     }
 
     /// The decoded text.
     pub(crate) fn text(&self) -> &[u8] {
-        &self.text
+        &self.view.text
     }
 
     /// The raw bytes a non-empty span of the view came from: whole escape sequences.
     pub(crate) fn to_raw(&self, span: Range<usize>) -> Range<usize> {
-        debug_assert!(span.start < span.end && span.end <= self.text.len());
-        self.from[span.start].start as usize..self.from[span.end - 1].end as usize
+        debug_assert!(span.start < span.end && span.end <= self.view.text.len());
+        Source::Mapped(&self.view).raw(span)
     }
 
     /// The view's lines (ranges of [`LayeredView::text`], without `\n` or `\r\n`).
     pub(crate) fn lines(&self) -> impl Iterator<Item = Range<usize>> + '_ {
-        let text = &self.text;
+        let text = &self.view.text;
         let mut start = 0;
         let mut done = false;
         std::iter::from_fn(move || {
@@ -126,20 +148,43 @@ impl LayeredView {
     }
 }
 
+/// Where the bytes a pass reads came from: the line itself, or a view's map.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Raw,
+    Mapped(&'a Mapped),
+}
+
+impl Source<'_> {
+    /// The raw range of the non-empty span `src` of the text a pass reads.
+    fn raw(self, src: Range<usize>) -> Range<usize> {
+        match self {
+            Source::Raw => src,
+            Source::Mapped(m) => {
+                let last = src.end - 1;
+                m.start[src.start] as usize..m.start[last] as usize + usize::from(m.len[last])
+            }
+        }
+    }
+}
+
 /// Where one pass writes: decoded bytes, each with the raw range it came from.
 struct Emit<'a> {
-    from: &'a [Range<u32>],
-    text: &'a mut Vec<u8>,
-    map: &'a mut Vec<Range<u32>>,
+    from: Source<'a>,
+    out: &'a mut Mapped,
 }
 
 impl Emit<'_> {
     /// Write `bytes`, decoded from input bytes `src` of this pass.
     fn put(&mut self, bytes: &[u8], src: Range<usize>) {
-        let raw = self.from[src.start].start..self.from[src.end - 1].end;
-        for &b in bytes {
-            self.text.push(b);
-            self.map.push(raw.clone());
+        let raw = self.from.raw(src);
+        // Positions fit (the line's length was checked); lengths by the depth bound.
+        debug_assert!(raw.len() <= usize::from(u8::MAX));
+        let (start, len) = (raw.start as u32, (raw.end - raw.start) as u8);
+        self.out.text.extend_from_slice(bytes);
+        for _ in bytes {
+            self.out.start.push(start);
+            self.out.len.push(len);
         }
     }
 }
@@ -292,6 +337,23 @@ mod tests {
         assert_eq!(v.text(), b"b'A\xe9\\q'");
         assert!(view(b"no escapes here").is_none());
         assert!(view(br"C:\q\z").is_none());
+    }
+
+    #[test]
+    fn the_deepest_escape_maps_to_all_its_raw_bytes() {
+        // `A` written as `\u0041`, each of those bytes as `\u00XX`, and again: 216 raw bytes
+        // for one view byte, the longest a view byte can come from.
+        let escape = |text: &[u8]| -> Vec<u8> {
+            text.iter()
+                .flat_map(|b| format!("\\u{:04x}", b).into_bytes())
+                .collect()
+        };
+        let line = [b"x=".as_slice(), &escape(&escape(&escape(b"A"))), b";"].concat();
+        assert_eq!(line.len(), 2 + 216 + 1);
+        let v = view(&line).unwrap();
+        assert_eq!(v.text(), b"x=A;");
+        assert_eq!(v.to_raw(2..3), 2..218);
+        assert_eq!(v.to_raw(1..4), 1..219);
     }
 
     #[test]
