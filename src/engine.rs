@@ -362,6 +362,7 @@ impl Engine {
             sql: None,
             sql_hit: None,
             masks: Vec::new(),
+            line_masks: Vec::new(),
             shaped_hit: vec![false; self.shaped.len()],
             searching: Vec::new(),
             keyed_hits: Vec::new(),
@@ -416,6 +417,8 @@ pub struct Scanner<'e> {
     sql_hit: Option<usize>,
     /// Our masks already in the line being scanned.
     masks: Vec<Range<usize>>,
+    /// Our masks in a raw line whose layered view is being scanned.
+    line_masks: Vec<Range<usize>>,
     // Scratch space reused from line to line.
     shaped_hit: Vec<bool>,
     /// The rules of `shaped_hit`, to search the line with.
@@ -899,6 +902,9 @@ impl<'e> Scanner<'e> {
                 std::mem::take(&mut self.bindings),
             );
             let mut found = std::mem::take(&mut self.view_found);
+            // `scan_raw` reads the masks of each sub-line into `masks`; the raw line's go here.
+            let mut line_masks = std::mem::take(&mut self.line_masks);
+            let mut masks_read = false;
             for r in view.lines() {
                 let sub = &view.text()[r.clone()];
                 let first = self.engine.prefilter.find(sub, 0);
@@ -908,14 +914,16 @@ impl<'e> Scanner<'e> {
                     continue;
                 }
                 self.scan_raw(sub, true, first, &mut found);
-                if !found.is_empty() {
-                    // Our masks as the line has them: the view may have cut one (an ANSI code
-                    // before its `[`), and its rule id or fingerprint must not read as a value.
-                    our_masks(line, &mut self.masks);
+                if !found.is_empty() && !masks_read {
+                    // Our masks as the line has them (read once a line, not once a sub-line):
+                    // the view may have cut one (an ANSI code before its `[`), and its rule id
+                    // or fingerprint must not read as a value.
+                    our_masks(line, &mut line_masks);
+                    masks_read = true;
                 }
                 for f in found.drain(..) {
                     let span = view.to_raw(r.start + f.span.start..r.start + f.span.end);
-                    if touches_a_mask(&self.masks, &span) {
+                    if touches_a_mask(&line_masks, &span) {
                         continue;
                     }
                     self.remember(&sub[f.span.clone()], f.rule);
@@ -923,6 +931,7 @@ impl<'e> Scanner<'e> {
                 }
             }
             self.view_found = found;
+            self.line_masks = line_masks;
             (self.pending, self.block, self.bindings) = carried;
         }
         self.view = view;

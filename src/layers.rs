@@ -175,6 +175,21 @@ struct Emit<'a> {
 }
 
 impl Emit<'_> {
+    /// Write input bytes `src` of this pass as they are.
+    fn copy(&mut self, text: &[u8], src: Range<usize>) {
+        self.out.text.extend_from_slice(&text[src.clone()]);
+        match self.from {
+            Source::Raw => {
+                self.out.start.extend(src.start as u32..src.end as u32);
+                self.out.len.resize(self.out.text.len(), 1);
+            }
+            Source::Mapped(m) => {
+                self.out.start.extend_from_slice(&m.start[src.clone()]);
+                self.out.len.extend_from_slice(&m.len[src]);
+            }
+        }
+    }
+
     /// Write `bytes`, decoded from input bytes `src` of this pass.
     fn put(&mut self, bytes: &[u8], src: Range<usize>) {
         let raw = self.from.raw(src);
@@ -204,14 +219,10 @@ fn unescape(text: &[u8], out: &mut Emit<'_>) {
     let mut i = 0;
     while i < text.len() {
         let Some(off) = memchr::memchr(b'\\', &text[i..]) else {
-            for k in i..text.len() {
-                out.put(&text[k..k + 1], k..k + 1);
-            }
+            out.copy(text, i..text.len());
             break;
         };
-        for k in i..i + off {
-            out.put(&text[k..k + 1], k..k + 1);
-        }
+        out.copy(text, i..i + off);
         i += off;
         let (decoded, len): (Option<u32>, usize) = match text.get(i + 1) {
             Some(b'n') => (Some(u32::from(b'\n')), 2),
@@ -262,9 +273,15 @@ pub(crate) fn ansi_len(text: &[u8]) -> usize {
 fn strip_ansi(text: &[u8], out: &mut Emit<'_>) {
     let mut i = 0;
     while i < text.len() {
+        let Some(off) = memchr::memchr(ESC, &text[i..]) else {
+            out.copy(text, i..text.len());
+            break;
+        };
+        out.copy(text, i..i + off);
+        i += off;
         match ansi_len(&text[i..]) {
             0 => {
-                out.put(&text[i..i + 1], i..i + 1);
+                out.copy(text, i..i + 1);
                 i += 1;
             }
             n => i += n,
