@@ -386,6 +386,15 @@ mod tests {
         );
         assert_eq!(to_json(&p), v);
         assert_eq!(decode(&encode(&p)).unwrap(), p);
+        // Numbers come back as they were, to the last bit (a fuzzer found one that did not).
+        for n in ["1795357266e32", "0.1", "2.2250738585072014e-308", "-17.000000000000004"] {
+            let mut v = v.clone();
+            v["x"] = serde_json::from_str(n).unwrap();
+            let p = decode_json(v.to_string().as_bytes()).unwrap();
+            assert_eq!(decode(&encode(&p)).unwrap(), p, "{n}");
+            let x = p.other["x"].as_f64().unwrap();
+            assert_eq!(x.to_bits(), n.parse::<f64>().unwrap().to_bits(), "{n}");
+        }
         let e = decode_json(b"{\"messageType\": \"DATA_MESSAGE\"} trailing").unwrap_err();
         assert!(e.0.starts_with("decompressed data is not JSON"), "{e}");
         let e = decode_json(b"{\"owner\": \"\xff\"}").unwrap_err();
