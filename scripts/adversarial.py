@@ -258,6 +258,8 @@ CASES = [
      + pieces(lambda i: rand_text(r, 64, B64) + b"\\n", s - len(b"-----BEGIN PRIVATE KEY-----\\n"))),
     ("pem-unterminated-raw", "BEGIN armour and a base64 body to the end of the line",
      lambda s, r, c: one_value(b"-----BEGIN OPENSSH PRIVATE KEY----- ", s, r, B64)),
+    ("colon-keys", "`:tokens` repeated (keys glued by colons, as in an ARN)",
+     lambda s, r, c: tile(b":tokens", s)),
     ("url-storm", "`https://user:` repeated, one `@` at the end",
      lambda s, r, c: tile(b"https://user:", s, end=b"@db.internal.example.com")),
 ]

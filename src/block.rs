@@ -115,6 +115,7 @@ pub(crate) enum BodyLine {
 
 /// Classify a line inside a block and advance the state.
 pub(crate) fn body_line(state: &mut Block, line: &[u8]) -> BodyLine {
+    crate::work::read(line.len());
     match *state {
         Block::None => BodyLine::Outside,
         Block::Putty { left } => {

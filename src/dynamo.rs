@@ -43,18 +43,20 @@ pub(crate) fn find_bindings(
     keys: &mut KeyScratch,
     bindings: &mut Vec<Binding>,
 ) {
-    let names: Vec<(&[u8], &[u8])> = NAME_ALIAS
-        .captures_iter(line)
-        .map(|c| (c.get(1).unwrap().as_bytes(), c.get(2).unwrap().as_bytes()))
-        .collect();
+    // By alias: a line may hold thousands of aliases and comparisons.
+    let mut names: foldhash::HashMap<&[u8], &[u8]> = foldhash::HashMap::default();
+    for c in NAME_ALIAS.captures_iter(line) {
+        // The first of an alias named twice, as a search of a list would take.
+        (names.entry(c.get(1).unwrap().as_bytes())).or_insert(c.get(2).unwrap().as_bytes());
+    }
     for c in COMPARISON.captures_iter(line) {
         let (Some(attr), Some(ph)) = (c.get(1).or(c.get(3)), c.get(2).or(c.get(4))) else {
             continue;
         };
         let mut attr = attr.as_bytes();
         if attr.starts_with(b"#") {
-            match names.iter().find(|(alias, _)| *alias == attr) {
-                Some((_, real)) => attr = real,
+            match names.get(attr) {
+                Some(real) => attr = real,
                 None => continue,
             }
         }
@@ -83,6 +85,7 @@ pub(crate) fn find_bound_values(
     out: &mut Vec<KeyedHit>,
 ) {
     for b in bindings {
+        crate::work::read(line.len());
         let finder = memchr::memmem::Finder::new(&b.placeholder);
         for at in finder.find_iter(line) {
             let end = at + b.placeholder.len();

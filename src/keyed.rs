@@ -22,6 +22,7 @@
 use crate::layers::ansi_len;
 use crate::rules::validators::looks_random;
 use crate::rules::{KeyedRule, Ownership, ValueSyntax, normalize_key};
+use crate::work;
 use foldhash::HashMap;
 use memchr::memmem;
 use std::ops::Range;
@@ -58,6 +59,9 @@ pub struct ValueEnds {
     /// furthest end among them.
     found_seen: usize,
     found_reach: usize,
+    /// Where the delimited token holding the last position asked about starts, and that
+    /// position (see [`in_arn`]): the next question reads on from there.
+    token: (usize, usize),
 }
 
 /// What ends a value.
@@ -78,6 +82,27 @@ impl ValueEnds {
         self.found.clear();
         self.found_seen = 0;
         self.found_reach = 0;
+        self.token = (0, 0);
+    }
+
+    /// Where the whitespace-, quote- or punctuation-delimited token holding `at` starts.
+    /// Asked with positions that grow (keys, left to right), it reads each byte once a line;
+    /// asked further back, it reads back at most [`MAX_KEY`] bytes.
+    fn token_start(&mut self, line: &[u8], at: usize) -> usize {
+        let delimits = |b: u8| {
+            b.is_ascii_whitespace() || is_quote(b) || matches!(b, b'=' | b'(' | b'[' | b',')
+        };
+        let (start, to) = self.token;
+        if at < to {
+            let floor = at.saturating_sub(MAX_KEY);
+            work::read(at - floor);
+            return (line[floor..at].iter().rposition(|&b| delimits(b)))
+                .map_or(floor, |p| floor + p + 1);
+        }
+        work::read(at - to);
+        let start = (line[to..at].iter().rposition(|&b| delimits(b))).map_or(start, |p| to + p + 1);
+        self.token = (start, at);
+        start
     }
 
     /// A key's value was found at `span` (keys are parsed left to right, so spans come by
@@ -183,23 +208,29 @@ fn is_space(b: u8) -> bool {
 
 /// Number of backslashes immediately before `pos`.
 fn backslashes_before(line: &[u8], pos: usize) -> usize {
-    line[..pos]
+    let n = line[..pos]
         .iter()
         .rev()
         .take_while(|&&b| b == b'\\')
-        .count()
+        .count();
+    work::read(n + 1);
+    n
 }
 
 /// Skip blanks, and the ANSI colour codes a coloured logger puts around a value (from `i`,
 /// which may be past the line's end: then the end).
 fn skip_spaces(line: &[u8], i: usize) -> usize {
-    let mut i = i.min(line.len());
+    let from = i.min(line.len());
+    let mut i = from;
     loop {
         while i < line.len() && is_space(line[i]) {
             i += 1;
         }
         match ansi_len(&line[i..]) {
-            0 => return i,
+            0 => {
+                work::read(i - from + 1);
+                return i;
+            }
             n => i += n,
         }
     }
@@ -212,6 +243,7 @@ fn opening_quote(line: &[u8], i: usize) -> Option<(u8, usize, usize)> {
     while j < line.len() && line[j] == b'\\' {
         j += 1;
     }
+    work::read(j - i + 1);
     if j < line.len() && is_quote(line[j]) {
         Some((line[j], j - i, j + 1))
     } else {
@@ -239,10 +271,12 @@ fn first_closing_quote(line: &[u8], from: usize, quote: u8, esc: usize) -> usize
             run > esc && (run - esc).is_multiple_of(2 * (esc + 1))
         };
         if closes && q - esc >= from {
+            work::read(q - from + 1);
             return q - esc;
         }
         i = q + 1;
     }
+    work::read(line.len() - from);
     line.len()
 }
 
@@ -252,6 +286,7 @@ fn wrapper_call(line: &[u8], v: usize) -> Option<usize> {
         .iter()
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
         .count();
+    work::read(name + 1);
     (name > 0 && line.get(v + name) == Some(&b'(')).then_some(v + name)
 }
 
@@ -282,16 +317,12 @@ fn quote_ends_value(line: &[u8], i: usize) -> bool {
 }
 
 /// Is position `at` inside an ARN (the whitespace- or quote-delimited token starts `arn:`)?
-fn in_arn(line: &[u8], at: usize) -> bool {
+/// (A line of `:key` repeated is one token: its start is read once, not once per key.)
+fn in_arn(line: &[u8], at: usize, ends: &mut ValueEnds) -> bool {
     if at == 0 || line[at - 1] != b':' {
         return false;
     }
-    let start = line[..at]
-        .iter()
-        .rposition(|&b| {
-            b.is_ascii_whitespace() || is_quote(b) || matches!(b, b'=' | b'(' | b'[' | b',')
-        })
-        .map_or(0, |p| p + 1);
+    let start = ends.token_start(line, at);
     line[start..at].starts_with(b"arn:")
 }
 
@@ -304,6 +335,7 @@ fn unquoted_end(line: &[u8], i: usize, syntax: ValueSyntax, ends: &mut ValueEnds
 }
 
 fn first_unquoted_end(line: &[u8], mut i: usize, to_line_end: bool) -> usize {
+    let from = i;
     while i < line.len() {
         let b = line[i];
         let stop = match b {
@@ -319,6 +351,7 @@ fn first_unquoted_end(line: &[u8], mut i: usize, to_line_end: bool) -> usize {
         }
         i += 1;
     }
+    work::read(i - from + 1);
     i
 }
 
@@ -385,6 +418,7 @@ static REDACTED: LazyLock<memmem::Finder<'static>> =
 /// Our masks in `line` (`[REDACTED:rule]`, `[REDACTED:rule:1a2b]`), in order, into `out`
 /// (cleared first): found once per line, whatever the number of findings.
 pub(crate) fn our_masks(line: &[u8], out: &mut Vec<Range<usize>>) {
+    work::read(line.len());
     out.clear();
     let mut from = 0;
     while let Some(at) = REDACTED.find(&line[from..]).map(|o| from + o) {
@@ -578,6 +612,7 @@ impl KeyedMatcher {
         while ke < ceiling && is_key_byte(line[ke]) {
             ke += 1;
         }
+        work::read(ke - ks + 1);
         let cut =
             |i: usize| i > 0 && i < line.len() && is_key_byte(line[i - 1]) && is_key_byte(line[i]);
         if cut(ks) || cut(ke) {
@@ -593,7 +628,8 @@ impl KeyedMatcher {
         }
         // A rule id inside one of our masks (`[REDACTED:private-key:1a2b3c4d]`) is not a key,
         // nor is a word inside an ARN (`arn:aws:secretsmanager:…:secret:prod/db`).
-        if ks < *done_to || line[..ks].ends_with(b"[REDACTED:") || in_arn(line, ks) {
+        if ks < *done_to || line[..ks].ends_with(b"[REDACTED:") || in_arn(line, ks, &mut keys.ends)
+        {
             return None;
         }
         *done_to = ke;
@@ -1012,6 +1048,31 @@ mod tests {
         assert_eq!(first_closing_quote(l, 1, b'\'', 0), 6);
         let l = br#""ab\\" x"#; // "ab\\" : escaped backslash, then the closing quote
         assert_eq!(first_closing_quote(l, 1, b'"', 0), 5);
+    }
+
+    #[test]
+    fn token_starts_read_on_or_back_as_a_search_does() {
+        let line = b"a arn:aws:x:secret:y b:c:arn:k \"q:r,arn:aws:s:token:z=w:v(t:u";
+        let search = |at: usize| {
+            line[..at]
+                .iter()
+                .rposition(|&b| b.is_ascii_whitespace() || is_quote(b) || b"=([,".contains(&b))
+                .map_or(0, |p| p + 1)
+        };
+        let mut ends = ValueEnds::default();
+        // Forward, backward and repeated questions.
+        for at in (0..=line.len())
+            .chain((0..=line.len()).rev())
+            .chain([7, 7, 30, 2])
+        {
+            assert_eq!(ends.token_start(line, at), search(at), "at {at}");
+        }
+        let arn = |at| in_arn(line, at, &mut ValueEnds::default());
+        let secret = line.windows(6).position(|w| w == b"secret").unwrap();
+        let token = line.windows(5).position(|w| w == b"token").unwrap();
+        let inner = line.windows(3).position(|w| w == b"r,a").unwrap();
+        let not_first = line.windows(3).position(|w| w == b":k ").unwrap() + 1;
+        assert!(arn(secret) && arn(token) && !arn(inner) && !arn(not_first));
     }
 
     proptest::proptest! {

@@ -95,6 +95,7 @@ impl LayeredView {
         } else {
             (line, Source::Raw)
         };
+        crate::work::read(text.len());
         decode(
             text,
             &mut Emit {

@@ -37,6 +37,7 @@ pub mod report;
 pub mod rules;
 mod sql;
 pub mod stream;
+mod work;
 
 pub use config::{Config, ConfigError};
 pub use engine::{Engine, Family, Finding, Learned, RuleIndex, RuleInfo, Scanner, self_check};

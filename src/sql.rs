@@ -136,6 +136,7 @@ pub(crate) fn read_statement(
     keys: &mut KeyScratch,
     out: &mut Vec<KeyedHit>,
 ) -> Option<Placeholders> {
+    crate::work::read(line.len() - at);
     let mut owners = Vec::new();
     if starts_with_word(line, at, b"insert into") {
         read_insert(line, at + 11, keyed, keys, out, &mut owners);
@@ -276,6 +277,7 @@ pub(crate) fn find_params(
     keyed: &KeyedMatcher,
     out: &mut Vec<KeyedHit>,
 ) {
+    crate::work::read(line.len());
     let Some(open) = echo_start(line) else {
         return;
     };

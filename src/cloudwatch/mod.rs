@@ -387,7 +387,12 @@ mod tests {
         assert_eq!(to_json(&p), v);
         assert_eq!(decode(&encode(&p)).unwrap(), p);
         // Numbers come back as they were, to the last bit (a fuzzer found one that did not).
-        for n in ["1795357266e32", "0.1", "2.2250738585072014e-308", "-17.000000000000004"] {
+        for n in [
+            "1795357266e32",
+            "0.1",
+            "2.2250738585072014e-308",
+            "-17.000000000000004",
+        ] {
             let mut v = v.clone();
             v["x"] = serde_json::from_str(n).unwrap();
             let p = decode_json(v.to_string().as_bytes()).unwrap();
