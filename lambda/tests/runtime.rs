@@ -472,3 +472,90 @@ fn a_panic_reports_no_payload_text() {
     assert!(log.contains("internal error (panic)"), "{log}");
     assert!(!log.contains(SECRET), "{log}");
 }
+
+/// The peak memory of a process (VmHWM), in MiB.
+fn peak_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/<pid>/status");
+    kib >> 10
+}
+
+/// The function's memory in the template (`MemorySize`), in MB.
+fn template_memory_mb() -> u64 {
+    let template =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("template.yaml"))
+            .unwrap();
+    template
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("MemorySize:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("MemorySize in template.yaml")
+}
+
+/// A payload that decompresses to just under the cap (`MAX_DECOMPRESSED`, far above what
+/// CloudWatch batches) is masked within the function's memory, and a gzip bomb past the cap
+/// is counted malformed instead of filling it: the template's `MemorySize` holds the worst
+/// payload the decoder takes.
+#[test]
+fn the_largest_payload_fits_the_function_memory() {
+    use tokenscrub::cloudwatch::{MAX_DECOMPRESSED, decode_json, encode};
+    let api = RuntimeApi::start();
+    let function = bootstrap(api.port, free_port());
+    // 10,000 events (CloudWatch's most) of ordinary lines, a few with a key and a value, to
+    // within 64 KiB of the cap.
+    let line = "2026-12-03 08:50:39,123 INFO app.views GET /api/items?page=2 200 in 12 ms; ";
+    let payload = |chars: usize| {
+        let events: Vec<Value> = (0..10_000u64)
+            .map(|i| {
+                let mut m = line.repeat(chars.div_ceil(line.len()));
+                m.truncate(chars);
+                if i % 100 == 0 {
+                    m.push_str(" token=FAKEvalue0123456789abcdef");
+                }
+                serde_json::json!({"id": format!("{i:056}"), "timestamp": 1_764_750_000_000u64 + i, "message": m})
+            })
+            .collect();
+        let doc = serde_json::json!({
+            "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/app",
+            "logStream": "s", "subscriptionFilters": ["f"], "logEvents": events,
+        });
+        serde_json::to_vec(&doc).unwrap()
+    };
+    let overhead = payload(0).len();
+    let json = payload((MAX_DECOMPRESSED as usize - (64 << 10) - overhead) / 10_000);
+    assert!(
+        json.len() as u64 > MAX_DECOMPRESSED - (128 << 10) && json.len() as u64 <= MAX_DECOMPRESSED
+    );
+    let envelope = encode(&decode_json(&json).unwrap());
+    api.push("largest", serde_json::from_slice(&envelope).unwrap());
+    // A bomb: the cap and a byte more of one byte, a few KB of gzip.
+    let bomb = serde_json::json!({"awslogs": {"data": base64_of_gzip(&vec![b' '; MAX_DECOMPRESSED as usize + 1])}});
+    api.push("bomb", bomb);
+    let outcomes = api.wait_outcomes(2);
+    let peak = peak_mib(function.0.id());
+    eprintln!(
+        "the largest payload: peak {peak} MiB; first outcome {:?}",
+        outcomes[0].1
+    );
+    let memory = template_memory_mb();
+    assert!(
+        matches!(&outcomes[1].1, Outcome::Response(v) if v["malformed"] == 1),
+        "{:?}",
+        outcomes[1]
+    );
+    // The findings log group is not there (no moto): the first invocation fails on
+    // PutLogEvents after masking, which is the memory measured.
+    assert!(
+        peak < memory * 1_000_000 / (1 << 20),
+        "peak {peak} MiB, the function has {memory} MB"
+    );
+}
+
+fn base64_of_gzip(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(tokenscrub::cloudwatch::gzip(bytes))
+}

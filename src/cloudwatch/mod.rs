@@ -23,9 +23,11 @@ use serde_json::{Map, Value};
 use std::fmt;
 use std::io::{Read, Write};
 
-/// Decompressed payloads larger than this are refused (a subscription batch is at most about
-/// 1 MB compressed; this bounds a gzip bomb).
-pub const MAX_DECOMPRESSED: u64 = 64 << 20;
+/// Decompressed payloads larger than this are refused. CloudWatch batches at most 1 MiB of
+/// messages and 10,000 events: at worst ~7 MiB of JSON (every byte a control character, each
+/// escaped to 6). Decoding, masking and encoding hold about 4 bytes per decompressed byte, so
+/// 16 MiB keeps a gzip bomb (a few KB that inflate without end) inside a 128 MB function.
+pub const MAX_DECOMPRESSED: u64 = 16 << 20;
 
 /// One log event of a subscription payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -368,6 +370,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn decompression_stops_at_the_cap() {
+        let cap = MAX_DECOMPRESSED as usize;
+        // A bomb: 16 MiB of one byte is a few KB of gzip.
+        let bomb = gzip(&vec![b'{'; cap + 1]);
+        assert!(bomb.len() < 64 << 10);
+        let e = gunzip(&bomb).unwrap_err();
+        assert_eq!(
+            e.0,
+            format!("awslogs.data decompresses to more than {cap} bytes")
+        );
+        // Two members that reach it only together are refused too.
+        let half = gzip(&vec![b' '; cap / 2 + 1]);
+        assert!(gunzip(&[half.clone(), half.clone()].concat()).is_err());
+        assert_eq!(gunzip(&gzip(&vec![b' '; cap])).unwrap().len(), cap);
     }
 
     #[test]
