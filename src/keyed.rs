@@ -341,6 +341,11 @@ fn first_unquoted_end(line: &[u8], mut i: usize, to_line_end: bool) -> usize {
         let stop = match b {
             b'\\' | b'\r' | b'\n' | 0x1b => true,
             b'"' | b'\'' | b'`' => quote_ends_value(line, i),
+            // A cookie header's pairs are separated by `; ` (and a date's parts by `, `): any
+            // other blank ends it (`cookie=a=1 user=42` in logfmt).
+            b' ' | b'\t' if to_line_end => {
+                i > 0 && !matches!(line[i - 1], b';' | b',' | b' ' | b'\t')
+            }
             b' ' | b'\t' | b'&' | b';' | b',' | b')' | b']' | b'}' | b'>' | b'<' | b'|' => {
                 !to_line_end || matches!(b, b'>' | b'<')
             }
@@ -353,6 +358,30 @@ fn first_unquoted_end(line: &[u8], mut i: usize, to_line_end: bool) -> usize {
     }
     work::read(i - from + 1);
     i
+}
+
+/// `r` without the ANSI colour codes at its ends (`\e[32m[FILTERED]\e[39m`).
+fn trim_colours(line: &[u8], mut r: Range<usize>) -> Range<usize> {
+    while r.start < r.end {
+        match ansi_len(&line[r.start..r.end]) {
+            0 => break,
+            n => r.start += n,
+        }
+    }
+    // A code at the end: its ESC is among the last few bytes (`ESC [ 39 m`; parameters are
+    // short, so the look back is bounded).
+    while let Some(esc) = line[r.start.max(r.end.saturating_sub(16))..r.end]
+        .iter()
+        .rposition(|&b| b == 0x1b)
+        .map(|o| r.start.max(r.end.saturating_sub(16)) + o)
+    {
+        if ansi_len(&line[esc..r.end]) != r.end - esc {
+            break;
+        }
+        r.end = esc;
+    }
+    work::read(16);
+    r
 }
 
 fn trim(line: &[u8], mut r: Range<usize>) -> Range<usize> {
@@ -587,8 +616,9 @@ impl KeyedMatcher {
         keys: &mut KeyScratch,
         out: &mut Vec<KeyedHit>,
     ) -> Option<Pending> {
-        // A keyword may open with the key's quote (`"code"`: not `statusCode`).
-        let hit = if is_quote(line[hit.start]) {
+        // A keyword may open with the key's quote (`"code"`: not `statusCode`) or its tag
+        // (`<code>`).
+        let hit = if is_quote(line[hit.start]) || line[hit.start] == b'<' {
             hit.start + 1..hit.end
         } else {
             hit
@@ -689,10 +719,8 @@ impl KeyedMatcher {
             if memchr::memchr(b'<', &line[vs..ve]).is_some() {
                 return None;
             }
-            let v = trim(line, vs..ve);
-            if self.accept_value(rule, &line[v.clone()]) {
-                out.push(KeyedHit { rule, span: v });
-            }
+            // In the rule's value syntax (`<Authorization>Bearer …`: the scheme stays).
+            self.emit_value(line, rule, vs..ve, out);
             return None;
         }
 
@@ -857,7 +885,7 @@ impl KeyedMatcher {
         span: Range<usize>,
         out: &mut Vec<KeyedHit>,
     ) {
-        let span = trim(line, span);
+        let span = trim_colours(line, trim(line, span));
         match self.rules[rule].value {
             ValueSyntax::Plain => {
                 if self.accept_value(rule, &line[span.clone()]) {
@@ -1011,7 +1039,10 @@ impl KeyedMatcher {
         if v >= line.len() {
             return;
         }
-        if line[v] == b'S' || line[v..].starts_with(b"\"S\"") || line[v..].starts_with(b"'S'") {
+        // A DynamoDB type on the next line (`S: '…'`, `"S": "…"`), not a value that starts
+        // with an `S`.
+        let typed = line[v] == b'S' && line.get(skip_spaces(line, v + 1)) == Some(&b':');
+        if typed || line[v..].starts_with(b"\"S\"") || line[v..].starts_with(b"'S'") {
             self.parse_dynamo_string(line, p.rule, v, ends, out);
             return;
         }
@@ -1023,7 +1054,8 @@ impl KeyedMatcher {
         // line of a layered view: `fa9a…", "level": "debug"}`): anything else is the next log
         // record.
         let mut end = trim(line, v..line.len()).end;
-        if let Some(q) = line[v..end].iter().position(|&b| is_quote(b)) {
+        // A quote or a colour code ends it (`\e[32mvalue\e[39m`).
+        if let Some(q) = line[v..end].iter().position(|&b| is_quote(b) || b == 0x1b) {
             end = v + q;
         }
         let val = &line[v..end];
