@@ -263,7 +263,8 @@ impl Engine {
         }
         if !keyed.is_empty() {
             add("expression", Target::Expression);
-            for kw in ["insert into", "update ", "select ", "delete from"] {
+            // `where `: the clause of a statement written on several lines (SQLAlchemy).
+            for kw in ["insert into", "update ", "select ", "delete from", "where "] {
                 add(kw, Target::Sql);
             }
         }

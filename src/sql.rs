@@ -1,6 +1,7 @@
 //! Positional SQL contexts: a value with no key beside it, whose column says it is a secret.
 //!
-//! ORMs log statements (`INSERT INTO "core_apikey" ("key", "label") VALUES ('…', 'ci')`) and,
+//! ORMs log statements (`INSERT INTO "core_apikey" ("key", "label") VALUES ('…', 'ci')`; a
+//! WHERE clause on a line of its own, as SQLAlchemy writes a query, is read as one) and,
 //! on the same or the next line, the parameters bound to their placeholders (Django's
 //! `args=(…)`, SQLAlchemy's `[generated in 0.0003s] ('…', 5)`). The secret's name is the
 //! column, found by position: the n-th value of a VALUES tuple belongs to the n-th column, the
@@ -343,6 +344,11 @@ mod tests {
             "[cached since 1.2s ago] ('FAKErefresh0123456789ab', 0)",
             "UPDATE users SET password = %s, name = %s WHERE id = %s",
             "params=('FAKEpassword01', 'Ann', 3)",
+            // SQLAlchemy writes an ORM query on several lines: the WHERE clause on its own.
+            "INFO sqlalchemy.engine.Engine: SELECT users.id, users.email ",
+            "FROM users ",
+            "WHERE users.refresh_token = ?",
+            "INFO sqlalchemy.engine.Engine: [cached since 0.41s ago] ('FAKErefresh9876543210zy',)",
         ]);
         assert_eq!(
             got,
@@ -352,7 +358,11 @@ mod tests {
                 "",
                 "FAKErefresh0123456789ab",
                 "",
-                "FAKEpassword01"
+                "FAKEpassword01",
+                "",
+                "",
+                "",
+                "FAKErefresh9876543210zy"
             ]
         );
     }
