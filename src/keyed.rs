@@ -768,13 +768,16 @@ impl KeyedMatcher {
         if v >= line.len() || line[v] == b'\r' {
             return Some(Pending { rule });
         }
-        // DynamoDB typed JSON: `{"S": "v"}`, `{ S: 'v' }`, or `{` with `S: 'v'` on the next line.
+        // DynamoDB typed JSON: `{"S": "v"}`, `{ S: 'v' }`, or `{` with `S: 'v'` on the next line;
+        // any other object's generated-looking strings (`"session": {"id": "…"}`).
         if line[v] == b'{' {
             let w = skip_spaces(line, v + 1);
             if w >= line.len() || line[w] == b'\r' {
                 return Some(Pending { rule });
             }
-            self.parse_dynamo_string(line, rule, w, ends, out);
+            if !self.parse_dynamo_string(line, rule, w, ends, out) {
+                self.parse_object(line, rule, w, ends, out);
+            }
             return None;
         }
         let mut v = v;
@@ -842,7 +845,8 @@ impl KeyedMatcher {
         }
     }
 
-    /// `S: 'v'` / `"S": "v"` inside a DynamoDB attribute value, starting at `w`.
+    /// `S: 'v'` / `"S": "v"` inside a DynamoDB attribute value, starting at `w`. Returns
+    /// whether it was that shape.
     fn parse_dynamo_string(
         &self,
         line: &[u8],
@@ -850,7 +854,7 @@ impl KeyedMatcher {
         w: usize,
         ends: &mut ValueEnds,
         out: &mut Vec<KeyedHit>,
-    ) {
+    ) -> bool {
         let (s_pos, after_s) = match opening_quote(line, w) {
             Some((q, esc, body)) => {
                 if line.get(body) == Some(&b'S')
@@ -858,21 +862,80 @@ impl KeyedMatcher {
                 {
                     (body, body + 1 + esc + 1)
                 } else {
-                    return;
+                    return false;
                 }
             }
             None => (w, w + 1),
         };
         if line.get(s_pos) != Some(&b'S') {
-            return;
+            return false;
         }
         let c = skip_spaces(line, after_s);
         if line.get(c) != Some(&b':') {
-            return;
+            return false;
         }
         let v = skip_spaces(line, c + 1);
         if v < line.len() {
             self.parse_value(line, rule, v, ends, out);
+        }
+        true
+    }
+
+    /// The members of an object under a secret key (`"session": {"id": "…", "expires": …}`,
+    /// `password: { hash: '…', salt: '…' }`), from its first member at `w`: a member's key
+    /// says nothing (a secret one is read by its own keyword), so only its quoted strings
+    /// that look generated are the parent's secrets; dates, words and numbers stay. At most
+    /// [`MAX_LIST_VALUES`] members are read, and a nested object or list ends the read.
+    fn parse_object(
+        &self,
+        line: &[u8],
+        rule: usize,
+        mut w: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        for _ in 0..MAX_LIST_VALUES {
+            // The member's key, quoted or bare.
+            let after_key = match opening_quote(line, w) {
+                Some((q, esc, body)) => closing_quote(line, body, q, esc, ends) + esc + 1,
+                None => {
+                    let n = line[w..]
+                        .iter()
+                        .take(MAX_KEY)
+                        .take_while(|&&b| is_key_byte(b))
+                        .count();
+                    work::read(n + 1);
+                    if n == 0 {
+                        return;
+                    }
+                    w + n
+                }
+            };
+            let c = skip_spaces(line, after_key.min(line.len()));
+            if line.get(c) != Some(&b':') {
+                return;
+            }
+            let v = skip_spaces(line, c + 1);
+            let next = match opening_quote(line, v) {
+                Some((q, esc, body)) => {
+                    let end = closing_quote(line, body, q, esc, ends);
+                    let value = &line[body..end];
+                    if looks_random(value, 16) && self.accept(rule, value) {
+                        out.push(KeyedHit {
+                            rule,
+                            span: body..end,
+                        });
+                    }
+                    (end + esc + 1).min(line.len())
+                }
+                None if matches!(line.get(v), Some(b'{' | b'[') | None) => return,
+                None => unquoted_end(line, v, ValueSyntax::Plain, ends),
+            };
+            w = skip_spaces(line, next);
+            if line.get(w) != Some(&b',') {
+                return;
+            }
+            w = skip_spaces(line, w + 1);
         }
     }
 

@@ -37,7 +37,24 @@ const SYNTAXES: &[(&str, &str)] = &[
     ("next-line", "%k:\n%v"),
     ("list-value", "{'%k': ['%v']}"),
     ("wrapper", "{'%k': SecretStr('%v')}"),
+    // An object under the secret key: its generated-looking strings are the secret, its dates
+    // and numbers are not (the value is the bare token, whatever the rule's value syntax).
+    (
+        "object",
+        r#"{"%k": {"id": "%v", "expires": "2026-12-03T08:50:39Z", "n": 3}}"#,
+    ),
+    ("inspect-object", "{ %k: { ttl: 3600, id: '%v' } }"),
 ];
+
+/// The value a cell holds under its key: the rule's value syntax around `secret`, but for an
+/// object member, which is the bare token.
+fn cell_value(syntax: &str, value: &str, secret: &str) -> String {
+    if syntax.contains("object") {
+        secret.to_string()
+    } else {
+        value.replace("%t", secret)
+    }
+}
 
 /// String layers a line is nested in: each takes the line and gives the logged line.
 const LAYERS: &[&str] = &[
@@ -189,7 +206,7 @@ fn every_key_in_every_syntax_and_layer() {
                 let secret = token(cells);
                 let line = line_template
                     .replace("%k", key)
-                    .replace("%v", &value.replace("%t", &secret));
+                    .replace("%v", &cell_value(syntax, value, &secret));
                 let out = scrub(&line);
                 let mut bad = Vec::new();
                 if out.contains(&secret) {
