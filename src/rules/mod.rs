@@ -852,14 +852,14 @@ mod tests {
         }
     }
 
-    #[test]
-    fn pattern_without_secret_group_is_rejected() {
-        let spec = ShapedSpec {
+    /// A shaped rule of `pattern` on keyword `x`, nothing else set.
+    fn spec(pattern: &str) -> ShapedSpec {
+        ShapedSpec {
             id: "x".into(),
             description: "x".into(),
             severity: Severity::Low,
             keywords: vec!["x".into()],
-            pattern: "x+".into(),
+            pattern: pattern.into(),
             validator: None,
             anchored: false,
             not_after: None,
@@ -869,7 +869,12 @@ mod tests {
             allowlist: vec![],
             examples: vec![],
             counterexamples: vec![],
-        };
+        }
+    }
+
+    #[test]
+    fn pattern_without_secret_group_is_rejected() {
+        let spec = spec("x+");
         let err = spec.compile().unwrap_err();
         assert!(err.0.contains("secret"), "{err}");
         let spec = ShapedSpec {
@@ -897,20 +902,9 @@ mod tests {
     fn a_leading_word_boundary_means_no_word_byte_before() {
         let not_after = |pattern: &str, not_after: Option<&str>| {
             let spec = ShapedSpec {
-                id: "t".into(),
-                description: String::new(),
-                severity: Severity::High,
-                keywords: vec!["x".into()],
-                pattern: pattern.into(),
-                validator: None,
                 anchored: true,
                 not_after: not_after.map(Into::into),
-                not_before: None,
-                requires: Vec::new(),
-                generic: false,
-                allowlist: vec![],
-                examples: vec![],
-                counterexamples: vec![],
+                ..spec(pattern)
             };
             let class = spec.compile().unwrap().not_after;
             class.map(|c| {
