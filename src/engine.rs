@@ -272,6 +272,16 @@ impl Engine {
             add("-----begin ", Target::Block);
             add("private-lines:", Target::Block);
         }
+        // A keyword escaped by a string layer (`code%3d`, `\"code\"`) wakes no rule on the line
+        // as written, but makes the line's layered view be read, where it is the keyword.
+        for kw in keywords.clone() {
+            for spelled in layers::spellings(&kw) {
+                if !keywords.contains(&spelled) {
+                    keywords.push(spelled);
+                    targets.push(Vec::new());
+                }
+            }
+        }
         // The search below is non-overlapping (leftmost-longest, which is much faster than
         // reporting every overlap): a keyword that contains another one also wakes its rules.
         let own_targets = targets.clone();
@@ -1579,6 +1589,20 @@ mod tests {
                 "password: \x1b[32mFAKEpassFAKEpass9\x1b[39m".to_string(),
                 "FAKEpassFAKEpass9",
             ),
+            // URL-encoded JSON in a query string; a redirect URL carrying an OAuth code.
+            (
+                "GET /t?d=%7B%22password%22%3A%22FAKEpass%2FFAKEpass9%22%7D HTTP/1.1".to_string(),
+                "FAKEpass%2FFAKEpass9",
+            ),
+            (
+                r#"{"uri": "/login?next=%2Fcb%3Fcode%3DFAKEc0deFAKEc0de9x%26state%3D1"}"#.to_string(),
+                "FAKEc0deFAKEc0de9x",
+            ),
+            // An HTML page logged: a repr escaped by a template engine.
+            (
+                "<pre>{&#x27;api_key&#x27;: &#x27;FAKEkeyFAKEkey99&#x27;}</pre>".to_string(),
+                "FAKEkeyFAKEkey99",
+            ),
         ];
         let e = Engine::builtin();
         for (line, secret) in &cases {
@@ -1593,6 +1617,12 @@ mod tests {
                 assert!(!m.ends_with('\\') && !m.contains('"'), "{line}: {m}");
             }
         }
+        // SQL doubles a quote inside a string: the value reads on over it.
+        let line = b"UPDATE users SET password = 'FAKE''pass''FAKE9' WHERE id = 4";
+        let mut out = Vec::new();
+        e.scanner().scan_line(line, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(&line[out[0].span.clone()], b"FAKE''pass''FAKE9");
         // Raw colour codes: the value between them is the secret, not the codes.
         let line = b"password: \x1b[32m'FAKEpassFAKEpass9'\x1b[39m";
         let mut out = Vec::new();

@@ -260,6 +260,25 @@ fn closing_quote(line: &[u8], from: usize, quote: u8, esc: usize, ends: &mut Val
     })
 }
 
+/// The end of a quoted value as [`closing_quote`] finds it, read on over doubled quotes: SQL
+/// and YAML write a quote inside a single-quoted string as two (`'ab''cd'`), CSV inside a
+/// double-quoted one, and Python joins adjacent literals. Only where the value goes on after
+/// the pair: in a decoded view, `"A \""}` reads `"A ""}`, whose `""` ends the string. (Not a
+/// layer of the view: decoding `''` everywhere would close every empty string of a repr.)
+fn quoted_value_end(line: &[u8], body: usize, q: u8, esc: usize, ends: &mut ValueEnds) -> usize {
+    let mut end = closing_quote(line, body, q, esc, ends);
+    while esc == 0
+        && end > body
+        && line.get(end + 1) == Some(&q)
+        && line
+            .get(end + 2)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || b"+/=_-.!@#$%^&*~".contains(&b))
+    {
+        end = closing_quote(line, end + 2, q, esc, ends);
+    }
+    end
+}
+
 fn first_closing_quote(line: &[u8], from: usize, quote: u8, esc: usize) -> usize {
     let mut i = from;
     while let Some(off) = memchr::memchr(quote, &line[i..]) {
@@ -786,7 +805,7 @@ impl KeyedMatcher {
             v += 1;
         }
         let span = if let Some((q, esc, body)) = opening_quote(line, v) {
-            body..closing_quote(line, body, q, esc, ends)
+            body..quoted_value_end(line, body, q, esc, ends)
         } else if matches!(line[v], b'[' | b'(') {
             self.parse_list(line, rule, v, ends, out);
             return None;
@@ -835,7 +854,7 @@ impl KeyedMatcher {
             let Some((q, esc, body)) = opening_quote(line, w) else {
                 return;
             };
-            let end = closing_quote(line, body, q, esc, ends);
+            let end = quoted_value_end(line, body, q, esc, ends);
             self.emit_value(line, rule, body..end, out);
             w = skip_spaces(line, (end + esc + 1).min(line.len()));
             if line.get(w) != Some(&b',') {
@@ -1117,8 +1136,13 @@ impl KeyedMatcher {
         // line of a layered view: `fa9a…", "level": "debug"}`): anything else is the next log
         // record.
         let mut end = trim(line, v..line.len()).end;
-        // A quote or a colour code ends it (`\e[32mvalue\e[39m`).
-        if let Some(q) = line[v..end].iter().position(|&b| is_quote(b) || b == 0x1b) {
+        // A quote, a colour code or a closing tag ends it (`\e[32mvalue\e[39m`, the last line
+        // of an HTML `<pre>`: `value</pre>`).
+        if let Some(q) = line[v..end]
+            .iter()
+            .enumerate()
+            .position(|(i, &b)| is_quote(b) || b == 0x1b || line[v + i..].starts_with(b"</"))
+        {
             end = v + q;
         }
         let val = &line[v..end];

@@ -6,8 +6,10 @@
 //! inside it (`\'`, `\x1b`), or colour codes (`\u001b[32m`). The rules read raw text. Instead
 //! of teaching every rule every escape, the engine scans a second view of such a line:
 //!
-//! 1. string escapes are decoded, up to [`MAX_DEPTH`] times while any are left (JSON `\"` `\\`
-//!    `\/` `\n` `\r` `\t` `\uXXXX`, Python `\'` `\xHH`, JavaScript `` \` ``);
+//! 1. escapes are decoded, one layer a pass, up to [`MAX_DEPTH`] passes while any are left:
+//!    string escapes (JSON `\"` `\\` `\/` `\n` `\r` `\t` `\uXXXX`, Python `\'` `\xHH`,
+//!    JavaScript `` \` ``), else URL encoding (`%HH`), else HTML character references
+//!    (`&quot;`, `&#x27;`, `&#39;`, `&amp;`, `&lt;`, `&gt;`);
 //! 2. ANSI colour and cursor codes (`ESC [ … letter`) are removed;
 //! 3. the view is cut at its line breaks into sub-lines, which the scanner reads as lines
 //!    (a key on one and its value on the next, header blocks, PEM bodies).
@@ -26,9 +28,62 @@ pub const MAX_DEPTH: usize = 3;
 
 const ESC: u8 = 0x1b;
 
-/// Does a layer change anything in `line`? (A backslash or an escape byte.)
+/// Does a layer change anything in `line`? (A backslash, an escape byte, a `%HH` or an HTML
+/// character reference.)
 pub(crate) fn applies(line: &[u8]) -> bool {
-    memchr::memchr2(b'\\', ESC, line).is_some()
+    memchr::memchr2(b'\\', ESC, line).is_some() || has_percent_escape(line) || has_entity(line)
+}
+
+/// How `keyword` is written inside string layers, where its punctuation is escaped: `code=`
+/// is `code%3d` URL-encoded, `"code"` is `&quot;code&quot;` or `&#34;code&#34;` in HTML, and
+/// `\"code\"` in a JSON string (`\\\"code\\\"` in JSON in JSON: the spelling `"code\`, cut
+/// after the first escaped byte's backslash, is in both). The line's own keyword search finds
+/// these spellings, so that a line whose keywords are all escaped still has its view read.
+/// Those equal to the keyword are left out.
+pub(crate) fn spellings(keyword: &str) -> Vec<String> {
+    let kw = keyword.as_bytes();
+    let escaped = |escape: &dyn Fn(u8) -> Option<String>| -> String {
+        kw.iter()
+            .map(|&b| escape(b).unwrap_or_else(|| (b as char).to_string()))
+            .collect()
+    };
+    let url = escaped(&|b: u8| {
+        (!b.is_ascii_alphanumeric() && !b"-_.~".contains(&b)).then(|| format!("%{b:02x}"))
+    });
+    let html = |quot: &'static str, apos: &'static str| {
+        escaped(&move |b: u8| {
+            match b {
+                b'"' => Some(quot),
+                b'\'' => Some(apos),
+                b'<' => Some("&lt;"),
+                b'>' => Some("&gt;"),
+                _ => None,
+            }
+            .map(str::to_string)
+        })
+    };
+    // A string escape: up to the first escaped byte after the first, then its last backslash.
+    let backslash = kw
+        .iter()
+        .skip(1)
+        .position(|b| b"\"'/".contains(b))
+        .map(|i| format!("{}\\", &keyword[..=i]));
+    let mut out: Vec<String> = Vec::new();
+    // Django's `escape`, and MarkupSafe's (Jinja, Flask).
+    for spelled in [
+        Some(url),
+        backslash,
+        Some(html("&quot;", "&#x27;")),
+        Some(html("&#34;", "&#39;")),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if spelled != keyword && !out.contains(&spelled) {
+            out.push(spelled);
+        }
+    }
+    out
 }
 
 /// A decoded view of one line, and where each of its bytes came from.
@@ -73,8 +128,19 @@ impl LayeredView {
         };
         let mut decoded = false;
         for _ in 0..MAX_DEPTH {
+            // One layer a pass, the innermost first: a string escape, else URL encoding, else
+            // HTML references (a pass that changes nothing gives way to the next kind), outermost
+            // first.
             let text = if decoded { &self.view.text[..] } else { line };
-            if memchr::memchr(b'\\', text).is_none() || !self.pass(line, decoded, unescape) {
+            let (backslash, percent, entity) = (
+                memchr::memchr(b'\\', text).is_some(),
+                has_percent_escape(text),
+                has_entity(text),
+            );
+            let changed = (backslash && self.pass(line, decoded, unescape))
+                || (percent && self.pass(line, decoded, percent_decode))
+                || (entity && self.pass(line, decoded, html_unescape));
+            if !changed {
                 break;
             }
             decoded = true;
@@ -215,6 +281,80 @@ fn hex_value(digits: &[u8]) -> Option<u32> {
         .try_fold(0, |acc, &b| Some(acc * 16 + hex(b)?))
 }
 
+/// The byte a `%HH` at the start of `text` stands for.
+fn percent_escape(text: &[u8]) -> Option<u8> {
+    match text {
+        [b'%', h, l, ..] => Some((hex(*h)? * 16 + hex(*l)?) as u8),
+        _ => None,
+    }
+}
+
+fn has_percent_escape(text: &[u8]) -> bool {
+    memchr::memchr_iter(b'%', text).any(|i| percent_escape(&text[i..]).is_some())
+}
+
+/// One level of URL encoding: `%HH` is a byte. (`+` stays: it is a space only in forms, and a
+/// byte of many tokens.)
+fn percent_decode(text: &[u8], out: &mut Emit<'_>) {
+    let mut i = 0;
+    for p in memchr::memchr_iter(b'%', text) {
+        if p < i {
+            continue;
+        }
+        if let Some(b) = percent_escape(&text[p..]) {
+            out.copy(text, i..p);
+            out.put(&[b], p..p + 3);
+            i = p + 3;
+        }
+    }
+    out.copy(text, i..text.len());
+}
+
+/// The longest HTML character reference decoded: six bytes (`&quot;`, `&#x27;`, `&#039;`),
+/// which keeps a view byte's raw bytes within the bound of [`Mapped::len`].
+const MAX_ENTITY: usize = 6;
+const _: () = assert!(MAX_ENTITY <= 6);
+
+/// The character an HTML reference at the start of `text` stands for, and its length: the
+/// named ones a template engine writes for markup and quotes, or a numeric one of ASCII.
+fn entity(text: &[u8]) -> Option<(u8, usize)> {
+    let end = memchr::memchr(b';', &text[..text.len().min(MAX_ENTITY)])?;
+    let name = &text[1..end];
+    let c = match name {
+        b"quot" => b'"',
+        b"apos" => b'\'',
+        b"amp" => b'&',
+        b"lt" => b'<',
+        b"gt" => b'>',
+        [b'#', b'x' | b'X', hex @ ..] if !hex.is_empty() => u8::try_from(hex_value(hex)?).ok()?,
+        [b'#', dec @ ..] if !dec.is_empty() && dec.iter().all(u8::is_ascii_digit) => {
+            u8::try_from(dec.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))).ok()?
+        }
+        _ => return None,
+    };
+    c.is_ascii().then_some((c, end + 1))
+}
+
+fn has_entity(text: &[u8]) -> bool {
+    memchr::memchr_iter(b'&', text).any(|i| entity(&text[i..]).is_some())
+}
+
+/// One level of HTML escaping.
+fn html_unescape(text: &[u8], out: &mut Emit<'_>) {
+    let mut i = 0;
+    for p in memchr::memchr_iter(b'&', text) {
+        if p < i {
+            continue;
+        }
+        if let Some((c, len)) = entity(&text[p..]) {
+            out.copy(text, i..p);
+            out.put(&[c], p..p + len);
+            i = p + len;
+        }
+    }
+    out.copy(text, i..text.len());
+}
+
 /// One level of string escapes: JSON, Python repr, JavaScript.
 fn unescape(text: &[u8], out: &mut Emit<'_>) {
     let mut i = 0;
@@ -299,6 +439,10 @@ mod tests {
         v.build(line).then_some(v)
     }
 
+    fn find(hay: &[u8], needle: &[u8]) -> usize {
+        hay.windows(needle.len()).position(|w| w == needle).unwrap()
+    }
+
     fn lines(v: &LayeredView) -> Vec<String> {
         v.lines()
             .map(|r| String::from_utf8_lossy(&v.text()[r]).into_owned())
@@ -372,6 +516,89 @@ mod tests {
         assert_eq!(v.text(), b"x=A;");
         assert_eq!(v.to_raw(2..3), 2..218);
         assert_eq!(v.to_raw(1..4), 1..219);
+    }
+
+    #[test]
+    fn url_encoding_is_a_layer() {
+        // A JSON body sent URL-encoded in a query, inside a JSON log line.
+        let line = br#"{"url": "/t?d=%7B%22password%22%3A%20%22p%40ss%2Bw0rd%22%7D&n=1%2"}"#;
+        let v = view(line).unwrap();
+        assert_eq!(
+            v.text(),
+            br#"{"url": "/t?d={"password": "p@ss+w0rd"}&n=1%2"}"#
+        );
+        // `p@ss` maps back to `p%40ss`; `+` was written as `%2B`.
+        let at = find(v.text(), b"p@ss");
+        assert_eq!(&line[v.to_raw(at..at + 4)], b"p%40ss");
+        assert_eq!(&line[v.to_raw(at + 4..at + 5)], b"%2B");
+        // A line break written `%0A` cuts the view into lines.
+        let v = view(b"body=token%3A%0Aabc").unwrap();
+        assert_eq!(lines(&v), ["body=token:", "abc"]);
+        assert!(view(b"100% done, 5%x").is_none());
+    }
+
+    #[test]
+    fn html_character_references_are_a_layer() {
+        let line =
+            b"<td>{&#x27;password&#x27;: &#39;hunter2&#39;, &quot;a&quot;: 1 &amp;&lt;&gt;}</td>";
+        let v = view(line).unwrap();
+        assert_eq!(v.text(), br#"<td>{'password': 'hunter2', "a": 1 &<>}</td>"#);
+        let at = find(v.text(), b"'hunter2");
+        assert_eq!(&line[v.to_raw(at..at + 2)], b"&#39;h");
+        // Unknown names, references too long or not ASCII, and bare ampersands stay.
+        assert!(view(b"a=1&b=2 &copy; &#x1F600; &#1234; &nbsp;").is_none());
+    }
+
+    #[test]
+    fn layers_of_different_kinds_nest() {
+        // HTML-escaped, then URL-encoded, then a JSON string: three passes, outermost first.
+        let line = br#"{"m": "q=%26quot%3Bk%26quot%3B "x""}"#;
+        let v = view(line).unwrap();
+        assert_eq!(v.text(), br#"{"m": "q="k" "x""}"#);
+        let at = find(v.text(), b"\"k");
+        assert_eq!(&line[v.to_raw(at..at + 1)], b"%26quot%3B");
+    }
+
+    #[test]
+    fn keywords_are_spelled_as_each_layer_writes_them() {
+        assert_eq!(
+            spellings("\"code\""),
+            [
+                "%22code%22",
+                "\"code\\",
+                "&quot;code&quot;",
+                "&#34;code&#34;"
+            ]
+        );
+        assert_eq!(spellings("code="), ["code%3d"]);
+        assert_eq!(spellings("/reset/"), ["%2freset%2f", "/reset\\"]);
+        assert!(spellings("password").is_empty());
+        // Every quote and slash escaped, as JSON, a repr and PHP's JSON write them.
+        let esc = |s: &str| {
+            s.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\'', "\\'")
+                .replace('/', "\\/")
+        };
+        for kw in [
+            "'code'",
+            "\"code\"",
+            "<code>",
+            "x-api-key:",
+            "$2a$",
+            "/reset/",
+        ] {
+            for s in spellings(kw) {
+                if s.contains('\\') {
+                    // Escaped once, and twice.
+                    assert!(esc(kw).contains(&s) && esc(&esc(kw)).contains(&s), "{s}");
+                } else {
+                    // URL-encoded or HTML-escaped, it decodes to the keyword.
+                    let v = view(s.as_bytes()).unwrap();
+                    assert_eq!(v.text(), kw.as_bytes(), "{s}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -121,8 +121,11 @@ mod tests {
             let line = |n: usize| unit.as_bytes().repeat(n.div_ceil(unit.len()))[..n].to_vec();
             let (short, long) = (line(4 << 10), line(32 << 10));
             let (w_short, w_long) = (work_of(&short), work_of(&long));
+            // The slack: a few more passes over the long line, as where the cut at its end
+            // makes a value the short line does not have (a stage reading the line again per
+            // keyword would cost 64 times the short line's work, far past it).
             proptest::prop_assert!(
-                w_long <= 10 * w_short + (64 << 10),
+                w_long <= 10 * w_short + 8 * long.len() as u64,
                 "{unit:?}: {w_short} bytes read for 4 KiB, {w_long} for 32 KiB"
             );
             proptest::prop_assert!(
