@@ -1280,6 +1280,35 @@ mod tests {
             .collect()
     }
 
+    /// Keys qualified by which copy of the value they hold, session ids and pass-phrases in
+    /// prose are secrets; routes and source locations under secret keys are not.
+    #[test]
+    fn qualified_keys_prose_and_what_is_no_secret() {
+        let masked =
+            |line: &str| -> Vec<String> { findings(line).into_iter().map(|(_, v)| v).collect() };
+        assert_eq!(
+            masked("form={'password_confirm': 'FAKEpw9!x', 'token_old': 'FAKEtok0123456789ab'}"),
+            ["FAKEpw9!x", "FAKEtok0123456789ab"]
+        );
+        assert_eq!(
+            masked("user 87898 logged in, session vgpkoc5XOZJGFhz2MuS69abA_xANBzKT"),
+            ["vgpkoc5XOZJGFhz2MuS69abA_xANBzKT"]
+        );
+        assert_eq!(
+            masked("invalid password 'Nectar meadow orchid 24!' for user 14375"),
+            ["Nectar meadow orchid 24!"]
+        );
+        assert!(masked("invalid password 'too short' for user 14375").is_empty());
+        assert!(masked("router session  : /admin/setup").is_empty());
+        assert!(masked("12:18:21 | INFO | botocore.credentials:load:1263 - Found").is_empty());
+        // A path with a random-looking segment is no route.
+        let found = masked("session : /reset/FAKEx8Kq2LmZ7pR4tY9w");
+        assert!(
+            found.iter().any(|v| v.contains("FAKEx8Kq2LmZ7pR4tY9w")),
+            "{found:?}"
+        );
+    }
+
     #[test]
     fn every_rule_passes_its_examples() {
         let failures = self_check(&Engine::builtin());

@@ -512,6 +512,33 @@ fn is_placeholder(v: &[u8]) -> bool {
             .all(|&b| b == b'x' || b == b'X' || b == b'*' || b == b'.')
 }
 
+/// A URL path of words (`/admin/setup`, `/files/invoice-2026-01.pdf`): where a router or a
+/// log line names a route, not a secret. A path with a random-looking segment is no such path.
+fn is_word_path(v: &[u8]) -> bool {
+    v.len() > 1
+        && v[0] == b'/'
+        && v.iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'.'))
+        && !v.split(|&b| b == b'/').any(|seg| looks_random(seg, 12))
+}
+
+/// A source location, `function:line` (`load:1263`, `<module>:12`), as loguru and others
+/// write after a logger name.
+fn is_source_location(v: &[u8]) -> bool {
+    let Some(colon) = memchr::memrchr(b':', v) else {
+        return false;
+    };
+    let (name, line) = (&v[..colon], &v[colon + 1..]);
+    !name.is_empty()
+        && !line.is_empty()
+        && line.len() <= 6
+        && line.iter().all(u8::is_ascii_digit)
+        && name
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'<' | b'>'))
+        && !looks_random(name, 12)
+}
+
 fn is_number(v: &[u8]) -> bool {
     let body = v.strip_prefix(b"-").unwrap_or(v);
     !body.is_empty() && body.iter().all(|b| b.is_ascii_digit() || *b == b'.')
@@ -550,6 +577,18 @@ fn generated_with_spaces(v: &[u8]) -> bool {
         letter && other
     };
     v.len() <= 128 && parts.clone().count() <= 4 && parts.clone().any(mixed)
+}
+
+/// A pass-phrase as password rules ask for one (`Cobalt nectar velvet 41#`): two to six
+/// words, with a digit and a capital or a symbol; a message in quotes (`'too short'`) has
+/// neither.
+fn pass_phrase(v: &[u8]) -> bool {
+    let words = v.split(|&b| b == b' ').filter(|w| !w.is_empty()).count();
+    let digit = v.iter().any(u8::is_ascii_digit);
+    let capital_or_symbol = v
+        .iter()
+        .any(|b| b.is_ascii_uppercase() || b"!@#$%^&*=+?~|<>".contains(b));
+    v.len() <= 64 && (2..=6).contains(&words) && digit && capital_or_symbol
 }
 
 impl KeyedMatcher {
@@ -598,7 +637,13 @@ impl KeyedMatcher {
     /// Is `v` a plausible secret for `rule`?
     fn accept(&self, rule: usize, v: &[u8]) -> bool {
         let r = &self.rules[rule];
-        if v.len() < r.min_len || is_masked(v) || is_placeholder(v) || is_number(v) {
+        if v.len() < r.min_len
+            || is_masked(v)
+            || is_placeholder(v)
+            || is_number(v)
+            || is_word_path(v)
+            || is_source_location(v)
+        {
             return false;
         }
         if STOPWORDS
@@ -1082,7 +1127,7 @@ impl KeyedMatcher {
             let random = looks_random(val, 12);
             let quoted_ok = self.rules[rule].value == ValueSyntax::Plain
                 && !self.rules[rule].token_like
-                && (!val.contains(&b' ') || generated_with_spaces(val));
+                && (!val.contains(&b' ') || generated_with_spaces(val) || pass_phrase(val));
             return ((random || quoted_ok) && self.accept(rule, val)).then_some(span);
         }
         if self.rules[rule].value == ValueSyntax::Authorization {

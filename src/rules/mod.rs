@@ -253,6 +253,34 @@ pub struct KeyedRule {
     pub counterexamples: Vec<String>,
 }
 
+/// Trailing words of a key that say which copy of a value it is, not what it is (normalized).
+const SAME_VALUE_QUALIFIERS: &[&str] = &[
+    "confirmation",
+    "confirm",
+    "again",
+    "repeat",
+    "retype",
+    "new",
+    "old",
+    "current",
+    "previous",
+    "prev",
+    "value",
+    "plaintext",
+    "plain",
+    "raw",
+    "cleartext",
+    "input",
+    "attempt",
+    "tried",
+    "given",
+    "provided",
+    "submitted",
+    "received",
+    "expected",
+    "actual",
+];
+
 impl KeyedRule {
     /// Does this rule own the (normalized) key? Some keys only in prose.
     pub fn owns(&self, normalized_key: &[u8]) -> Option<Ownership> {
@@ -267,6 +295,16 @@ impl KeyedRule {
             if let Some(o) = self.owns_exactly(base) {
                 return Some(o);
             }
+        }
+        // A key qualified by what the value is not changed by: `password_confirm`,
+        // `token_old`, `api_key_value`.
+        if let Some(base) = SAME_VALUE_QUALIFIERS.iter().find_map(|q| {
+            normalized_key
+                .strip_suffix(q.as_bytes())
+                .filter(|base| !base.is_empty())
+        }) && let Some(o) = self.owns_exactly(base)
+        {
+            return Some(o);
         }
         self.owns_exactly(normalized_key)
     }
