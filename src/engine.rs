@@ -1310,6 +1310,42 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_noun_in_prose_owns_the_random_values_of_its_clause() {
+        let masked =
+            |line: &str| -> Vec<String> { findings(line).into_iter().map(|(_, v)| v).collect() };
+        let (a, b) = (
+            "FAKEb7751f398aa104443a949a429f4e6990b8b2",
+            "FAKE912a535740e1ff5c313719731fa7f4a02daa",
+        );
+        assert_eq!(
+            masked(&format!("CSRF mismatch: header={a} expected={b}")),
+            [a, b]
+        );
+        let t = "FAKE9wbJXMgwXJr4M33ckEt9NCuu8o2Vh7QVn_ZkZ0ig";
+        assert_eq!(
+            masked(&format!("Error: refresh token not found or revoked: {t}")),
+            [t]
+        );
+        assert_eq!(
+            masked("bad password for x@example.com { tried: 'FAKE5Kv+3*?/tw+R' }"),
+            ["FAKE5Kv+3*?/tw+R"]
+        );
+        // The clause ends: at a sentence, at a quote around no secret, at a bracket it did not
+        // open; ids, digests and names in it stay.
+        for kept in [
+            format!("token expired. retry with id {t}"),
+            format!("{{\"msg\": \"csrf failed for x\", \"trace\": \"{t}\"}}"),
+            format!("(csrf check failed) next={t}"),
+            format!("session expired for request_id={t}"),
+            "token refreshed for user 4e3f1a2b-1c2d-4e5f-8a9b-0c1d2e3f4a5b".into(),
+            "password reset: sent to User 42 (ok)".into(),
+            "password reset requested for 'alice' by admin".into(),
+        ] {
+            assert!(masked(&kept).is_empty(), "{kept}: {:?}", masked(&kept));
+        }
+    }
+
+    #[test]
     fn every_rule_passes_its_examples() {
         let failures = self_check(&Engine::builtin());
         assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -591,6 +591,19 @@ fn pass_phrase(v: &[u8]) -> bool {
     v.len() <= 64 && (2..=6).contains(&words) && digit && capital_or_symbol
 }
 
+/// How far a clause after a secret noun in prose is read ([`KeyedMatcher::parse_clause`]).
+const CLAUSE_MAX: usize = 192;
+const CLAUSE_WORDS: usize = 10;
+
+/// `8-4-4-4-12` hex: a request or record id, random-looking but never a secret of its own.
+fn is_uuid(v: &[u8]) -> bool {
+    v.len() == 36
+        && v.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
 impl KeyedMatcher {
     pub fn new(rules: Vec<KeyedRule>) -> KeyedMatcher {
         KeyedMatcher { rules }
@@ -1096,6 +1109,7 @@ impl KeyedMatcher {
         out: &mut Vec<KeyedHit>,
     ) {
         let Some(first) = self.prose_value(line, rule, v, ends) else {
+            self.parse_clause(line, rule, v, ends, out);
             return;
         };
         let mut end = first.end;
@@ -1109,6 +1123,168 @@ impl KeyedMatcher {
                 && let Some(second) = self.prose_value(line, rule, end + arrow.len(), ends)
             {
                 out.push(KeyedHit { rule, span: second });
+            }
+        }
+    }
+
+    /// The rest of a clause that a secret noun opens in prose, when the noun is not followed
+    /// by its value: `CSRF mismatch: header=<a> expected=<b>`, `refresh token not found or
+    /// revoked: <t>`, `bad password for x { tried: '<p>' }`. The clause is read word by word
+    /// to its end (a sentence end, `;`, `|`, a bracket it did not open, a quote around no
+    /// value, or [`CLAUSE_WORDS`] words in [`CLAUSE_MAX`] bytes); its random-looking values
+    /// are the noun's, bare or quoted, after `key=`/`key:` or not, except the values of keys
+    /// that name an identifier or a digest (`request_id=`, `sha256:`). A value assigned in
+    /// the clause may also be what the rule takes quoted (`tried: 'pass word 1'`). (An unquoted
+    /// pass-phrase, `(password tried: Two words 5.)`, is not told from prose: it stays.)
+    fn parse_clause(
+        &self,
+        line: &[u8],
+        rule: usize,
+        v: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        let limit = line.len().min(v + CLAUSE_MAX);
+        let r = &self.rules[rule];
+        let takes_quoted = r.value == ValueSyntax::Plain && !r.token_like;
+        let (mut i, mut words, mut depth) = (v, 0, 0usize);
+        // After `key=` / `key:`: Some(whether the key names an identifier).
+        let mut assigned: Option<bool> = None;
+        while words < CLAUSE_WORDS {
+            i = skip_spaces(line, i).min(limit);
+            if i >= limit {
+                break;
+            }
+            match line[i] {
+                b'{' | b'(' | b'[' => {
+                    depth += 1;
+                    i += 1;
+                    continue;
+                }
+                b'}' | b')' | b']' if depth == 0 => break,
+                b'}' | b')' | b']' => {
+                    depth -= 1;
+                    i += 1;
+                    continue;
+                }
+                b';' | b'|' | b'\r' | b'\n' => break,
+                b',' => {
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            words += 1;
+            if let Some((q, 0, body)) = opening_quote(line, i) {
+                let end = closing_quote(line, body, q, 0, ends);
+                let val = &line[body..end];
+                let taken = assigned != Some(true)
+                    && (looks_random(val, 16) && !is_uuid(val)
+                        || assigned.is_some()
+                            && takes_quoted
+                            && (!val.contains(&b' ')
+                                || generated_with_spaces(val)
+                                || pass_phrase(val)))
+                    && self.accept(rule, val);
+                if !taken {
+                    // A quote around no secret ends what the clause can be said to hold (the
+                    // end of a JSON message, a quoted name).
+                    break;
+                }
+                out.push(KeyedHit {
+                    rule,
+                    span: body..end,
+                });
+                i = end + 1;
+                assigned = None;
+                continue;
+            }
+            let ws = i;
+            // A URL is read by its own syntaxes (query parameters, path tokens), never as
+            // words: its parts are no clause's, masked or not.
+            let run = line[ws..limit]
+                .iter()
+                .position(u8::is_ascii_whitespace)
+                .map_or(limit, |o| ws + o);
+            if memmem::find(&line[ws..run], b"://").is_some() {
+                work::read(run - ws + 1);
+                i = run;
+                assigned = None;
+                continue;
+            }
+            while i < limit
+                && !line[i].is_ascii_whitespace()
+                && !matches!(
+                    line[i],
+                    b'\''
+                        | b'"'
+                        | b'`'
+                        | b'('
+                        | b')'
+                        | b'{'
+                        | b'}'
+                        | b'['
+                        | b']'
+                        | b','
+                        | b';'
+                        | b'|'
+                )
+                && line[i] != 0x1b
+            {
+                i += 1;
+            }
+            work::read(i - ws + 1);
+            if i == ws {
+                // A byte no word holds (a stray quote): the clause is beyond reading.
+                break;
+            }
+            let mut we = i;
+            let sentence_end =
+                line[we - 1] == b'.' && (we == line.len() || line[we].is_ascii_whitespace());
+            while we > ws && line[we - 1] == b'.' {
+                we -= 1;
+            }
+            let word = &line[ws..we];
+            // `key=value`, `key:value`, `key:`.
+            let sep = word.iter().position(|&b| b == b'=' || b == b':');
+            let (value, key) = match sep {
+                Some(s) => (ws + s + 1..we, Some(&word[..s])),
+                None => (ws..we, None),
+            };
+            let names_an_id = |k: &[u8]| {
+                let k = k.to_ascii_lowercase();
+                k.ends_with(b"id")
+                    || k.ends_with(b"ids")
+                    || [
+                        &b"hash"[..],
+                        b"sha",
+                        b"sha1",
+                        b"sha256",
+                        b"md5",
+                        b"etag",
+                        b"digest",
+                        b"checksum",
+                        b"commit",
+                        b"version",
+                    ]
+                    .contains(&k.as_slice())
+            };
+            // A word run into a bracket is part of something else: a masked JWT's kept
+            // header (`eyJ….[REDACTED:jwt]`), a call.
+            let keyed_id = assigned == Some(true)
+                || key.is_some_and(names_an_id)
+                || matches!(line.get(i), Some(b'[' | b'(' | b'{'));
+            let val = &line[value.clone()];
+            if !keyed_id && looks_random(val, 16) && !is_uuid(val) && self.accept(rule, val) {
+                out.push(KeyedHit { rule, span: value });
+            }
+            // `key:` / `key =`: the next word or quoted value is the key's.
+            assigned = match (sep, key) {
+                (Some(s), Some(k)) if ws + s + 1 == we => Some(names_an_id(k)),
+                _ => None,
+            };
+            if sentence_end {
+                break;
             }
         }
     }
