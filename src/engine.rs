@@ -1340,6 +1340,11 @@ mod tests {
             "token refreshed for user 4e3f1a2b-1c2d-4e5f-8a9b-0c1d2e3f4a5b".into(),
             "password reset: sent to User 42 (ok)".into(),
             "password reset requested for 'alice' by admin".into(),
+            // An escaped line break ends it; a camelCase name is a word.
+            format!(r#"{{"stack":"Error: refresh token not active\n    at x {t}"}}"#),
+            "refresh token not active: process.processTicksAndRejections".into(),
+            // Our mask is no value, and what follows it is read as before.
+            "refresh token [REDACTED:token] is not active (rotated or revoked)".into(),
         ] {
             assert!(masked(&kept).is_empty(), "{kept}: {:?}", masked(&kept));
         }

@@ -62,6 +62,9 @@ pub struct ValueEnds {
     /// Where the delimited token holding the last position asked about starts, and that
     /// position (see [`in_arn`]): the next question reads on from there.
     token: (usize, usize),
+    /// Where the last clause read after a secret noun in prose ended: a clause read on from
+    /// a noun inside it starts there (see [`KeyedMatcher::parse_clause`]).
+    clause_to: usize,
 }
 
 /// What ends a value.
@@ -83,6 +86,7 @@ impl ValueEnds {
         self.found_seen = 0;
         self.found_reach = 0;
         self.token = (0, 0);
+        self.clause_to = 0;
     }
 
     /// Where the whitespace-, quote- or punctuation-delimited token holding `at` starts.
@@ -1147,7 +1151,9 @@ impl KeyedMatcher {
         let limit = line.len().min(v + CLAUSE_MAX);
         let r = &self.rules[rule];
         let takes_quoted = r.value == ValueSyntax::Plain && !r.token_like;
-        let (mut i, mut words, mut depth) = (v, 0, 0usize);
+        // A noun inside a clause already read (`refresh token not found`) reads on from its
+        // end: every byte of a line is read by one clause at most.
+        let (mut i, mut words, mut depth) = (v.max(ends.clause_to), 0, 0usize);
         // After `key=` / `key:`: Some(whether the key names an identifier).
         let mut assigned: Option<bool> = None;
         while words < CLAUSE_WORDS {
@@ -1238,6 +1244,17 @@ impl KeyedMatcher {
                 // A byte no word holds (a stray quote): the clause is beyond reading.
                 break;
             }
+            // An escaped line break ends the clause as a line break does (a stack trace's
+            // frames follow a message in a JSON string).
+            let word_run = &line[ws..i];
+            let escaped_break =
+                memmem::find(word_run, b"\\n").or_else(|| memmem::find(word_run, b"\\r"));
+            if let Some(nl) = escaped_break {
+                i = ws + nl;
+                if i == ws {
+                    break;
+                }
+            }
             let mut we = i;
             let sentence_end =
                 line[we - 1] == b'.' && (we == line.len() || line[we].is_ascii_whitespace());
@@ -1252,9 +1269,11 @@ impl KeyedMatcher {
                 None => (ws..we, None),
             };
             let names_an_id = |k: &[u8]| {
-                let k = k.to_ascii_lowercase();
-                k.ends_with(b"id")
-                    || k.ends_with(b"ids")
+                let ends_with = |tail: &[u8]| {
+                    k.len() >= tail.len() && k[k.len() - tail.len()..].eq_ignore_ascii_case(tail)
+                };
+                ends_with(b"id")
+                    || ends_with(b"ids")
                     || [
                         &b"hash"[..],
                         b"sha",
@@ -1267,7 +1286,8 @@ impl KeyedMatcher {
                         b"commit",
                         b"version",
                     ]
-                    .contains(&k.as_slice())
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(k))
             };
             // A word run into a bracket is part of something else: a masked JWT's kept
             // header (`eyJ….[REDACTED:jwt]`), a call.
@@ -1275,7 +1295,13 @@ impl KeyedMatcher {
                 || key.is_some_and(names_an_id)
                 || matches!(line.get(i), Some(b'[' | b'(' | b'{'));
             let val = &line[value.clone()];
-            if !keyed_id && looks_random(val, 16) && !is_uuid(val) && self.accept(rule, val) {
+            // Bare words with no digit are words (`processTicksAndRejections`).
+            if !keyed_id
+                && looks_random(val, 16)
+                && val.iter().any(u8::is_ascii_digit)
+                && !is_uuid(val)
+                && self.accept(rule, val)
+            {
                 out.push(KeyedHit { rule, span: value });
             }
             // `key:` / `key =`: the next word or quoted value is the key's.
@@ -1283,10 +1309,11 @@ impl KeyedMatcher {
                 (Some(s), Some(k)) if ws + s + 1 == we => Some(names_an_id(k)),
                 _ => None,
             };
-            if sentence_end {
+            if sentence_end || escaped_break.is_some() {
                 break;
             }
         }
+        ends.clause_to = ends.clause_to.max(i);
     }
 
     fn prose_value(
