@@ -19,10 +19,9 @@
 use crate::block::{self, Block, BodyLine};
 use crate::config::Config;
 use crate::dynamo::{self, Binding};
-use crate::keyed::{
-    KeyScratch, KeyedHit, KeyedMatcher, Pending, is_masked, our_masks, touches_a_mask,
-};
+use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher, Pending};
 use crate::layers::{self, LayeredView};
+use crate::mask::{self, is_masked, our_masks, touches_a_mask};
 use crate::memory::SecretMemory;
 use crate::prefilter::{KeywordFinder, LineCount};
 use crate::rules::{
@@ -623,7 +622,7 @@ impl ShapedSearch {
         let secret = &line[secret_span.clone()];
         // The public part of a token masked before (`Bearer eyJhdr.[REDACTED:jwt]`).
         let rest = &line[m.end..];
-        let masked_before = rest.starts_with(b"[REDACTED") || rest.starts_with(b"***");
+        let masked_before = mask::starts_with_a_mask(rest);
         if !masked_before
             && !secret.is_empty()
             && rule

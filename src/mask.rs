@@ -2,13 +2,17 @@
 //!
 //! Every mask is made of ASCII letters, digits, `[ ] : - *` only: never a quote, backslash or
 //! newline, so a masked JSON string is still a JSON string, a repr still a repr, and a line is
-//! still one line. Every mask is also recognised as "already masked" by the engine, which makes
-//! scrubbing idempotent.
+//! still one line. Every mask is also recognised as "already masked" (here, and only here:
+//! [`is_masked`], [`our_masks`]), which makes scrubbing idempotent.
 
+use crate::work;
 use hmac::{Hmac, Mac};
+use memchr::memmem;
 use sha2::Sha256;
 use std::fmt;
+use std::ops::Range;
 use std::str::FromStr;
+use std::sync::LazyLock;
 
 /// How a secret is replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -159,6 +163,64 @@ impl Masker {
     }
 }
 
+// Recognising masks: the one place that knows what ours (and other redactors') look like, so
+// that a masked value is never masked again, nor read as a key or a secret's neighbour.
+
+/// How every mask of ours but the star styles opens (`[REDACTED:rule]`, `[REDACTED:rule:1a2b]`).
+pub(crate) const MASK_OPEN: &[u8] = b"[REDACTED";
+
+/// Does `text` start with a mask, ours or a star run (`Bearer eyJhdr.[REDACTED:jwt]`: the public
+/// part of a token masked before)?
+pub(crate) fn starts_with_a_mask(text: &[u8]) -> bool {
+    text.starts_with(MASK_OPEN) || text.starts_with(b"***")
+}
+
+/// Is `key` a mask's inside rather than a key (`[REDACTED:session-id]` as an SQL column name,
+/// `REDACTED:rule` when a bracket was read as punctuation)?
+pub(crate) fn is_mask_text(key: &[u8]) -> bool {
+    key.starts_with(MASK_OPEN) || key.starts_with(b"REDACTED:")
+}
+
+/// Does `before` end inside a mask's opening, where a rule id follows
+/// (`[REDACTED:private-key:1a2b3c4d]`)?
+pub(crate) fn ends_in_a_mask_opening(before: &[u8]) -> bool {
+    before.ends_with(b"[REDACTED:")
+}
+
+/// A value that is already masked (ours or someone else's): never masked again, which is what
+/// makes scrubbing idempotent.
+pub(crate) fn is_masked(v: &[u8]) -> bool {
+    let stars = v.iter().take_while(|&&b| b == b'*').count();
+    static STARS: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"****"));
+    (stars >= 3 && v.len() - stars <= 4) || REDACTED.find(v).is_some() || STARS.find(v).is_some()
+}
+
+/// Where our masks start. Searchers are built once: building one per call showed up in
+/// profiles.
+static REDACTED: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(MASK_OPEN));
+
+/// Our masks in `line` (`[REDACTED:rule]`, `[REDACTED:rule:1a2b]`), in order, into `out`
+/// (cleared first): found once per line, whatever the number of findings.
+pub(crate) fn our_masks(line: &[u8], out: &mut Vec<Range<usize>>) {
+    work::read(line.len());
+    out.clear();
+    let mut from = 0;
+    while let Some(at) = REDACTED.find(&line[from..]).map(|o| from + o) {
+        let end = memchr::memchr(b']', &line[at..]).map_or(line.len(), |o| at + o + 1);
+        out.push(at..end);
+        from = end;
+    }
+}
+
+/// Does `span` touch one of `masks` (from [`our_masks`])? A mask's rule id after its colon
+/// must never read as a password (`https://[REDACTED:x]@h`).
+pub(crate) fn touches_a_mask(masks: &[Range<usize>], span: &Range<usize>) -> bool {
+    let i = masks.partition_point(|m| m.end <= span.start);
+    masks.get(i).is_some_and(|m| m.start < span.end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,5 +263,27 @@ mod tests {
     fn key_is_not_printed_by_debug() {
         let k = FingerprintKey::new(b"super-secret-key");
         assert!(!format!("{k:?}").contains("super"));
+    }
+
+    #[test]
+    fn spans_inside_our_masks_are_recognised() {
+        let inside_a_mask = |line: &[u8], span: &Range<usize>| {
+            let mut masks = Vec::new();
+            our_masks(line, &mut masks);
+            touches_a_mask(&masks, span)
+        };
+        let l = b"https://[REDACTED:url-token-user]@o1.ingest.sentry.io/2 x=[REDACTED:token:1a2b]";
+        assert!(inside_a_mask(l, &(18..32)));
+        assert!(inside_a_mask(l, &(60..66)));
+        assert!(!inside_a_mask(l, &(34..40)));
+        assert!(!inside_a_mask(b"no masks here", &(0..2)));
+    }
+
+    #[test]
+    fn masked_values_are_recognised() {
+        assert!(is_masked(b"[REDACTED:token]"));
+        assert!(is_masked(b"********"));
+        assert!(is_masked(b"****ab12"));
+        assert!(!is_masked(b"**a**bcdefg"));
     }
 }

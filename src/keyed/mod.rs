@@ -1,0 +1,415 @@
+//! Key-context secrets: find the value that follows a secret-bearing key, in every syntax logs use.
+//!
+//! The prefilter reports where a key keyword (`token`, `pass`, `cookie`…) occurs. From there this
+//! module reads the whole key, asks the catalog which keyed rule owns it, and parses what follows:
+//!
+//! ```text
+//! "k": "v"   'k': 'v'   'k': b'v'   k: 'v'   \"k\": \"v\"   k=v   k: v   K=v   <K>v</K>
+//! ('k', 'v')   "k": {"S": "v"}   k: { S: 'v' }   k:⏎v   key v (prose, random-looking v only)
+//! ```
+//!
+//! One hand-written pass serves all syntaxes: the quoting of the key tells how the value is
+//! quoted (including JSON escaped inside JSON, at any depth), so the value's end is found without
+//! a regex per syntax. Only the value is reported; key, quotes and separators stay.
+//!
+//! The module's parts, along its seams:
+//!
+//! - `lex`: quotes at any escape depth, blanks and colour codes, the ends of values, and the
+//!   per-line memory of those ends ([`ValueEnds`]);
+//! - `values`: what follows a separator (quoted, unquoted, lists, wrappers, objects, DynamoDB
+//!   types, the rules' own value syntaxes);
+//! - `prose`: a secret noun with its value after a space, or its clause;
+//! - `plausible`: what a secret value can be at all;
+//! - this file: reading the key around a keyword hit, asking which rule owns it, and the key
+//!   syntaxes (quoted, escaped, XML, pairs, a value on the next line).
+//!
+//! Our own masks are recognised in one place, [`crate::mask`].
+//!
+//! What bounds the work on a line (attackers write log lines): a key is read at most
+//! [`MAX_KEY`] bytes each way from its keyword, and a keyword inside a key or value already read
+//! is not read again; the end of each kind of value is remembered for the line
+//! ([`ValueEnds`]), so many keys whose values run far share one read; a value longer than
+//! [`MAX_VALUE`] is taken unread; a list gives at most `MAX_LIST_VALUES` values. Every other
+//! step reads a bounded span after its keyword.
+
+mod lex;
+mod plausible;
+mod prose;
+mod values;
+
+pub use lex::ValueEnds;
+use lex::*;
+use plausible::*;
+use values::*;
+
+use crate::mask::{self, is_masked};
+use crate::rules::validators::looks_random;
+use crate::rules::{KeyedRule, Ownership, normalize_key};
+use crate::work;
+use foldhash::HashMap;
+use std::ops::Range;
+
+/// A scanner's scratch space for reading keys: the normalized key, and which rule owns each
+/// key already seen (a log repeats the same few keys on line after line; asking every rule
+/// again showed up in profiles).
+#[derive(Default)]
+pub struct KeyScratch {
+    /// The ends of the values read on the line being scanned.
+    pub ends: ValueEnds,
+    norm: Vec<u8>,
+    /// foldhash: fast, and seeded per process (the keys come from the logs).
+    owners: HashMap<Box<[u8]>, Option<(usize, Ownership)>>,
+}
+
+/// Past this many distinct keys the owner cache starts over (memory stays bounded).
+const OWNER_CACHE: usize = 4096;
+
+/// A value found for a keyed rule: `rule` indexes the matcher's rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeyedHit {
+    pub rule: usize,
+    pub span: Range<usize>,
+}
+
+/// A secret key that ended its line: the value is expected on the next line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Pending {
+    pub rule: usize,
+}
+
+pub(crate) struct KeyedMatcher {
+    pub rules: Vec<KeyedRule>,
+}
+
+/// Bytes of a key, as a table: the key around every keyword hit is measured byte by byte.
+static KEY_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+        b += 1;
+    }
+    t
+};
+
+fn is_key_byte(b: u8) -> bool {
+    KEY_BYTE[b as usize]
+}
+
+/// No key is longer: an identifier that is (`tokentokentoken…`) is not read to its ends at
+/// every keyword inside it, which would cost the square of its length.
+pub const MAX_KEY: usize = 256;
+
+/// A value under a secret key longer than this is masked without being checked.
+pub const MAX_VALUE: usize = 64 * 1024;
+
+impl KeyedMatcher {
+    pub fn new(rules: Vec<KeyedRule>) -> KeyedMatcher {
+        KeyedMatcher { rules }
+    }
+
+    /// The keyed rule that owns `key` in every syntax.
+    pub fn owner(&self, key: &[u8], scratch: &mut KeyScratch) -> Option<usize> {
+        match self.owner_in_any_syntax(key, scratch) {
+            Some((rule, Ownership::Any)) => Some(rule),
+            _ => None,
+        }
+    }
+
+    fn owner_in_any_syntax(
+        &self,
+        key: &[u8],
+        scratch: &mut KeyScratch,
+    ) -> Option<(usize, Ownership)> {
+        // Our own mask (or its inside, a bracketed SQL name) names a rule, never a key: the
+        // mask of a value wrongly taken once must not make its neighbours secret next time.
+        if mask::is_mask_text(key) {
+            return None;
+        }
+        if let Some(&owner) = scratch.owners.get(key) {
+            return owner;
+        }
+        let norm = &mut scratch.norm;
+        normalize_key(key, norm);
+        let owner = if norm.is_empty() {
+            None
+        } else {
+            self.rules
+                .iter()
+                .enumerate()
+                .find_map(|(i, r)| r.owns(norm).map(|o| (i, o)))
+        };
+        if scratch.owners.len() >= OWNER_CACHE {
+            scratch.owners.clear();
+        }
+        scratch.owners.insert(key.into(), owner);
+        owner
+    }
+
+    /// Is `v` a plausible secret for `rule`?
+    fn accept(&self, rule: usize, v: &[u8]) -> bool {
+        let r = &self.rules[rule];
+        if v.len() < r.min_len
+            || is_masked(v)
+            || is_placeholder(v)
+            || is_number(v)
+            || is_word_path(v)
+            || is_source_location(v)
+        {
+            return false;
+        }
+        if STOPWORDS
+            .iter()
+            .any(|s| s.as_bytes().eq_ignore_ascii_case(v))
+        {
+            return false;
+        }
+        if r.token_like && !token_like(v) {
+            return false;
+        }
+        if r.random && !looks_random(v, r.min_len) {
+            return false;
+        }
+        !r.allowlist.iter().any(|re| re.is_match(v))
+    }
+
+    /// [`KeyedMatcher::accept`] for a value of any length: one longer than [`MAX_VALUE`] (an
+    /// unterminated quote, a value run to the line's end) is taken as it is, unread. Checking
+    /// it would read it whole, and a rejected one is read again from every key inside it: the
+    /// square of the line. Masking such a value loses nothing a log reader needs.
+    fn accept_value(&self, rule: usize, v: &[u8]) -> bool {
+        v.len() > MAX_VALUE || self.accept(rule, v)
+    }
+
+    /// Look at the key around a keyword hit at `hit`. `done_to` is the end of the last key already
+    /// parsed on this line (a key is parsed once even if several keywords hit it). Findings go to
+    /// `out`; a key that ends the line with its separator returns the pending state for the next.
+    pub fn scan_at(
+        &self,
+        line: &[u8],
+        hit: Range<usize>,
+        done_to: &mut usize,
+        keys: &mut KeyScratch,
+        out: &mut Vec<KeyedHit>,
+    ) -> Option<Pending> {
+        // A keyword may open with the key's quote (`"code"`: not `statusCode`) or its tag
+        // (`<code>`).
+        let hit = if is_quote(line[hit.start]) || line[hit.start] == b'<' {
+            hit.start + 1..hit.end
+        } else {
+            hit
+        };
+        // Inside a key already read (one long identifier), or inside a value found (a key in
+        // a secret is part of it: `token=token=…` would read the line once per key). A key
+        // between the values found inside a long read (the pairs of a cookie header that
+        // runs to the line's end) is still a key.
+        if hit.start < *done_to || keys.ends.inside_a_value(hit.start) {
+            return None;
+        }
+        let floor = hit.start.saturating_sub(MAX_KEY);
+        let mut ks = hit.start;
+        while ks > floor && is_key_byte(line[ks - 1]) {
+            ks -= 1;
+        }
+        // The key is the identifier around the keyword's start (a keyword such as
+        // `signature=` may run past the key).
+        let ceiling = line.len().min(hit.start + MAX_KEY);
+        let mut ke = hit.start;
+        while ke < ceiling && is_key_byte(line[ke]) {
+            ke += 1;
+        }
+        work::read(ke - ks + 1);
+        let cut =
+            |i: usize| i > 0 && i < line.len() && is_key_byte(line[i - 1]) && is_key_byte(line[i]);
+        if cut(ks) || cut(ke) {
+            *done_to = ke;
+            return None;
+        }
+        // Sentence punctuation is not part of a key ("the password." / "api-key-").
+        while ke > hit.start + 1 && matches!(line[ke - 1], b'.' | b'-') {
+            ke -= 1;
+        }
+        if ke <= hit.start {
+            return None;
+        }
+        // A rule id inside one of our masks (`[REDACTED:private-key:1a2b3c4d]`) is not a key,
+        // nor is a word inside an ARN (`arn:aws:secretsmanager:…:secret:prod/db`).
+        if ks < *done_to
+            || mask::ends_in_a_mask_opening(&line[..ks])
+            || in_arn(line, ks, &mut keys.ends)
+        {
+            return None;
+        }
+        *done_to = ke;
+        let found_before = out.len();
+        let pending = match self.owner_in_any_syntax(&line[ks..ke], keys)? {
+            (rule, Ownership::Any) => self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out),
+            (rule, Ownership::Limited { query, prose }) => {
+                let before = ks.checked_sub(1).map(|i| line[i]);
+                if query && matches!(before, Some(b'?' | b'&')) && line.get(ke) == Some(&b'=') {
+                    self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out)
+                } else {
+                    if prose && before == Some(b' ') && line.get(ke) == Some(&b' ') {
+                        self.parse_prose(line, rule, ke + 1, &mut keys.ends, out);
+                    }
+                    None
+                }
+            }
+        };
+        for h in &out[found_before..] {
+            keys.ends.add_found(h.span.clone());
+        }
+        pending
+    }
+
+    /// Parse what follows a key at `ks..ke` that `rule` owns.
+    pub fn parse_after_key(
+        &self,
+        line: &[u8],
+        rule: usize,
+        ks: usize,
+        ke: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) -> Option<Pending> {
+        // How is the key quoted? `"k"`, `'k'`, `\"k\"`… or an XML tag `<k>`.
+        let mut i = ke;
+        let mut key_quoted = false;
+        let mut before_key = ks;
+        if ks > 0 && is_quote(line[ks - 1]) {
+            let q = line[ks - 1];
+            let esc = backslashes_before(line, ks - 1);
+            let close_len = esc + 1;
+            if line.len() >= ke + close_len
+                && line[ke..ke + esc].iter().all(|&b| b == b'\\')
+                && line[ke + esc] == q
+            {
+                key_quoted = true;
+                i = ke + close_len;
+                before_key = ks - 1 - esc;
+            }
+        } else if ks > 0 && line[ks - 1] == b'<' && line.get(ke) == Some(&b'>') {
+            let vs = ke + 1;
+            let ve = ends.end(EndKind::XmlClose, vs, || {
+                memchr::memmem::find(&line[vs..], b"</").map_or(line.len(), |o| vs + o)
+            });
+            // Element text ends at the next tag: `<k><child>…` is no text value.
+            if memchr::memchr(b'<', &line[vs..ve]).is_some() {
+                return None;
+            }
+            // In the rule's value syntax (`<Authorization>Bearer …`: the scheme stays).
+            self.emit_value(line, rule, vs..ve, out);
+            return None;
+        }
+
+        // The separator.
+        let j = skip_spaces(line, i);
+        let assignment = match line.get(j) {
+            Some(b':') => {
+                // `k:` but not a URL scheme (`token://`) or `::`.
+                !matches!(line.get(j + 1), Some(b'/') | Some(b':'))
+            }
+            Some(b'=') => !matches!(line.get(j + 1), Some(b'=')),
+            // `('k', 'v')`: a pair, not a list of names (`("session_key", "session_data",
+            // "expire_date")`, an SQL column list).
+            Some(b',') => {
+                key_quoted
+                    && before_key > 0
+                    && matches!(line[before_key - 1], b'(' | b'[')
+                    && closes_a_pair(line, skip_spaces(line, j + 1), ends)
+            }
+            _ => false,
+        };
+        if assignment {
+            let mut v = j + 1;
+            if line.get(v) == Some(&b'>') {
+                v += 1; // `=>`
+            }
+            let v = skip_spaces(line, v);
+            return self.parse_value(line, rule, v, ends, out);
+        }
+        if !key_quoted && j == i + 1 && line.get(i) == Some(&b' ') && self.rules[rule].prose {
+            self.parse_prose(line, rule, j, ends, out);
+        }
+        None
+    }
+
+    /// The line after a secret key that ended its line: a bare value (botocore's `Signature:`
+    /// then the hex), a quoted value, or DynamoDB's `S: 'v'`.
+    pub fn resolve_pending(
+        &self,
+        line: &[u8],
+        p: Pending,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        let v = skip_spaces(line, 0);
+        if v >= line.len() {
+            return;
+        }
+        // A DynamoDB type on the next line (`S: '…'`, `"S": "…"`), not a value that starts
+        // with an `S`.
+        let typed = line[v] == b'S' && line.get(skip_spaces(line, v + 1)) == Some(&b':');
+        if typed || line[v..].starts_with(b"\"S\"") || line[v..].starts_with(b"'S'") {
+            self.parse_dynamo_string(line, p.rule, v, ends, out);
+            return;
+        }
+        if opening_quote(line, v).is_some() {
+            self.parse_value(line, p.rule, v, ends, out);
+            return;
+        }
+        // A bare value must be the whole line, or end the string the lines are in (the last
+        // line of a layered view: `fa9a…", "level": "debug"}`): anything else is the next log
+        // record.
+        let mut end = trim(line, v..line.len()).end;
+        // A quote, a colour code or a closing tag ends it (`\e[32mvalue\e[39m`, the last line
+        // of an HTML `<pre>`: `value</pre>`).
+        if let Some(q) = line[v..end]
+            .iter()
+            .enumerate()
+            .position(|(i, &b)| is_quote(b) || b == 0x1b || line[v + i..].starts_with(b"</"))
+        {
+            end = v + q;
+        }
+        let val = &line[v..end];
+        if !val.iter().any(|b| b.is_ascii_whitespace()) && self.accept(p.rule, val) {
+            out.push(KeyedHit {
+                rule: p.rule,
+                span: v..end,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+pub(super) mod test_support {
+    use super::*;
+
+    /// The built-in catalog's keyed rules.
+    pub fn builtin_matcher() -> KeyedMatcher {
+        KeyedMatcher::new(
+            crate::rules::parse_catalog(crate::rules::BUILTIN_CATALOG, "t")
+                .unwrap()
+                .keyed
+                .iter()
+                .map(|r| r.compile().unwrap())
+                .collect(),
+        )
+    }
+
+    /// The values `m` finds in `line`, a keyword hit at every byte (as the engine reports
+    /// them: left to right).
+    pub fn found(m: &KeyedMatcher, line: &[u8]) -> Vec<String> {
+        let mut keys = KeyScratch::default();
+        let mut out = Vec::new();
+        let (mut done, mut i) = (0, 0);
+        while i < line.len() {
+            m.scan_at(line, i..i + 1, &mut done, &mut keys, &mut out);
+            i += 1;
+        }
+        out.iter()
+            .map(|h| String::from_utf8_lossy(&line[h.span.clone()]).into_owned())
+            .collect()
+    }
+}

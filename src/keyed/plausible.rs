@@ -1,0 +1,193 @@
+//! What a plausible secret value is, apart from any rule: not a placeholder or a stop word,
+//! not a number, a route or a source location; generated-looking (classes mixed as generated
+//! values mix them), or a pass-phrase where a password is quoted.
+
+use crate::rules::validators::looks_random;
+
+pub(super) const STOPWORDS: &[&str] = &[
+    "null",
+    "none",
+    "nil",
+    "undefined",
+    "true",
+    "false",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "n/a",
+    "empty",
+    "redacted",
+    "hidden",
+    "masked",
+    "filtered",
+    "[filtered]",
+    "required",
+    "optional",
+    "bearer",
+    "basic",
+    "string",
+    "object",
+    "[object]",
+    "[object object]",
+    "[function]",
+    "[getter]",
+    "[array]",
+    "[redacted]",
+    "<redacted>",
+    "<hidden>",
+    "not set",
+    "unset",
+];
+
+/// `%s`, `%(name)s`, `%d`: a format string that was never filled in.
+pub(super) fn is_format_spec(v: &[u8]) -> bool {
+    match v {
+        [b'%', b's' | b'd' | b'r' | b'v'] => true,
+        [b'%', b'(', rest @ .., b')', b's' | b'd' | b'r'] => {
+            rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        }
+        _ => false,
+    }
+}
+
+pub(super) fn is_placeholder(v: &[u8]) -> bool {
+    let starts = |p: &[u8]| v.starts_with(p);
+    starts(b"${")
+        || starts(b"{{")
+        || is_format_spec(v)
+        || starts(b"<%")
+        || (starts(b"<") && v.ends_with(b">"))
+        || (starts(b"$") && v[1..].iter().all(|b| b.is_ascii_uppercase() || *b == b'_'))
+        // Another redactor's label (`[FILTERED]`), maybe cut at its bracket by the value's end.
+        || (starts(b"[")
+            && v.len() > 1
+            && v[1..]
+                .iter()
+                .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b' ' | b']')))
+        || v.iter()
+            .all(|&b| b == b'x' || b == b'X' || b == b'*' || b == b'.')
+}
+
+/// A URL path of words (`/admin/setup`, `/files/invoice-2026-01.pdf`): where a router or a
+/// log line names a route, not a secret. A path with a random-looking segment is no such path.
+pub(super) fn is_word_path(v: &[u8]) -> bool {
+    v.len() > 1
+        && v[0] == b'/'
+        && v.iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'.'))
+        && !v.split(|&b| b == b'/').any(|seg| looks_random(seg, 12))
+}
+
+/// A source location, `function:line` (`load:1263`, `<module>:12`), as loguru and others
+/// write after a logger name.
+pub(super) fn is_source_location(v: &[u8]) -> bool {
+    let Some(colon) = memchr::memrchr(b':', v) else {
+        return false;
+    };
+    let (name, line) = (&v[..colon], &v[colon + 1..]);
+    !name.is_empty()
+        && !line.is_empty()
+        && line.len() <= 6
+        && line.iter().all(u8::is_ascii_digit)
+        && name
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'<' | b'>'))
+        && !looks_random(name, 12)
+}
+
+pub(super) fn is_number(v: &[u8]) -> bool {
+    let body = v.strip_prefix(b"-").unwrap_or(v);
+    !body.is_empty() && body.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+}
+
+/// Mixes character classes the way generated values do (and words do not).
+pub(super) fn token_like(v: &[u8]) -> bool {
+    if memchr::memchr2(b' ', b'\t', v).is_some() {
+        return false;
+    }
+    let (mut lower, mut upper, mut digit, mut symbol) = (false, false, false, false);
+    for &b in v {
+        match b {
+            b'a'..=b'z' => lower = true,
+            b'A'..=b'Z' => upper = true,
+            b'0'..=b'9' => digit = true,
+            _ => symbol = true,
+        }
+        // More bytes cannot undo it: stop at once (session tokens run to hundreds of bytes).
+        if (lower as u8 + upper as u8 + digit as u8 + symbol as u8) >= 2 && (digit || upper) {
+            return true;
+        }
+    }
+    (lower as u8 + upper as u8 + digit as u8 + symbol as u8) >= 2 && v.len() >= 20
+}
+
+/// A quoted value with spaces that is no phrase (`'J 1WNOK74=!+uK3'`): a few parts, one of
+/// which mixes letters with digits or symbols as generated passwords do and words do not.
+pub(super) fn generated_with_spaces(v: &[u8]) -> bool {
+    let parts = v.split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let mixed = |p: &[u8]| {
+        let letter = p.iter().any(u8::is_ascii_alphabetic);
+        let other = p
+            .iter()
+            .any(|b| b.is_ascii_digit() || b"!@#$%^&*=+?~|<>".contains(b));
+        letter && other
+    };
+    v.len() <= 128 && parts.clone().count() <= 4 && parts.clone().any(mixed)
+}
+
+/// A pass-phrase as password rules ask for one (`Cobalt nectar velvet 41#`): two to six
+/// words, with a digit and a capital or a symbol; a message in quotes (`'too short'`) has
+/// neither.
+pub(super) fn pass_phrase(v: &[u8]) -> bool {
+    let words = v.split(|&b| b == b' ').filter(|w| !w.is_empty()).count();
+    let digit = v.iter().any(u8::is_ascii_digit);
+    let capital_or_symbol = v
+        .iter()
+        .any(|b| b.is_ascii_uppercase() || b"!@#$%^&*=+?~|<>".contains(b));
+    v.len() <= 64 && (2..=6).contains(&words) && digit && capital_or_symbol
+}
+
+/// `8-4-4-4-12` hex: a request or record id, random-looking but never a secret of its own.
+pub(super) fn is_uuid(v: &[u8]) -> bool {
+    v.len() == 36
+        && v.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mask::is_masked;
+
+    #[test]
+    fn quoted_values_with_spaces_are_passwords_only_when_generated() {
+        assert!(generated_with_spaces(b"J 1WNOK74=!+uK3"));
+        assert!(generated_with_spaces(b"correct horse 9battery!"));
+        for phrase in [
+            &b"reset link sent"[..],
+            b"Room 101",
+            b"version 2.0",
+            b"Hello World",
+        ] {
+            assert!(!generated_with_spaces(phrase), "{phrase:?}");
+        }
+    }
+
+    #[test]
+    fn other_redactors_placeholders_are_not_values() {
+        for v in [
+            &b"[FILTERED"[..],
+            b"[FILTERED]",
+            b"[REDACTED]",
+            b"<redacted>",
+            b"xxxxxxxx",
+            b"***",
+        ] {
+            assert!(is_placeholder(v) || is_masked(v), "{v:?}");
+        }
+        assert!(!is_placeholder(b"[a1b2c3d4e5f6]"));
+    }
+}

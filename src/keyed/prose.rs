@@ -1,0 +1,324 @@
+//! Prose: a secret noun followed by its value (`refresh token X -> Y`), or opening a clause
+//! whose random-looking values are its (`CSRF mismatch: header=X expected=Y`).
+
+use super::lex::*;
+use super::plausible::*;
+use super::{KeyedHit, KeyedMatcher};
+use crate::rules::ValueSyntax;
+use crate::rules::validators::looks_random;
+use crate::work;
+use memchr::memmem;
+use std::ops::Range;
+
+/// How far a clause after a secret noun in prose is read ([`KeyedMatcher::parse_clause`]).
+pub(super) const CLAUSE_MAX: usize = 192;
+
+pub(super) const CLAUSE_WORDS: usize = 10;
+
+impl KeyedMatcher {
+    /// `key value` in prose: taken only when the value is random-looking (or quoted, for
+    /// passwords), so that "Token expired for user 42" stays. `X -> Y` rotations take both.
+    pub(super) fn parse_prose(
+        &self,
+        line: &[u8],
+        rule: usize,
+        v: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        let Some(first) = self.prose_value(line, rule, v, ends) else {
+            self.parse_clause(line, rule, v, ends, out);
+            return;
+        };
+        let mut end = first.end;
+        out.push(KeyedHit { rule, span: first });
+        // `old -> new`, `old => new`
+        while end < line.len() && matches!(line[end], b'\'' | b'"') {
+            end += 1;
+        }
+        for arrow in [&b" -> "[..], b" => "] {
+            if line[end..].starts_with(arrow)
+                && let Some(second) = self.prose_value(line, rule, end + arrow.len(), ends)
+            {
+                out.push(KeyedHit { rule, span: second });
+            }
+        }
+    }
+
+    /// The rest of a clause that a secret noun opens in prose, when the noun is not followed
+    /// by its value: `CSRF mismatch: header=<a> expected=<b>`, `refresh token not found or
+    /// revoked: <t>`, `bad password for x { tried: '<p>' }`. The clause is read word by word
+    /// to its end (a sentence end, `;`, `|`, a bracket it did not open, a quote around no
+    /// value, or [`CLAUSE_WORDS`] words in [`CLAUSE_MAX`] bytes); its random-looking values
+    /// are the noun's, bare or quoted, after `key=`/`key:` or not, except the values of keys
+    /// that name an identifier or a digest (`request_id=`, `sha256:`). A value assigned in
+    /// the clause may also be what the rule takes quoted (`tried: 'pass word 1'`). (An unquoted
+    /// pass-phrase, `(password tried: Two words 5.)`, is not told from prose: it stays.)
+    pub(super) fn parse_clause(
+        &self,
+        line: &[u8],
+        rule: usize,
+        v: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        let limit = line.len().min(v + CLAUSE_MAX);
+        let r = &self.rules[rule];
+        let takes_quoted = r.value == ValueSyntax::Plain && !r.token_like;
+        // A noun inside a clause already read (`refresh token not found`) reads on from its
+        // end: every byte of a line is read by one clause at most.
+        let (mut i, mut words, mut depth) = (v.max(ends.clause_to), 0, 0usize);
+        // After `key=` / `key:`: Some(whether the key names an identifier).
+        let mut assigned: Option<bool> = None;
+        while words < CLAUSE_WORDS {
+            i = skip_spaces(line, i).min(limit);
+            if i >= limit {
+                break;
+            }
+            match line[i] {
+                b'{' | b'(' | b'[' => {
+                    depth += 1;
+                    i += 1;
+                    continue;
+                }
+                b'}' | b')' | b']' if depth == 0 => break,
+                b'}' | b')' | b']' => {
+                    depth -= 1;
+                    i += 1;
+                    continue;
+                }
+                b';' | b'|' | b'\r' | b'\n' => break,
+                b',' => {
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            words += 1;
+            if let Some((q, 0, body)) = opening_quote(line, i) {
+                let end = closing_quote(line, body, q, 0, ends);
+                let val = &line[body..end];
+                let taken = assigned != Some(true)
+                    && (looks_random(val, 16) && !is_uuid(val)
+                        || assigned.is_some()
+                            && takes_quoted
+                            && (!val.contains(&b' ')
+                                || generated_with_spaces(val)
+                                || pass_phrase(val)))
+                    && self.accept(rule, val);
+                if !taken {
+                    // A quote around no secret ends what the clause can be said to hold (the
+                    // end of a JSON message, a quoted name).
+                    break;
+                }
+                out.push(KeyedHit {
+                    rule,
+                    span: body..end,
+                });
+                i = end + 1;
+                assigned = None;
+                continue;
+            }
+            let ws = i;
+            // A URL is read by its own syntaxes (query parameters, path tokens), never as
+            // words: its parts are no clause's, masked or not.
+            let run = line[ws..limit]
+                .iter()
+                .position(u8::is_ascii_whitespace)
+                .map_or(limit, |o| ws + o);
+            if memmem::find(&line[ws..run], b"://").is_some() {
+                work::read(run - ws + 1);
+                i = run;
+                assigned = None;
+                continue;
+            }
+            while i < limit
+                && !line[i].is_ascii_whitespace()
+                && !matches!(
+                    line[i],
+                    b'\''
+                        | b'"'
+                        | b'`'
+                        | b'('
+                        | b')'
+                        | b'{'
+                        | b'}'
+                        | b'['
+                        | b']'
+                        | b','
+                        | b';'
+                        | b'|'
+                )
+                && line[i] != 0x1b
+            {
+                i += 1;
+            }
+            work::read(i - ws + 1);
+            if i == ws {
+                // A byte no word holds (a stray quote): the clause is beyond reading.
+                break;
+            }
+            // An escaped line break ends the clause as a line break does (a stack trace's
+            // frames follow a message in a JSON string).
+            let word_run = &line[ws..i];
+            let escaped_break =
+                memmem::find(word_run, b"\\n").or_else(|| memmem::find(word_run, b"\\r"));
+            if let Some(nl) = escaped_break {
+                i = ws + nl;
+                if i == ws {
+                    break;
+                }
+            }
+            let mut we = i;
+            let sentence_end =
+                line[we - 1] == b'.' && (we == line.len() || line[we].is_ascii_whitespace());
+            while we > ws && line[we - 1] == b'.' {
+                we -= 1;
+            }
+            let word = &line[ws..we];
+            // `key=value`, `key:value`, `key:`.
+            let sep = word.iter().position(|&b| b == b'=' || b == b':');
+            let (value, key) = match sep {
+                Some(s) => (ws + s + 1..we, Some(&word[..s])),
+                None => (ws..we, None),
+            };
+            let names_an_id = |k: &[u8]| {
+                let ends_with = |tail: &[u8]| {
+                    k.len() >= tail.len() && k[k.len() - tail.len()..].eq_ignore_ascii_case(tail)
+                };
+                ends_with(b"id")
+                    || ends_with(b"ids")
+                    || [
+                        &b"hash"[..],
+                        b"sha",
+                        b"sha1",
+                        b"sha256",
+                        b"md5",
+                        b"etag",
+                        b"digest",
+                        b"checksum",
+                        b"commit",
+                        b"version",
+                    ]
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(k))
+            };
+            // A word run into a bracket is part of something else: a masked JWT's kept
+            // header (`eyJ….[REDACTED:jwt]`), a call.
+            let keyed_id = assigned == Some(true)
+                || key.is_some_and(names_an_id)
+                || matches!(line.get(i), Some(b'[' | b'(' | b'{'));
+            let val = &line[value.clone()];
+            // Bare words with no digit are words (`processTicksAndRejections`).
+            if !keyed_id
+                && looks_random(val, 16)
+                && val.iter().any(u8::is_ascii_digit)
+                && !is_uuid(val)
+                && self.accept(rule, val)
+            {
+                out.push(KeyedHit { rule, span: value });
+            }
+            // `key:` / `key =`: the next word or quoted value is the key's.
+            assigned = match (sep, key) {
+                (Some(s), Some(k)) if ws + s + 1 == we => Some(names_an_id(k)),
+                _ => None,
+            };
+            if sentence_end || escaped_break.is_some() {
+                break;
+            }
+        }
+        ends.clause_to = ends.clause_to.max(i);
+    }
+
+    pub(super) fn prose_value(
+        &self,
+        line: &[u8],
+        rule: usize,
+        v: usize,
+        ends: &mut ValueEnds,
+    ) -> Option<Range<usize>> {
+        if let Some((q, 0, body)) = opening_quote(line, v) {
+            let end = closing_quote(line, body, q, 0, ends);
+            let span = body..end;
+            let val = &line[span.clone()];
+            let random = looks_random(val, 12);
+            let quoted_ok = self.rules[rule].value == ValueSyntax::Plain
+                && !self.rules[rule].token_like
+                && (!val.contains(&b' ') || generated_with_spaces(val) || pass_phrase(val));
+            return ((random || quoted_ok) && self.accept(rule, val)).then_some(span);
+        }
+        if self.rules[rule].value == ValueSyntax::Authorization {
+            let e = line[v..]
+                .iter()
+                .position(|&b| matches!(b, b'>' | b'\'' | b'"' | b',' | b'\r'))
+                .map_or(line.len(), |o| v + o);
+            let mut hits = Vec::new();
+            self.emit_authorization(line, rule, v..e, &mut hits);
+            return hits.pop().map(|h| h.span);
+        }
+        let mut e = v;
+        while e < line.len()
+            && !line[e].is_ascii_whitespace()
+            && !matches!(line[e], b'\'' | b'"' | b')' | b',' | b';' | b'\\')
+        {
+            e += 1;
+        }
+        while e > v && matches!(line[e - 1], b'.' | b':') {
+            e -= 1;
+        }
+        let val = &line[v..e];
+        (looks_random(val, 12) && self.accept(rule, val)).then_some(v..e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::keyed::test_support::*;
+
+    #[test]
+    fn prose_values_follow_their_noun_or_sit_in_its_clause() {
+        let m = builtin_matcher();
+        let t = "FAKE9wbJXMgwXJr4M33ckEt9NCuu8o2Vh7QVn";
+        for (line, want) in [
+            (
+                format!("rotated refresh token {t} -> {t}x"),
+                vec![t.to_string(), format!("{t}x")],
+            ),
+            (
+                format!("refresh token not found or revoked: {t}"),
+                vec![t.into()],
+            ),
+            (
+                format!("CSRF mismatch: header={t} expected={t}y"),
+                vec![t.into(), format!("{t}y")],
+            ),
+            (
+                "invalid password 'J 1WNOK74=!+uK3' for user 7".into(),
+                vec!["J 1WNOK74=!+uK3".into()],
+            ),
+            ("Token expired for user 42".into(), vec![]),
+            (format!("token expired. next request {t}"), vec![]),
+            (format!("csrf failed for request_id={t}"), vec![]),
+        ] {
+            // Two nouns (`refresh`, `token`) may find a value each: the engine merges them.
+            let mut got = found(&m, line.as_bytes());
+            got.sort();
+            got.dedup();
+            assert_eq!(got, want, "{line}");
+        }
+    }
+
+    #[test]
+    fn each_byte_is_read_by_one_clause_at_most() {
+        let m = builtin_matcher();
+        let short = "rotated refresh token ".repeat(64);
+        let long = short.repeat(16);
+        let work = |line: &str| {
+            crate::work::take();
+            found(&m, line.as_bytes());
+            crate::work::take()
+        };
+        let (w_short, w_long) = (work(&short), work(&long));
+        assert!(w_long <= 20 * w_short, "{w_short} -> {w_long}");
+    }
+}

@@ -1,0 +1,352 @@
+//! Value syntaxes after a key's separator: quoted, unquoted, lists and tuples, constructor
+//! wrappers (`SecretStr('…')`), objects under a secret key, DynamoDB typed values, and the
+//! rules' own value syntaxes (an `Authorization` scheme, a cookie header's pairs).
+
+use super::lex::*;
+use super::plausible::*;
+use super::{KeyedHit, KeyedMatcher, MAX_KEY, Pending, is_key_byte};
+use crate::mask::is_masked;
+use crate::rules::ValueSyntax;
+use crate::rules::validators::looks_random;
+use crate::work;
+use std::ops::Range;
+
+/// `Name(` at `v`, a wrapper or constructor call: where its parenthesis opens.
+pub(super) fn wrapper_call(line: &[u8], v: usize) -> Option<usize> {
+    let name = line[v..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
+        .count();
+    work::read(name + 1);
+    (name > 0 && line.get(v + name) == Some(&b'(')).then_some(v + name)
+}
+
+/// The most strings read from one list value.
+pub(super) const MAX_LIST_VALUES: usize = 8;
+
+/// Is the quoted string at `v` the last of its tuple (a closing bracket right after it)?
+pub(super) fn closes_a_pair(line: &[u8], v: usize, ends: &mut ValueEnds) -> bool {
+    let Some((q, esc, body)) = opening_quote(line, v) else {
+        return false;
+    };
+    let end = closing_quote(line, body, q, esc, ends);
+    let after = skip_spaces(line, (end + esc + 1).min(line.len()));
+    let next = skip_spaces(line, after + 1);
+    matches!(line.get(after), Some(b')' | b']'))
+        && !line
+            .get(next..next + 6)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"values"))
+}
+
+impl KeyedMatcher {
+    /// The value of `key = value` starting at `v` (separator and spaces skipped).
+    pub(super) fn parse_value(
+        &self,
+        line: &[u8],
+        rule: usize,
+        v: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) -> Option<Pending> {
+        if v >= line.len() || line[v] == b'\r' {
+            return Some(Pending { rule });
+        }
+        // DynamoDB typed JSON: `{"S": "v"}`, `{ S: 'v' }`, or `{` with `S: 'v'` on the next line;
+        // any other object's generated-looking strings (`"session": {"id": "…"}`).
+        if line[v] == b'{' {
+            let w = skip_spaces(line, v + 1);
+            if w >= line.len() || line[w] == b'\r' {
+                return Some(Pending { rule });
+            }
+            if !self.parse_dynamo_string(line, rule, w, ends, out) {
+                self.parse_object(line, rule, w, ends, out);
+            }
+            return None;
+        }
+        let mut v = v;
+        // Python bytes repr: b'…'
+        if line[v] == b'b' && line.get(v + 1).is_some_and(|&b| b == b'\'' || b == b'"') {
+            v += 1;
+        }
+        let span = if let Some((q, esc, body)) = opening_quote(line, v) {
+            body..quoted_value_end(line, body, q, esc, ends)
+        } else if matches!(line[v], b'[' | b'(') {
+            self.parse_list(line, rule, v, ends, out);
+            return None;
+        } else if line[v] == b'{' {
+            return None;
+        } else if let Some(open) = wrapper_call(line, v) {
+            // A constructor around the value (`SecretStr('…')`, `Secret("…")`): its argument.
+            self.parse_list(line, rule, open, ends, out);
+            return None;
+        } else {
+            let syntax = self.rules[rule].value;
+            let mut end = unquoted_end(line, v, syntax, ends);
+            // `Authorization: Bearer xyz`: the scheme and one credential.
+            if syntax == ValueSyntax::Authorization && line.get(end) == Some(&b' ') {
+                let next = unquoted_end(line, end + 1, syntax, ends);
+                if next > end + 1 {
+                    end = next;
+                }
+            }
+            // `cancelToken: CancelToken { … }`: util.inspect names an object's class before it.
+            if line[end..].starts_with(b" {") || line[end..].starts_with(b" [") {
+                return None;
+            }
+            if syntax == ValueSyntax::Cookie && ends.cookies_read(&(v..end)) {
+                return None;
+            }
+            v..end
+        };
+        self.emit_value(line, rule, span, out);
+        None
+    }
+
+    /// The quoted strings of a list or tuple under a secret key (`'password': ['…']`, a
+    /// Django `QueryDict`; `args=('…', '…')`), starting at its bracket `v`. At most
+    /// [`MAX_LIST_VALUES`] are read.
+    pub(super) fn parse_list(
+        &self,
+        line: &[u8],
+        rule: usize,
+        v: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        let mut w = skip_spaces(line, v + 1);
+        for _ in 0..MAX_LIST_VALUES {
+            let Some((q, esc, body)) = opening_quote(line, w) else {
+                return;
+            };
+            let end = quoted_value_end(line, body, q, esc, ends);
+            self.emit_value(line, rule, body..end, out);
+            w = skip_spaces(line, (end + esc + 1).min(line.len()));
+            if line.get(w) != Some(&b',') {
+                return;
+            }
+            w = skip_spaces(line, w + 1);
+        }
+    }
+
+    /// `S: 'v'` / `"S": "v"` inside a DynamoDB attribute value, starting at `w`. Returns
+    /// whether it was that shape.
+    pub(super) fn parse_dynamo_string(
+        &self,
+        line: &[u8],
+        rule: usize,
+        w: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) -> bool {
+        let (s_pos, after_s) = match opening_quote(line, w) {
+            Some((q, esc, body)) => {
+                if line.get(body) == Some(&b'S')
+                    && closing_quote(line, body, q, esc, ends) == body + 1
+                {
+                    (body, body + 1 + esc + 1)
+                } else {
+                    return false;
+                }
+            }
+            None => (w, w + 1),
+        };
+        if line.get(s_pos) != Some(&b'S') {
+            return false;
+        }
+        let c = skip_spaces(line, after_s);
+        if line.get(c) != Some(&b':') {
+            return false;
+        }
+        let v = skip_spaces(line, c + 1);
+        if v < line.len() {
+            self.parse_value(line, rule, v, ends, out);
+        }
+        true
+    }
+
+    /// The members of an object under a secret key (`"session": {"id": "…", "expires": …}`,
+    /// `password: { hash: '…', salt: '…' }`), from its first member at `w`: a member's key
+    /// says nothing (a secret one is read by its own keyword), so only its quoted strings
+    /// that look generated are the parent's secrets; dates, words and numbers stay. At most
+    /// [`MAX_LIST_VALUES`] members are read, and a nested object or list ends the read.
+    pub(super) fn parse_object(
+        &self,
+        line: &[u8],
+        rule: usize,
+        mut w: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        for _ in 0..MAX_LIST_VALUES {
+            // The member's key, quoted or bare.
+            let after_key = match opening_quote(line, w) {
+                Some((q, esc, body)) => closing_quote(line, body, q, esc, ends) + esc + 1,
+                None => {
+                    let n = line[w..]
+                        .iter()
+                        .take(MAX_KEY)
+                        .take_while(|&&b| is_key_byte(b))
+                        .count();
+                    work::read(n + 1);
+                    if n == 0 {
+                        return;
+                    }
+                    w + n
+                }
+            };
+            let c = skip_spaces(line, after_key.min(line.len()));
+            if line.get(c) != Some(&b':') {
+                return;
+            }
+            let v = skip_spaces(line, c + 1);
+            let next = match opening_quote(line, v) {
+                Some((q, esc, body)) => {
+                    let end = closing_quote(line, body, q, esc, ends);
+                    let value = &line[body..end];
+                    if looks_random(value, 16) && self.accept(rule, value) {
+                        out.push(KeyedHit {
+                            rule,
+                            span: body..end,
+                        });
+                    }
+                    (end + esc + 1).min(line.len())
+                }
+                None if matches!(line.get(v), Some(b'{' | b'[') | None) => return,
+                None => unquoted_end(line, v, ValueSyntax::Plain, ends),
+            };
+            w = skip_spaces(line, next);
+            if line.get(w) != Some(&b',') {
+                return;
+            }
+            w = skip_spaces(line, w + 1);
+        }
+    }
+
+    /// Report the value in `span` according to the rule's value syntax (also for positional
+    /// contexts: an SQL value).
+    pub(crate) fn emit_value(
+        &self,
+        line: &[u8],
+        rule: usize,
+        span: Range<usize>,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        let span = trim_colours(line, trim(line, span));
+        match self.rules[rule].value {
+            ValueSyntax::Plain => {
+                if self.accept_value(rule, &line[span.clone()]) {
+                    out.push(KeyedHit { rule, span });
+                }
+            }
+            ValueSyntax::Authorization => self.emit_authorization(line, rule, span, out),
+            ValueSyntax::Cookie => self.emit_cookies(line, rule, span, false, out),
+            ValueSyntax::SetCookie => self.emit_cookies(line, rule, span, true, out),
+        }
+    }
+
+    /// `Bearer xyz` / `Basic xyz` / `token xyz` / `xyz`; SigV4 values are left to their rules.
+    pub(super) fn emit_authorization(
+        &self,
+        line: &[u8],
+        rule: usize,
+        span: Range<usize>,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        let v = &line[span.clone()];
+        if v.starts_with(b"AWS4-") || v.starts_with(b"AWS ") {
+            return;
+        }
+        let scheme_len = v
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
+            .count();
+        let cred = if scheme_len < v.len() && v[scheme_len] == b' ' {
+            let s = skip_spaces(line, span.start + scheme_len);
+            let e = s + line[s..span.end]
+                .iter()
+                .take_while(|b| !b.is_ascii_whitespace() && **b != b',')
+                .count();
+            s..e
+        } else {
+            span
+        };
+        if self.accept(rule, &line[cred.clone()]) {
+            out.push(KeyedHit { rule, span: cred });
+        }
+    }
+
+    pub(super) fn emit_cookies(
+        &self,
+        line: &[u8],
+        rule: usize,
+        span: Range<usize>,
+        first_only: bool,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        let mut pos = span.start;
+        while pos < span.end {
+            let part_end = memchr::memchr(b';', &line[pos..span.end]).map_or(span.end, |o| pos + o);
+            if let Some(eq) = memchr::memchr(b'=', &line[pos..part_end]) {
+                let mut val = trim(line, pos + eq + 1..part_end);
+                if val.end - val.start >= 2 && line[val.start] == b'"' && line[val.end - 1] == b'"'
+                {
+                    val = val.start + 1..val.end - 1;
+                }
+                let v = &line[val.clone()];
+                if !v.is_empty() && !is_masked(v) && !STOPWORDS.iter().any(|s| s.as_bytes() == v) {
+                    out.push(KeyedHit { rule, span: val });
+                }
+            }
+            if first_only {
+                break;
+            }
+            pos = part_end + 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::keyed::test_support::*;
+
+    #[test]
+    fn lists_are_read_and_pairs_are_not_column_lists() {
+        let m = builtin_matcher();
+        let found = |line: &[u8]| found(&m, line);
+        assert_eq!(
+            found(b"<QueryDict: {'password': ['FAKEpw0rd!', 'FAKEagain1'], 'next': ['/']}>"),
+            ["FAKEpw0rd!", "FAKEagain1"]
+        );
+        assert_eq!(
+            found(b"[('api_key', 'FAKEapikeyFAKE0123')]"),
+            ["FAKEapikeyFAKE0123"]
+        );
+        assert!(
+            found(br#"INSERT INTO "s" ("session_key", "session_data", "expire_date")"#).is_empty()
+        );
+    }
+
+    #[test]
+    fn each_value_syntax_gives_its_value() {
+        let m = builtin_matcher();
+        for (line, want) in [
+            (r#"{"password": "FAKEpw0rd!"}"#, "FAKEpw0rd!"),
+            (r#"{\"password\": \"FAKEpw0rd!\"}"#, "FAKEpw0rd!"),
+            ("{'password': b'FAKEpw0rd!'}", "FAKEpw0rd!"),
+            ("password=FAKEpw0rd! next", "FAKEpw0rd!"),
+            ("{ password: 'FAKEpw0rd!' }", "FAKEpw0rd!"),
+            ("password => FAKEpw0rd!", "FAKEpw0rd!"),
+            ("<password>FAKEpw0rd!</password>", "FAKEpw0rd!"),
+            ("('password', 'FAKEpw0rd!')", "FAKEpw0rd!"),
+            ("password=SecretStr('FAKEpw0rd!')", "FAKEpw0rd!"),
+            (r#"{"password": {"S": "FAKEpw0rd!"}}"#, "FAKEpw0rd!"),
+            ("password: 'FAKEpw0rd!''x1'", "FAKEpw0rd!''x1"),
+            (
+                r#""session": {"id": "FAKEx8Kq2LmZ7pR4tY9w", "expires": "2026-12-05"}"#,
+                "FAKEx8Kq2LmZ7pR4tY9w",
+            ),
+        ] {
+            assert_eq!(found(&m, line.as_bytes()), [want], "{line}");
+        }
+    }
+}
