@@ -1339,6 +1339,8 @@ mod tests {
             "token refreshed for user 4e3f1a2b-1c2d-4e5f-8a9b-0c1d2e3f4a5b".into(),
             "password reset: sent to User 42 (ok)".into(),
             "password reset requested for 'alice' by admin".into(),
+            // A key some rule owns keeps its value to that rule.
+            "password reset requested Credential=AKIAIOSFODNN7EXAMPLE/20261122/us-east-1/s3/aws4_request".into(),
             // An escaped line break ends it; a camelCase name is a word.
             format!(r#"{{"stack":"Error: refresh token not active\n    at x {t}"}}"#),
             "refresh token not active: process.processTicksAndRejections".into(),

@@ -104,6 +104,27 @@ pub const MAX_KEY: usize = 256;
 /// A value under a secret key longer than this is masked without being checked.
 pub const MAX_VALUE: usize = 64 * 1024;
 
+/// How far back from a quoted key the container of a parsed query string is looked for.
+const QUERY_LABEL_REACH: usize = 128;
+
+/// Is the quoted key at `ks` a parameter of a query string that a framework parsed and
+/// printed (`query params: {'sig': …}`, `<MultiDictProxy('sig': …)>`, `<QueryDict: {…}>`,
+/// `ImmutableMultiDict([('sig', …)])`, `searchParams`)? A name owned only as a query
+/// parameter (`sig`, `key`) is owned there too: the same data in a dict's syntax. Told by
+/// the label before the key's container: `query`, `params` or `multidict`.
+fn in_a_parsed_query(line: &[u8], ks: usize) -> bool {
+    let from = ks.saturating_sub(QUERY_LABEL_REACH);
+    let before = &line[from..ks];
+    work::read(before.len());
+    let Some(open) = memchr::memrchr3(b'{', b'(', b'[', before) else {
+        return false;
+    };
+    let label = &before[open.saturating_sub(32)..open];
+    [&b"query"[..], b"params", b"multidict"]
+        .iter()
+        .any(|l| label.windows(l.len()).any(|w| w.eq_ignore_ascii_case(l)))
+}
+
 impl KeyedMatcher {
     pub fn new(rules: Vec<KeyedRule>) -> KeyedMatcher {
         KeyedMatcher { rules }
@@ -145,6 +166,14 @@ impl KeyedMatcher {
         }
         scratch.owners.insert(key.into(), owner);
         owner
+    }
+
+    /// Does any rule own `key`, in any syntax? (Uncached: for the few keys inside a clause.)
+    fn owned_by_a_rule(&self, key: &[u8]) -> bool {
+        let mut norm = Vec::with_capacity(key.len());
+        normalize_key(key, &mut norm);
+        work::read(key.len() * self.rules.len());
+        !norm.is_empty() && self.rules.iter().any(|r| r.owns(&norm).is_some())
     }
 
     /// Is `v` a plausible secret for `rule`?
@@ -247,7 +276,9 @@ impl KeyedMatcher {
             (rule, Ownership::Any) => self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out),
             (rule, Ownership::Limited { query, prose }) => {
                 let before = ks.checked_sub(1).map(|i| line[i]);
-                if query && matches!(before, Some(b'?' | b'&')) && line.get(ke) == Some(&b'=') {
+                let parameter = matches!(before, Some(b'?' | b'&')) && line.get(ke) == Some(&b'=');
+                let quoted = before.is_some_and(is_quote) && line.get(ke) == before.as_ref();
+                if query && (parameter || quoted && in_a_parsed_query(line, ks)) {
                     self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out)
                 } else {
                     if prose && before == Some(b' ') && line.get(ke) == Some(&b' ') {

@@ -51,7 +51,7 @@ impl KeyedMatcher {
     /// to its end (a sentence end, `;`, `|`, a bracket it did not open, a quote around no
     /// value, or [`CLAUSE_WORDS`] words in [`CLAUSE_MAX`] bytes); its random-looking values
     /// are the noun's, bare or quoted, after `key=`/`key:` or not, except the values of keys
-    /// that name an identifier or a digest (`request_id=`, `sha256:`). A value assigned in
+    /// that name an identifier or a digest (`request_id=`, `sha256:`) or that a rule owns. A value assigned in
     /// the clause may also be what the rule takes quoted (`tried: 'pass word 1'`). (An unquoted
     /// pass-phrase, `(password tried: Two words 5.)`, is not told from prose: it stays.)
     pub(super) fn parse_clause(
@@ -202,6 +202,9 @@ impl KeyedMatcher {
                     ]
                     .iter()
                     .any(|n| n.eq_ignore_ascii_case(k))
+                    // A key a rule owns has its value judged by that rule
+                    // (`Credential=AKIA…/aws4_request` is a credential scope, no password).
+                    || self.owned_by_a_rule(k)
             };
             // A word run into a bracket is part of something else: a masked JWT's kept
             // header (`eyJ….[REDACTED:jwt]`), a call.
