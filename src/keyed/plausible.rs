@@ -70,13 +70,25 @@ pub(super) fn is_placeholder(v: &[u8]) -> bool {
 }
 
 /// A URL path of words (`/admin/setup`, `/files/invoice-2026-01.pdf`): where a router or a
-/// log line names a route, not a secret. A path with a random-looking segment is no such path.
+/// log line names a route, not a secret. A path with a generated segment is no such path.
 pub(super) fn is_word_path(v: &[u8]) -> bool {
     v.len() > 1
         && v[0] == b'/'
         && v.iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'.'))
-        && !v.split(|&b| b == b'/').any(|seg| looks_random(seg, 12))
+        && !v.split(|&b| b == b'/').any(generated_segment)
+}
+
+/// A random-looking path segment that is not words and numbers joined by `-`, `_` or `.`
+/// (`invoice-2026-01.pdf` is a file name): one of its pieces mixes letters with digits, or
+/// has a capital past its first letter.
+fn generated_segment(seg: &[u8]) -> bool {
+    looks_random(seg, 12)
+        && seg.split(|b| b"-_.".contains(b)).any(|piece| {
+            let letters = piece.iter().any(u8::is_ascii_alphabetic);
+            let digits = piece.iter().any(u8::is_ascii_digit);
+            (letters && digits) || piece.iter().skip(1).any(u8::is_ascii_uppercase)
+        })
 }
 
 /// A source location, `function:line` (`load:1263`, `<module>:12`), as loguru and others
@@ -189,5 +201,13 @@ mod tests {
             assert!(is_placeholder(v) || is_masked(v), "{v:?}");
         }
         assert!(!is_placeholder(b"[a1b2c3d4e5f6]"));
+    }
+
+    #[test]
+    fn routes_of_words_and_file_names_are_no_values() {
+        assert!(is_word_path(b"/admin/setup"));
+        assert!(is_word_path(b"/files/invoice-2026-01.pdf/download"));
+        assert!(!is_word_path(b"/reset/FAKEx8Kq2LmZ7pR4tY9w"));
+        assert!(!is_word_path(b"/s/AbCdEfGhIjKlMnOpQr"));
     }
 }
