@@ -1336,6 +1336,7 @@ mod tests {
             format!("{{\"msg\": \"csrf failed for x\", \"trace\": \"{t}\"}}"),
             format!("(csrf check failed) next={t}"),
             format!("session expired for request_id={t}"),
+            format!(r#"password reset requested "payload_hash": "{t}""#),
             "token refreshed for user 4e3f1a2b-1c2d-4e5f-8a9b-0c1d2e3f4a5b".into(),
             "password reset: sent to User 42 (ok)".into(),
             "password reset requested for 'alice' by admin".into(),

@@ -111,16 +111,31 @@ const QUERY_LABEL_REACH: usize = 128;
 /// printed (`query params: {'sig': …}`, `<MultiDictProxy('sig': …)>`, `<QueryDict: {…}>`,
 /// `ImmutableMultiDict([('sig', …)])`, `searchParams`)? A name owned only as a query
 /// parameter (`sig`, `key`) is owned there too: the same data in a dict's syntax. Told by
-/// the label before the key's container: `query`, `params` or `multidict`.
+/// the label before the key's container: `query`, `params`, `args` (Flask's and Sanic's
+/// `request.args`) or `multidict`.
 fn in_a_parsed_query(line: &[u8], ks: usize) -> bool {
     let from = ks.saturating_sub(QUERY_LABEL_REACH);
     let before = &line[from..ks];
     work::read(before.len());
-    let Some(open) = memchr::memrchr3(b'{', b'(', b'[', before) else {
+    // The key's container: the first bracket back that the text since does not close
+    // (`{'exp': ['1'], 'sig': …`: the `{`, not the list's `[`).
+    let mut depth = 0usize;
+    let Some(open) = before.iter().rposition(|&b| match b {
+        b'}' | b')' | b']' => {
+            depth += 1;
+            false
+        }
+        b'{' | b'(' | b'[' if depth == 0 => true,
+        b'{' | b'(' | b'[' => {
+            depth -= 1;
+            false
+        }
+        _ => false,
+    }) else {
         return false;
     };
-    let label = &before[open.saturating_sub(32)..open];
-    [&b"query"[..], b"params", b"multidict"]
+    let label = &before[open.saturating_sub(48)..open];
+    [&b"query"[..], b"params", b"args", b"multidict"]
         .iter()
         .any(|l| label.windows(l.len()).any(|w| w.eq_ignore_ascii_case(l)))
 }

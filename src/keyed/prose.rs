@@ -98,13 +98,17 @@ impl KeyedMatcher {
             if let Some((q, 0, body)) = opening_quote(line, i) {
                 let end = closing_quote(line, body, q, 0, ends);
                 let val = &line[body..end];
+                // A quoted key (`{"tried": "…"}`): its value is the next word's.
+                if line.get(skip_spaces(line, end + 1)) == Some(&b':') {
+                    assigned = Some(self.not_the_nouns(val));
+                    i = skip_spaces(line, end + 1) + 1;
+                    continue;
+                }
                 let taken = assigned != Some(true)
                     && (looks_random(val, 16) && !is_uuid(val)
                         || assigned.is_some()
                             && takes_quoted
-                            && (!val.contains(&b' ')
-                                || generated_with_spaces(val)
-                                || pass_phrase(val)))
+                            && (token_like(val) || generated_with_spaces(val) || pass_phrase(val)))
                     && self.accept(rule, val);
                 if !taken {
                     // A quote around no secret ends what the clause can be said to hold (the
@@ -182,34 +186,10 @@ impl KeyedMatcher {
                 Some(s) => (ws + s + 1..we, Some(&word[..s])),
                 None => (ws..we, None),
             };
-            let names_an_id = |k: &[u8]| {
-                let ends_with = |tail: &[u8]| {
-                    k.len() >= tail.len() && k[k.len() - tail.len()..].eq_ignore_ascii_case(tail)
-                };
-                ends_with(b"id")
-                    || ends_with(b"ids")
-                    || [
-                        &b"hash"[..],
-                        b"sha",
-                        b"sha1",
-                        b"sha256",
-                        b"md5",
-                        b"etag",
-                        b"digest",
-                        b"checksum",
-                        b"commit",
-                        b"version",
-                    ]
-                    .iter()
-                    .any(|n| n.eq_ignore_ascii_case(k))
-                    // A key a rule owns has its value judged by that rule
-                    // (`Credential=AKIA…/aws4_request` is a credential scope, no password).
-                    || self.owned_by_a_rule(k)
-            };
             // A word run into a bracket is part of something else: a masked JWT's kept
             // header (`eyJ….[REDACTED:jwt]`), a call.
             let keyed_id = assigned == Some(true)
-                || key.is_some_and(names_an_id)
+                || key.is_some_and(|k| self.not_the_nouns(k))
                 || matches!(line.get(i), Some(b'[' | b'(' | b'{'));
             let val = &line[value.clone()];
             // Bare words with no digit are words (`processTicksAndRejections`).
@@ -223,7 +203,7 @@ impl KeyedMatcher {
             }
             // `key:` / `key =`: the next word or quoted value is the key's.
             assigned = match (sep, key) {
-                (Some(s), Some(k)) if ws + s + 1 == we => Some(names_an_id(k)),
+                (Some(s), Some(k)) if ws + s + 1 == we => Some(self.not_the_nouns(k)),
                 _ => None,
             };
             if sentence_end || escaped_break.is_some() {
@@ -231,6 +211,32 @@ impl KeyedMatcher {
             }
         }
         ends.clause_to = ends.clause_to.max(i);
+    }
+
+    /// Is `k`, a key inside a clause, one whose value is not the noun's: an identifier or a
+    /// digest (`request_id=`, `payload_hash:`), or a key some rule owns?
+    fn not_the_nouns(&self, k: &[u8]) -> bool {
+        let ends_with = |tail: &[u8]| {
+            k.len() >= tail.len() && k[k.len() - tail.len()..].eq_ignore_ascii_case(tail)
+        };
+        const DIGESTS: &[&[u8]] = &[
+            b"hash",
+            b"sha",
+            b"sha1",
+            b"sha256",
+            b"md5",
+            b"etag",
+            b"digest",
+            b"checksum",
+            b"commit",
+            b"version",
+        ];
+        ends_with(b"id")
+            || ends_with(b"ids")
+            || DIGESTS.iter().any(|n| ends_with(n))
+            // A key a rule owns has its value judged by that rule
+            // (`Credential=AKIA…/aws4_request` is a credential scope, no password).
+            || self.owned_by_a_rule(k)
     }
 
     pub(super) fn prose_value(

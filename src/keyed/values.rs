@@ -286,7 +286,28 @@ impl KeyedMatcher {
         let mut pos = span.start;
         while pos < span.end {
             let part_end = memchr::memchr(b';', &line[pos..span.end]).map_or(span.end, |o| pos + o);
-            if let Some(eq) = memchr::memchr(b'=', &line[pos..part_end]) {
+            let eq = memchr::memchr(b'=', &line[pos..part_end]);
+            // A cookie's value logged without its name (`!<sig>?<payload>`, a signed cookie
+            // whose base64 ends in `=`): what stands before the `=` is no cookie name when it
+            // holds a `/` (no name may: RFC 6265 token) or is long and random-looking, and the
+            // whole part is the value.
+            let nameless = eq.is_some_and(|eq| {
+                let part = &line[trim(line, pos..part_end)];
+                let name = &line[trim(line, pos..pos + eq)];
+                // One bare token, not a stretch of some other syntax read as a cookie.
+                !part.iter().any(|b| b"\"', :{}()[]<>\\".contains(b))
+                    && (name.contains(&b'/')
+                        || name.len() >= 24
+                            && token_like(name)
+                            && name.iter().any(u8::is_ascii_digit))
+            });
+            if nameless {
+                let val = trim(line, pos..part_end);
+                let v = &line[val.clone()];
+                if !is_masked(v) {
+                    out.push(KeyedHit { rule, span: val });
+                }
+            } else if let Some(eq) = eq {
                 let mut val = trim(line, pos + eq + 1..part_end);
                 if val.end - val.start >= 2 && line[val.start] == b'"' && line[val.end - 1] == b'"'
                 {
@@ -348,5 +369,20 @@ mod tests {
         ] {
             assert_eq!(found(&m, line.as_bytes()), [want], "{line}");
         }
+    }
+
+    #[test]
+    fn a_cookie_value_without_its_name_is_all_value() {
+        let m = builtin_matcher();
+        for v in [
+            "!FAKEhgcYwmgPhLntbn/TVsTgOsV7NoJ4pcL0ILVD=?gASVFAKE",
+            "!FAKE0oJft5g1fF44DIKjknGIaHijKKI06kTLYstx=?gASVFAKE",
+            "!FAKE0oJft5g1fF44DIKjknGIaHijKKI06kTLYstx07A=?gASVFAKE",
+        ] {
+            assert_eq!(found(&m, format!("set_cookie=\"{v}\"").as_bytes()), [v]);
+        }
+        let mut named = found(&m, b"Set-Cookie: session=FAKEabc123def456; Path=/");
+        named.dedup();
+        assert_eq!(named, ["FAKEabc123def456"]);
     }
 }
