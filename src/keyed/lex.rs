@@ -33,6 +33,9 @@ pub struct ValueEnds {
     /// Where the last clause read after a secret noun in prose ended: a clause read on from
     /// a noun inside it starts there (see [`KeyedMatcher::parse_clause`]).
     pub(super) clause_to: usize,
+    /// Whether that clause ended between a key and its value, and if so whether the key names
+    /// a value that is not the noun's: the clause that reads on reads that value as the key's.
+    pub(super) clause_key: Option<bool>,
 }
 
 /// What ends a value.
@@ -55,6 +58,7 @@ impl ValueEnds {
         self.found_reach = 0;
         self.token = (0, 0);
         self.clause_to = 0;
+        self.clause_key = None;
     }
 
     /// Where the whitespace-, quote- or punctuation-delimited token holding `at` starts.

@@ -183,12 +183,17 @@ impl KeyedMatcher {
         owner
     }
 
-    /// Does any rule own `key`, in any syntax? (Uncached: for the few keys inside a clause.)
-    fn owned_by_a_rule(&self, key: &[u8]) -> bool {
+    /// Does the catalog name `key`: does a rule own it, in any syntax, or exclude it as a
+    /// look-alike (`NextToken`, `AccountSid`)? (Uncached: for the few keys inside a clause.)
+    fn named_by_the_catalog(&self, key: &[u8]) -> bool {
         let mut norm = Vec::with_capacity(key.len());
         normalize_key(key, &mut norm);
         work::read(key.len() * self.rules.len());
-        !norm.is_empty() && self.rules.iter().any(|r| r.owns(&norm).is_some())
+        !norm.is_empty()
+            && self
+                .rules
+                .iter()
+                .any(|r| r.owns(&norm).is_some() || r.excludes(&norm))
     }
 
     /// Is `v` a plausible secret for `rule`?

@@ -51,7 +51,8 @@ impl KeyedMatcher {
     /// to its end (a sentence end, `;`, `|`, a bracket it did not open, a quote around no
     /// value, or [`CLAUSE_WORDS`] words in [`CLAUSE_MAX`] bytes); its random-looking values
     /// are the noun's, bare or quoted, after `key=`/`key:` or not, except the values of keys
-    /// that name an identifier or a digest (`request_id=`, `sha256:`) or that a rule owns. A value assigned in
+    /// that name an identifier, a digest or a position (`request_id=`, `sha256:`, `cursor=`) or
+    /// that the catalog names. A value assigned in
     /// the clause may also be what the rule takes quoted (`tried: 'pass word 1'`). (An unquoted
     /// pass-phrase, `(password tried: Two words 5.)`, is not told from prose: it stays.)
     pub(super) fn parse_clause(
@@ -68,8 +69,12 @@ impl KeyedMatcher {
         // A noun inside a clause already read (`refresh token not found`) reads on from its
         // end: every byte of a line is read by one clause at most.
         let (mut i, mut words, mut depth) = (v.max(ends.clause_to), 0, 0usize);
-        // After `key=` / `key:`: Some(whether the key names an identifier).
-        let mut assigned: Option<bool> = None;
+        // After `key=` / `key:`: Some(whether the key names something else than the noun).
+        let mut assigned: Option<bool> = if ends.clause_to > v {
+            ends.clause_key
+        } else {
+            None
+        };
         while words < CLAUSE_WORDS {
             i = skip_spaces(line, i).min(limit);
             if i >= limit {
@@ -210,16 +215,26 @@ impl KeyedMatcher {
                 break;
             }
         }
-        ends.clause_to = ends.clause_to.max(i);
+        if i >= ends.clause_to {
+            ends.clause_to = i;
+            ends.clause_key = assigned;
+        }
     }
 
-    /// Is `k`, a key inside a clause, one whose value is not the noun's: an identifier or a
-    /// digest (`request_id=`, `payload_hash:`), or a key some rule owns?
+    /// Is `k`, a key inside a clause, one whose value is not the noun's: a name for a
+    /// random-looking value that is no secret (an identifier, a digest, a position in a
+    /// listing: `request_id=`, `payload_hash:`, `cursor=`), or a key the catalog names (a
+    /// rule owns it and judges its value, or excludes it as a look-alike: `NextToken`)?
     fn not_the_nouns(&self, k: &[u8]) -> bool {
         let ends_with = |tail: &[u8]| {
             k.len() >= tail.len() && k[k.len() - tail.len()..].eq_ignore_ascii_case(tail)
         };
-        const DIGESTS: &[&[u8]] = &[
+        const NOT_SECRETS: &[&[u8]] = &[
+            // identifiers (`AccountSid`, `CallSid`: string identifiers)
+            b"id",
+            b"ids",
+            b"sid",
+            // digests
             b"hash",
             b"sha",
             b"sha1",
@@ -230,13 +245,13 @@ impl KeyedMatcher {
             b"checksum",
             b"commit",
             b"version",
+            // positions in a listing
+            b"cursor",
+            b"marker",
         ];
-        ends_with(b"id")
-            || ends_with(b"ids")
-            || DIGESTS.iter().any(|n| ends_with(n))
-            // A key a rule owns has its value judged by that rule
-            // (`Credential=AKIA…/aws4_request` is a credential scope, no password).
-            || self.owned_by_a_rule(k)
+        NOT_SECRETS.iter().any(|n| ends_with(n))
+            // `Credential=AKIA…/aws4_request` is a credential scope, no password.
+            || self.named_by_the_catalog(k)
     }
 
     pub(super) fn prose_value(
@@ -308,6 +323,18 @@ mod tests {
             ("Token expired for user 42".into(), vec![]),
             (format!("token expired. next request {t}"), vec![]),
             (format!("csrf failed for request_id={t}"), vec![]),
+            (format!("password reset requested cursor={t}"), vec![]),
+            (
+                format!("password reset requested 'AccountSid': '{t}'"),
+                vec![],
+            ),
+            (format!("password reset, see 'NextToken': '{t}'"), vec![]),
+            // A clause cut off between a key and its value: the clause that reads on (the
+            // second `token`'s) reads the value as that key's.
+            (
+                format!("Token expired for user 42 Token expired for user 42 \"sha\": \"{t}\""),
+                vec![],
+            ),
         ] {
             // Two nouns (`refresh`, `token`) may find a value each: the engine merges them.
             let mut got = found(&m, line.as_bytes());

@@ -309,8 +309,13 @@ impl KeyedRule {
         self.owns_exactly(normalized_key)
     }
 
+    /// Does this rule name the (normalized) key as a look-alike it does not own (`nexttoken`)?
+    pub fn excludes(&self, normalized_key: &[u8]) -> bool {
+        self.exclude.iter().any(|e| e.as_bytes() == normalized_key)
+    }
+
     fn owns_exactly(&self, normalized_key: &[u8]) -> Option<Ownership> {
-        if self.exclude.iter().any(|e| e.as_bytes() == normalized_key) {
+        if self.excludes(normalized_key) {
             return None;
         }
         let full = self.names.iter().any(|n| n.as_bytes() == normalized_key)
