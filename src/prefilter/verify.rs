@@ -43,11 +43,12 @@ struct PrefixTable {
 }
 
 pub(super) struct KeywordTable {
-    /// A bit per hashed three-byte prefix (folded) of the keywords: most candidates are
-    /// turned away by one load here, before any table is walked (the SIMD stage's nibble
-    /// tables let through many more sequences than the keywords start with). `None` when
-    /// some keyword is shorter than three bytes.
-    first3: Option<Box<[u64; FIRST3_BITS / 64]>>,
+    /// A bit per hashed (folded) four-byte prefix of the keywords of four bytes or more, and
+    /// per three-byte keyword: most candidates are turned away by a load or two here, before
+    /// any table is walked (the SIMD stage's buckets let through many more sequences than the
+    /// keywords start with, and a three-byte test would pass common words: `acc`ount,
+    /// `sec`ond, `set`tings). `None` when some keyword is one byte long.
+    prefixes: Option<PrefixBits>,
     /// One table per prefix length some keyword has (`min(len, 4)`), longest prefix first: a
     /// keyword found through a longer prefix is longer than any found through a shorter one.
     tables: Vec<PrefixTable>,
@@ -55,11 +56,56 @@ pub(super) struct KeywordTable {
     words: Vec<Word>,
 }
 
-const FIRST3_BITS: usize = 1 << 16;
+const PREFIX_BITS: usize = 1 << 16;
+
+/// See [`KeywordTable::prefixes`]: a set of hashed prefixes per keyword length, four bytes
+/// standing for every longer keyword too.
+struct PrefixBits {
+    four: Box<[u64; PREFIX_BITS / 64]>,
+    three: Box<[u64; PREFIX_BITS / 64]>,
+    two: Box<[u64; PREFIX_BITS / 64]>,
+}
+
+impl PrefixBits {
+    fn new(keywords: &[String]) -> Option<PrefixBits> {
+        if keywords.iter().any(|k| k.len() == 1) {
+            return None;
+        }
+        let mut bits = PrefixBits {
+            four: Box::new([0; PREFIX_BITS / 64]),
+            three: Box::new([0; PREFIX_BITS / 64]),
+            two: Box::new([0; PREFIX_BITS / 64]),
+        };
+        for k in keywords.iter().filter(|k| !k.is_empty()) {
+            let folded = le_prefix(k.as_bytes()) | FOLD;
+            let set = match k.len() {
+                2 => &mut bits.two,
+                3 => &mut bits.three,
+                _ => &mut bits.four,
+            };
+            let slot = prefix_slot(folded & mask(k.len().min(4)));
+            set[slot / 64] |= 1 << (slot % 64);
+        }
+        Some(bits)
+    }
+
+    /// Could a keyword start with `folded`, the (folded) first bytes of the text at a
+    /// candidate, `len` of them there?
+    #[inline]
+    fn may_start(&self, folded: u32, len: usize) -> bool {
+        let test = |set: &[u64; PREFIX_BITS / 64], v: u32| {
+            let slot = prefix_slot(v);
+            set[slot / 64] & (1 << (slot % 64)) != 0
+        };
+        (len >= 4 && test(&self.four, folded))
+            || (len >= 3 && test(&self.three, folded & mask(3)))
+            || (len >= 2 && test(&self.two, folded & mask(2)))
+    }
+}
 
 #[inline]
-fn first3_slot(folded: u32) -> usize {
-    ((folded & 0x00ff_ffff).wrapping_mul(0x9E37_79B1) >> 16) as usize
+fn prefix_slot(folded: u32) -> usize {
+    (folded.wrapping_mul(0x9E37_79B1) >> 16) as usize
 }
 
 /// Up to four bytes as a little-endian `u32`, zeros past them.
@@ -148,20 +194,8 @@ impl KeywordTable {
                 members,
             });
         }
-        let first3 = keywords
-            .iter()
-            .filter(|k| !k.is_empty())
-            .all(|k| k.len() >= 3)
-            .then(|| {
-                let mut bits = Box::new([0u64; FIRST3_BITS / 64]);
-                for k in keywords.iter().filter(|k| !k.is_empty()) {
-                    let slot = first3_slot(le_prefix(k.as_bytes()) | FOLD);
-                    bits[slot / 64] |= 1 << (slot % 64);
-                }
-                bits
-            });
         KeywordTable {
-            first3,
+            prefixes: PrefixBits::new(keywords),
             tables,
             keywords: entries,
             words,
@@ -175,13 +209,10 @@ impl KeywordTable {
         // Zeros past the end of the text do not matter: a table is only used where all of its
         // prefix is text.
         let folded = le_prefix(rest) | FOLD;
-        if let Some(bits) = &self.first3
-            && rest.len() >= 3
+        if let Some(bits) = &self.prefixes
+            && !bits.may_start(folded, rest.len())
         {
-            let slot = first3_slot(folded);
-            if bits[slot / 64] & (1 << (slot % 64)) == 0 {
-                return None;
-            }
+            return None;
         }
         for table in &self.tables {
             if rest.len() < table.len {
@@ -230,6 +261,26 @@ mod tests {
     use super::*;
     use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
     use proptest::prelude::*;
+
+    /// A two-byte keyword (a layered spelling such as `:\\`) once turned the prefix test off
+    /// for every keyword: it must stay on, and exact, for keywords of two bytes or more.
+    #[test]
+    fn the_prefix_test_holds_for_short_keywords() {
+        let words: Vec<String> = [":\\", "key", "token", "sess"].map(String::from).to_vec();
+        let t = KeywordTable::new(&words);
+        assert!(t.prefixes.is_some());
+        for (hay, want) in [
+            (&b":\\/x"[..], Some(0)),
+            (b"KEY=", Some(1)),
+            (b"session", Some(3)),
+            (b"tokens", Some(2)),
+            (b"account", None),
+            (b"ke", None),
+        ] {
+            assert_eq!(t.longest_at(hay, 0).map(|m| m.pattern().as_usize()), want);
+        }
+        assert!(KeywordTable::new(&["k".to_string()]).prefixes.is_none());
+    }
 
     /// The reference: an anchored leftmost-longest Aho-Corasick search at `i`.
     fn reference(keywords: &[String], hay: &[u8], i: usize) -> Option<Match> {
