@@ -52,9 +52,9 @@ impl KeyedMatcher {
     /// value, or [`CLAUSE_WORDS`] words in [`CLAUSE_MAX`] bytes); its random-looking values
     /// are the noun's, bare or quoted, after `key=`/`key:` or not, except the values of keys
     /// that name an identifier, a digest or a position (`request_id=`, `sha256:`, `cursor=`) or
-    /// that the catalog names. A value assigned in
-    /// the clause may also be what the rule takes quoted (`tried: 'pass word 1'`). (An unquoted
-    /// pass-phrase, `(password tried: Two words 5.)`, is not told from prose: it stays.)
+    /// that the catalog names. A value assigned in the clause may also be what the rule takes
+    /// quoted (`tried: 'pass word 1'`). (An unquoted pass-phrase, `(password tried: Two words
+    /// 5.)`, is not told from prose: it stays.)
     pub(super) fn parse_clause(
         &self,
         line: &[u8],

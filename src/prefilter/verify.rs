@@ -44,7 +44,7 @@ struct PrefixTable {
 
 pub(super) struct KeywordTable {
     /// A bit per hashed (folded) four-byte prefix of the keywords of four bytes or more, and
-    /// per three-byte keyword: most candidates are turned away by a load or two here, before
+    /// per two- or three-byte keyword: most candidates are turned away by a load or two here, before
     /// any table is walked (the SIMD stage's buckets let through many more sequences than the
     /// keywords start with, and a three-byte test would pass common words: `acc`ount,
     /// `sec`ond, `set`tings). `None` when some keyword is one byte long.
@@ -58,33 +58,20 @@ pub(super) struct KeywordTable {
 
 const PREFIX_BITS: usize = 1 << 16;
 
-/// See [`KeywordTable::prefixes`]: a set of hashed prefixes per keyword length, four bytes
-/// standing for every longer keyword too.
-struct PrefixBits {
-    four: Box<[u64; PREFIX_BITS / 64]>,
-    three: Box<[u64; PREFIX_BITS / 64]>,
-    two: Box<[u64; PREFIX_BITS / 64]>,
-}
+/// See [`KeywordTable::prefixes`]: one set of hashed prefixes for every keyword length. A
+/// prefix is its first two, three or four bytes (four standing for every longer keyword), and
+/// the lengths cannot collide: a folded byte is never zero, the bytes past a shorter prefix are.
+struct PrefixBits(Box<[u64; PREFIX_BITS / 64]>);
 
 impl PrefixBits {
     fn new(keywords: &[String]) -> Option<PrefixBits> {
         if keywords.iter().any(|k| k.len() == 1) {
             return None;
         }
-        let mut bits = PrefixBits {
-            four: Box::new([0; PREFIX_BITS / 64]),
-            three: Box::new([0; PREFIX_BITS / 64]),
-            two: Box::new([0; PREFIX_BITS / 64]),
-        };
+        let mut bits = PrefixBits(Box::new([0; PREFIX_BITS / 64]));
         for k in keywords.iter().filter(|k| !k.is_empty()) {
-            let folded = le_prefix(k.as_bytes()) | FOLD;
-            let set = match k.len() {
-                2 => &mut bits.two,
-                3 => &mut bits.three,
-                _ => &mut bits.four,
-            };
-            let slot = prefix_slot(folded & mask(k.len().min(4)));
-            set[slot / 64] |= 1 << (slot % 64);
+            let slot = prefix_slot(le_prefix(k.as_bytes()) | FOLD, k.len().min(4));
+            bits.0[slot / 64] |= 1 << (slot % 64);
         }
         Some(bits)
     }
@@ -93,19 +80,17 @@ impl PrefixBits {
     /// candidate, `len` of them there?
     #[inline]
     fn may_start(&self, folded: u32, len: usize) -> bool {
-        let test = |set: &[u64; PREFIX_BITS / 64], v: u32| {
-            let slot = prefix_slot(v);
-            set[slot / 64] & (1 << (slot % 64)) != 0
-        };
-        (len >= 4 && test(&self.four, folded))
-            || (len >= 3 && test(&self.three, folded & mask(3)))
-            || (len >= 2 && test(&self.two, folded & mask(2)))
+        (2..=len.min(4)).rev().any(|n| {
+            let slot = prefix_slot(folded, n);
+            self.0[slot / 64] & (1 << (slot % 64)) != 0
+        })
     }
 }
 
+/// The slot of the first `len` (2 to 4) bytes of `folded`.
 #[inline]
-fn prefix_slot(folded: u32) -> usize {
-    (folded.wrapping_mul(0x9E37_79B1) >> 16) as usize
+fn prefix_slot(folded: u32, len: usize) -> usize {
+    ((folded & mask(len)).wrapping_mul(0x9E37_79B1) >> 16) as usize
 }
 
 /// Up to four bytes as a little-endian `u32`, zeros past them.
