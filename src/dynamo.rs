@@ -7,7 +7,7 @@
 //! util.inspect output on other lines than the value. A binding found in an expression is kept
 //! for a few lines ([`BINDING_LINES`]) as a key alias for the keyed matcher.
 
-use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher, ValueEnds};
+use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher, Pending, ValueEnds};
 use regex::bytes::Regex;
 use std::sync::LazyLock;
 
@@ -76,14 +76,16 @@ pub(crate) fn find_bindings(
     }
 }
 
-/// Find the values of bound placeholders on `line` (`':r': 'v'`, `":r": {"S": "v"}`).
+/// Find the values of bound placeholders on `line` (`':r': 'v'`, `":r": {"S": "v"}`). Returns
+/// what a placeholder's value left open at the line's end (`':r': {`, `S: '…'` below it).
 pub(crate) fn find_bound_values(
     line: &[u8],
     keyed: &KeyedMatcher,
     bindings: &[Binding],
     ends: &mut ValueEnds,
     out: &mut Vec<KeyedHit>,
-) {
+) -> Option<Pending> {
+    let mut open = None;
     for b in bindings {
         crate::work::read(line.len());
         let finder = memchr::memmem::Finder::new(&b.placeholder);
@@ -94,10 +96,13 @@ pub(crate) fn find_bound_values(
                 .get(end)
                 .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_');
             if quoted && whole {
-                keyed.parse_after_key(line, b.rule, at, end, ends, out);
+                open = keyed
+                    .parse_after_key(line, b.rule, at, end, ends, out)
+                    .or(open);
             }
         }
     }
+    open
 }
 
 /// Age the bindings by one line.

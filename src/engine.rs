@@ -983,15 +983,18 @@ impl<'e> Scanner<'e> {
         self.shaped.found.clear();
         self.keys.ends.new_line();
         if whole_line && let Some(p) = self.pending.take() {
-            engine
-                .keyed
-                .resolve_pending(line, p, &mut self.keys.ends, &mut self.keyed_hits);
+            self.pending =
+                engine
+                    .keyed
+                    .resolve_pending(line, p, &mut self.keys.ends, &mut self.keyed_hits);
         }
 
         let mut any_shaped = false;
         let mut block_start = false;
         let mut expression = false;
         let mut keyed_done_to = 0;
+        // What the line's own keys leave open for the next line.
+        let mut opened = None;
         // The longest keyword at every position where one starts: keywords that overlap
         // without containing each other (`s%3a` in `https%3a%2f%2f`) are all seen.
         // Taken in batches of `HIT_BATCH`, so that a line of a keyword repeated costs bounded
@@ -1028,8 +1031,10 @@ impl<'e> Scanner<'e> {
                                 &mut self.keys,
                                 &mut self.keyed_hits,
                             );
-                            if whole_line && p.is_some() {
-                                self.pending = p;
+                            // The first value left open is the outermost: a quoted header
+                            // value folded with the keys inside it.
+                            if whole_line && opened.is_none() {
+                                opened = p;
                             }
                         }
                         Target::Block => block_start = true,
@@ -1070,7 +1075,7 @@ impl<'e> Scanner<'e> {
             dynamo::find_bindings(line, &engine.keyed, &mut self.keys, &mut self.bindings);
         }
         if !self.bindings.is_empty() {
-            dynamo::find_bound_values(
+            let open = dynamo::find_bound_values(
                 line,
                 &engine.keyed,
                 &self.bindings,
@@ -1079,7 +1084,11 @@ impl<'e> Scanner<'e> {
             );
             if whole_line {
                 dynamo::age(&mut self.bindings);
+                opened = opened.or(open);
             }
+        }
+        if opened.is_some() {
+            self.pending = opened;
         }
 
         if any_shaped {

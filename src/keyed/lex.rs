@@ -307,6 +307,48 @@ pub(super) fn first_unquoted_end(line: &[u8], mut i: usize, to_line_end: bool) -
     i
 }
 
+/// Is everything from `i` on layout rather than content: blanks (and colour codes) to the
+/// line's end, or a wide gap and a right-aligned source location (`django_app.py:68`, the path
+/// column that rich's log handler writes on a record's first line)?
+pub(super) fn only_margin_from(line: &[u8], i: usize) -> bool {
+    let v = skip_spaces(line, i);
+    if v >= line.len() || line[v] == b'\r' {
+        return true;
+    }
+    let gap = line[..v].iter().rev().take_while(|&&b| is_space(b)).count();
+    if gap < 2 {
+        return false;
+    }
+    let run_end = line[v..]
+        .iter()
+        .position(u8::is_ascii_whitespace)
+        .map_or(line.len(), |o| v + o);
+    work::read(run_end - v + 1);
+    skip_spaces(line, run_end) >= line.len() - usize::from(line.ends_with(b"\r"))
+        && is_margin_location(&line[v..run_end])
+}
+
+/// `file.py:123`, `<module>:12`: a source file or function and a line number.
+fn is_margin_location(v: &[u8]) -> bool {
+    let Some(colon) = memchr::memrchr(b':', v) else {
+        return false;
+    };
+    let (name, number) = (&v[..colon], &v[colon + 1..]);
+    (1..=128).contains(&name.len())
+        && (1..=6).contains(&number.len())
+        && number.iter().all(u8::is_ascii_digit)
+        && name
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'<' | b'>'))
+}
+
+/// Where the first run of two or more blanks after `from` starts.
+pub(super) fn wide_gap(line: &[u8], from: usize) -> Option<usize> {
+    let at = memchr::memmem::find(&line[from..], b"  ").map(|o| from + o);
+    work::read(at.map_or(line.len(), |a| a + 2) - from);
+    at
+}
+
 /// `r` without the ANSI colour codes at its ends (`\e[32m[FILTERED]\e[39m`).
 pub(super) fn trim_colours(line: &[u8], mut r: Range<usize>) -> Range<usize> {
     while r.start < r.end {

@@ -33,12 +33,14 @@
 //! step reads a bounded span after its keyword.
 
 mod lex;
+mod open;
 mod plausible;
 mod prose;
 mod values;
 
 pub use lex::ValueEnds;
 use lex::*;
+pub(crate) use open::{Open, Pending, Typed};
 use plausible::*;
 use values::*;
 
@@ -69,12 +71,6 @@ const OWNER_CACHE: usize = 4096;
 pub(crate) struct KeyedHit {
     pub rule: usize,
     pub span: Range<usize>,
-}
-
-/// A secret key that ended its line: the value is expected on the next line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Pending {
-    pub rule: usize,
 }
 
 pub(crate) struct KeyedMatcher {
@@ -168,13 +164,20 @@ impl KeyedMatcher {
         }
         let norm = &mut scratch.norm;
         normalize_key(key, norm);
-        let owner = if norm.is_empty() {
-            None
-        } else {
+        let owned = |norm: &[u8]| {
             self.rules
                 .iter()
                 .enumerate()
                 .find_map(|(i, r)| r.owns(norm).map(|o| (i, o)))
+        };
+        // A plural names a list of what its singular names (`api_keys`, `signingSecrets`).
+        let owner = match norm.len() {
+            0 => None,
+            n => owned(norm).or_else(|| {
+                (n > 4 && norm.ends_with(b"s") && !norm.ends_with(b"ss"))
+                    .then(|| owned(&norm[..n - 1]))
+                    .flatten()
+            }),
         };
         if scratch.owners.len() >= OWNER_CACHE {
             scratch.owners.clear();
@@ -283,8 +286,10 @@ impl KeyedMatcher {
             return None;
         }
         // A rule id inside one of our masks (`[REDACTED:private-key:1a2b3c4d]`) is not a key,
-        // nor is a word inside an ARN (`arn:aws:secretsmanager:…:secret:prod/db`).
+        // nor is a word inside an ARN (`arn:aws:secretsmanager:…:secret:prod/db`) or a segment
+        // of a path (`POST /api-keys: {…}`: the path syntaxes read a path's tokens).
         if ks < *done_to
+            || (ks > 0 && line[ks - 1] == b'/')
             || mask::ends_in_a_mask_opening(&line[..ks])
             || in_arn(line, ks, &mut keys.ends)
         {
@@ -300,10 +305,9 @@ impl KeyedMatcher {
                 let quoted = before.is_some_and(is_quote) && line.get(ke) == before.as_ref();
                 if query && (parameter || quoted && in_a_parsed_query(line, ks)) {
                     self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out)
+                } else if prose && before == Some(b' ') && line.get(ke) == Some(&b' ') {
+                    self.parse_prose(line, rule, ke + 1, &mut keys.ends, out)
                 } else {
-                    if prose && before == Some(b' ') && line.get(ke) == Some(&b' ') {
-                        self.parse_prose(line, rule, ke + 1, &mut keys.ends, out);
-                    }
                     None
                 }
             }
@@ -381,55 +385,9 @@ impl KeyedMatcher {
             return self.parse_value(line, rule, v, ends, out);
         }
         if !key_quoted && j == i + 1 && line.get(i) == Some(&b' ') && self.rules[rule].prose {
-            self.parse_prose(line, rule, j, ends, out);
+            return self.parse_prose(line, rule, j, ends, out);
         }
         None
-    }
-
-    /// The line after a secret key that ended its line: a bare value (botocore's `Signature:`
-    /// then the hex), a quoted value, or DynamoDB's `S: 'v'`.
-    pub fn resolve_pending(
-        &self,
-        line: &[u8],
-        p: Pending,
-        ends: &mut ValueEnds,
-        out: &mut Vec<KeyedHit>,
-    ) {
-        let v = skip_spaces(line, 0);
-        if v >= line.len() {
-            return;
-        }
-        // A DynamoDB type on the next line (`S: '…'`, `"S": "…"`), not a value that starts
-        // with an `S`.
-        let typed = line[v] == b'S' && line.get(skip_spaces(line, v + 1)) == Some(&b':');
-        if typed || line[v..].starts_with(b"\"S\"") || line[v..].starts_with(b"'S'") {
-            self.parse_dynamo_string(line, p.rule, v, ends, out);
-            return;
-        }
-        if opening_quote(line, v).is_some() {
-            self.parse_value(line, p.rule, v, ends, out);
-            return;
-        }
-        // A bare value must be the whole line, or end the string the lines are in (the last
-        // line of a layered view: `fa9a…", "level": "debug"}`): anything else is the next log
-        // record.
-        let mut end = trim(line, v..line.len()).end;
-        // A quote, a colour code or a closing tag ends it (`\e[32mvalue\e[39m`, the last line
-        // of an HTML `<pre>`: `value</pre>`).
-        if let Some(q) = line[v..end]
-            .iter()
-            .enumerate()
-            .position(|(i, &b)| is_quote(b) || b == 0x1b || line[v + i..].starts_with(b"</"))
-        {
-            end = v + q;
-        }
-        let val = &line[v..end];
-        if !val.iter().any(|b| b.is_ascii_whitespace()) && self.accept(p.rule, val) {
-            out.push(KeyedHit {
-                rule: p.rule,
-                span: v..end,
-            });
-        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::lex::*;
 use super::plausible::*;
-use super::{KeyedHit, KeyedMatcher};
+use super::{KeyedHit, KeyedMatcher, Open, Pending};
 use crate::rules::ValueSyntax;
 use crate::rules::validators::looks_random;
 use crate::work;
@@ -15,6 +15,33 @@ pub(super) const CLAUSE_MAX: usize = 192;
 
 pub(super) const CLAUSE_WORDS: usize = 10;
 
+/// Words after which a clause's next value is one supplied (`password mismatch (tried '…')`).
+const SUPPLIED: &[&[u8]] = &[
+    b"tried",
+    b"got",
+    b"given",
+    b"entered",
+    b"provided",
+    b"supplied",
+    b"received",
+    b"attempted",
+    b"typed",
+];
+
+/// Words after which a clause's next word names whose the secret is, not the secret
+/// (`refresh token for cus_8f2K…`, `password of user u_93kd…`).
+const SUBJECT_MARKERS: &[&[u8]] = &[
+    b"for",
+    b"of",
+    b"by",
+    b"user",
+    b"customer",
+    b"account",
+    b"client",
+    b"tenant",
+    b"member",
+];
+
 impl KeyedMatcher {
     /// `key value` in prose: taken only when the value is random-looking (or quoted, for
     /// passwords), so that "Token expired for user 42" stays. `X -> Y` rotations take both.
@@ -25,10 +52,9 @@ impl KeyedMatcher {
         v: usize,
         ends: &mut ValueEnds,
         out: &mut Vec<KeyedHit>,
-    ) {
+    ) -> Option<Pending> {
         let Some(first) = self.prose_value(line, rule, v, ends) else {
-            self.parse_clause(line, rule, v, ends, out);
-            return;
+            return self.parse_clause(line, rule, v, ends, out);
         };
         let mut end = first.end;
         out.push(KeyedHit { rule, span: first });
@@ -36,13 +62,21 @@ impl KeyedMatcher {
         while end < line.len() && matches!(line[end], b'\'' | b'"') {
             end += 1;
         }
-        for arrow in [&b" -> "[..], b" => "] {
-            if line[end..].starts_with(arrow)
-                && let Some(second) = self.prose_value(line, rule, end + arrow.len(), ends)
+        for arrow in [&b" ->"[..], b" =>"] {
+            if !line[end..].starts_with(arrow) {
+                continue;
+            }
+            // The new value wrapped onto the next line.
+            if only_margin_from(line, end + arrow.len()) {
+                return Some(Pending::new(rule, Open::Value));
+            }
+            if line.get(end + arrow.len()) == Some(&b' ')
+                && let Some(second) = self.prose_value(line, rule, end + arrow.len() + 1, ends)
             {
                 out.push(KeyedHit { rule, span: second });
             }
         }
+        None
     }
 
     /// The rest of a clause that a secret noun opens in prose, when the noun is not followed
@@ -53,8 +87,12 @@ impl KeyedMatcher {
     /// are the noun's, bare or quoted, after `key=`/`key:` or not, except the values of keys
     /// that name an identifier, a digest or a position (`request_id=`, `sha256:`, `cursor=`) or
     /// that the catalog names. A value assigned in the clause may also be what the rule takes
-    /// quoted (`tried: 'pass word 1'`). (An unquoted pass-phrase, `(password tried: Two words
-    /// 5.)`, is not told from prose: it stays.)
+    /// quoted (`tried: 'pass word 1'`), as may a value after a verb that says it was
+    /// supplied (`tried 'pass word 1'`, `got '…'`). A word after `for`, `of`, `by` or an
+    /// owner (`user`, `customer`) is whose the secret is, not the secret. (An unquoted
+    /// pass-phrase, `(password tried: Two words 5.)`, is not told from prose: it stays.) A
+    /// clause that ends its line with `->` or an opening bracket leaves its value open for the
+    /// next line.
     pub(super) fn parse_clause(
         &self,
         line: &[u8],
@@ -62,13 +100,16 @@ impl KeyedMatcher {
         v: usize,
         ends: &mut ValueEnds,
         out: &mut Vec<KeyedHit>,
-    ) {
+    ) -> Option<Pending> {
         let limit = line.len().min(v + CLAUSE_MAX);
         let r = &self.rules[rule];
         let takes_quoted = r.value == ValueSyntax::Plain && !r.token_like;
         // A noun inside a clause already read (`refresh token not found`) reads on from its
         // end: every byte of a line is read by one clause at most.
         let (mut i, mut words, mut depth) = (v.max(ends.clause_to), 0, 0usize);
+        // The word before named whose the secret is (`for`, `user`): this one is not it.
+        let mut subject = false;
+        let mut open = None;
         // After `key=` / `key:`: Some(whether the key names something else than the noun).
         let mut assigned: Option<bool> = if ends.clause_to > v {
             ends.clause_key
@@ -81,6 +122,12 @@ impl KeyedMatcher {
                 break;
             }
             match line[i] {
+                b'{' | b'(' | b'[' if only_margin_from(line, i + 1) => {
+                    // Its members follow, one a line (tslog, util.inspect).
+                    open = Some(Pending::new(rule, Open::Members));
+                    i = line.len();
+                    break;
+                }
                 b'{' | b'(' | b'[' => {
                     depth += 1;
                     i += 1;
@@ -109,6 +156,13 @@ impl KeyedMatcher {
                     i = skip_spaces(line, end + 1) + 1;
                     continue;
                 }
+                if subject {
+                    // Whose the secret is (`for 'alice'`).
+                    subject = false;
+                    assigned = None;
+                    i = end + 1;
+                    continue;
+                }
                 let taken = assigned != Some(true)
                     && (looks_random(val, 16) && !is_uuid(val)
                         || assigned.is_some()
@@ -131,17 +185,18 @@ impl KeyedMatcher {
             let ws = i;
             // A URL is read by its own syntaxes (query parameters, path tokens), never as
             // words: its parts are no clause's, masked or not.
-            let run = line[ws..limit]
+            let run = line[ws..]
                 .iter()
                 .position(u8::is_ascii_whitespace)
-                .map_or(limit, |o| ws + o);
+                .map_or(line.len(), |o| ws + o);
             if memmem::find(&line[ws..run], b"://").is_some() {
                 work::read(run - ws + 1);
                 i = run;
                 assigned = None;
                 continue;
             }
-            while i < limit
+            // A word that starts in the clause is read to its end (a value is never cut).
+            while i < line.len()
                 && !line[i].is_ascii_whitespace()
                 && !matches!(
                     line[i],
@@ -194,6 +249,7 @@ impl KeyedMatcher {
             // A word run into a bracket is part of something else: a masked JWT's kept
             // header (`eyJ….[REDACTED:jwt]`), a call.
             let keyed_id = assigned == Some(true)
+                || subject
                 || key.is_some_and(|k| self.not_the_nouns(k))
                 || matches!(line.get(i), Some(b'[' | b'(' | b'{'));
             let val = &line[value.clone()];
@@ -206,12 +262,22 @@ impl KeyedMatcher {
             {
                 out.push(KeyedHit { rule, span: value });
             }
-            // `key:` / `key =`: the next word or quoted value is the key's.
+            // `key:` / `key =`: the next word or quoted value is the key's; so it is after
+            // a verb that says a value was supplied (`tried`, `got`).
+            let plain =
+                |list: &[&[u8]]| key.is_none() && list.iter().any(|w| w.eq_ignore_ascii_case(word));
             assigned = match (sep, key) {
                 (Some(s), Some(k)) if ws + s + 1 == we => Some(self.not_the_nouns(k)),
+                _ if plain(SUPPLIED) => Some(false),
                 _ => None,
             };
+            subject = plain(SUBJECT_MARKERS);
             if sentence_end || escaped_break.is_some() {
+                break;
+            }
+            // `old -> ` and the new value on the next line (a console folded the line there).
+            if (word == b"->" || word == b"=>") && only_margin_from(line, i) {
+                open = Some(Pending::new(rule, Open::Value));
                 break;
             }
         }
@@ -219,6 +285,7 @@ impl KeyedMatcher {
             ends.clause_to = i;
             ends.clause_key = assigned;
         }
+        open
     }
 
     /// Is `k`, a key inside a clause, one whose value is not the noun's: a name for a
@@ -329,6 +396,32 @@ mod tests {
                 vec![],
             ),
             (format!("password reset, see 'NextToken': '{t}'"), vec![]),
+            // Whose the secret is, and what was supplied.
+            (
+                format!("rotated refresh token for cus_oc44IPpDTE2vGM {t}"),
+                vec![t.into()],
+            ),
+            (
+                "rotated refresh token for cus_oc44IPpDTE2vGM {".into(),
+                vec![],
+            ),
+            (
+                "password mismatch for a@b.example.org (tried '$aygKBv~eP_o')".into(),
+                vec!["$aygKBv~eP_o".into()],
+            ),
+            (
+                "current password wrong for cus_azTHxCO2gZnje4: got '^iTG@c9jS~$y6nnozq'".into(),
+                vec!["^iTG@c9jS~$y6nnozq".into()],
+            ),
+            ("password reset for 'Alice'".into(), vec![]),
+            // A value that starts in the clause is read to its end.
+            (
+                format!(
+                    "session issuing lb_session={}.{t}",
+                    "eyJzaWQiOiJUdTVBdXp0bVRG".repeat(8)
+                ),
+                vec![format!("{}.{t}", "eyJzaWQiOiJUdTVBdXp0bVRG".repeat(8))],
+            ),
             // A clause cut off between a key and its value: the clause that reads on (the
             // second `token`'s) reads the value as that key's.
             (

@@ -4,7 +4,7 @@
 
 use super::lex::*;
 use super::plausible::*;
-use super::{KeyedHit, KeyedMatcher, MAX_KEY, Pending, is_key_byte};
+use super::{KeyedHit, KeyedMatcher, MAX_KEY, Open, Pending, Typed, is_key_byte};
 use crate::mask::is_masked;
 use crate::rules::ValueSyntax;
 use crate::rules::validators::looks_random;
@@ -19,6 +19,14 @@ pub(super) fn wrapper_call(line: &[u8], v: usize) -> Option<usize> {
         .count();
     work::read(name + 1);
     (name > 0 && line.get(v + name) == Some(&b'(')).then_some(v + name)
+}
+
+/// Does a member's key name another entity's identifier (`customerId`, `user_id`), not the
+/// object's own (`id`, `sid`)? Its value is not the secret of the key above the object.
+fn names_another_entity(key: &[u8]) -> bool {
+    let n = key.len();
+    let ends = |tail: &[u8]| n > tail.len() + 1 && key[n - tail.len()..].eq_ignore_ascii_case(tail);
+    (ends(b"id") || ends(b"ids")) && !key.eq_ignore_ascii_case(b"sid")
 }
 
 /// The most strings read from one list value.
@@ -48,20 +56,26 @@ impl KeyedMatcher {
         ends: &mut ValueEnds,
         out: &mut Vec<KeyedHit>,
     ) -> Option<Pending> {
-        if v >= line.len() || line[v] == b'\r' {
-            return Some(Pending { rule });
+        if only_margin_from(line, v) {
+            return Some(Pending::new(rule, Open::Value));
         }
         // DynamoDB typed JSON: `{"S": "v"}`, `{ S: 'v' }`, or `{` with `S: 'v'` on the next line;
         // any other object's generated-looking strings (`"session": {"id": "…"}`).
         if line[v] == b'{' {
             let w = skip_spaces(line, v + 1);
-            if w >= line.len() || line[w] == b'\r' {
-                return Some(Pending { rule });
+            if only_margin_from(line, w) {
+                return Some(Pending::new(rule, Open::Members));
             }
-            if !self.parse_dynamo_string(line, rule, w, ends, out) {
-                self.parse_object(line, rule, w, ends, out);
-            }
-            return None;
+            return match self.parse_dynamo_string(line, rule, w, ends, out) {
+                Typed::Read(open) => open,
+                Typed::No => {
+                    self.parse_object(line, rule, w, ends, out);
+                    None
+                }
+            };
+        }
+        if matches!(line[v], b'[' | b'(') && only_margin_from(line, v + 1) {
+            return Some(Pending::new(rule, Open::Members));
         }
         let mut v = v;
         // Python bytes repr: b'…'
@@ -69,7 +83,18 @@ impl KeyedMatcher {
             v += 1;
         }
         let span = if let Some((q, esc, body)) = opening_quote(line, v) {
-            body..quoted_value_end(line, body, q, esc, ends)
+            let end = quoted_value_end(line, body, q, esc, ends);
+            if end == line.len() && esc == 0 {
+                // No closing quote: a console may have folded the value here, to go on on the
+                // next line. Its content ends at a wide gap before a right-hand margin (rich's
+                // path column), or at the line's end.
+                let cut = wide_gap(line, body).filter(|&g| only_margin_from(line, g));
+                let span = trim(line, body..cut.unwrap_or(end));
+                let open = !span.is_empty();
+                self.emit_value(line, rule, span, out);
+                return open.then(|| Pending::new(rule, Open::Folded { quote: Some(q) }));
+            }
+            body..end
         } else if matches!(line[v], b'[' | b'(') {
             self.parse_list(line, rule, v, ends, out);
             return None;
@@ -98,8 +123,12 @@ impl KeyedMatcher {
             }
             v..end
         };
+        let found = out.len();
+        let end = span.end;
         self.emit_value(line, rule, span, out);
-        None
+        // A bare value that ends the line's content and was taken may have been folded.
+        (out.len() > found && !line[end - 1].is_ascii_whitespace() && only_margin_from(line, end))
+            .then(|| Pending::new(rule, Open::Folded { quote: None }))
     }
 
     /// The quoted strings of a list or tuple under a secret key (`'password': ['…']`, a
@@ -128,8 +157,8 @@ impl KeyedMatcher {
         }
     }
 
-    /// `S: 'v'` / `"S": "v"` inside a DynamoDB attribute value, starting at `w`. Returns
-    /// whether it was that shape.
+    /// `S: 'v'` / `"S": "v"` inside a DynamoDB attribute value, starting at `w`: whether it
+    /// was that shape, and what its value left open.
     pub(super) fn parse_dynamo_string(
         &self,
         line: &[u8],
@@ -137,7 +166,7 @@ impl KeyedMatcher {
         w: usize,
         ends: &mut ValueEnds,
         out: &mut Vec<KeyedHit>,
-    ) -> bool {
+    ) -> Typed {
         let (s_pos, after_s) = match opening_quote(line, w) {
             Some((q, esc, body)) => {
                 if line.get(body) == Some(&b'S')
@@ -145,29 +174,27 @@ impl KeyedMatcher {
                 {
                     (body, body + 1 + esc + 1)
                 } else {
-                    return false;
+                    return Typed::No;
                 }
             }
             None => (w, w + 1),
         };
         if line.get(s_pos) != Some(&b'S') {
-            return false;
+            return Typed::No;
         }
         let c = skip_spaces(line, after_s);
         if line.get(c) != Some(&b':') {
-            return false;
+            return Typed::No;
         }
         let v = skip_spaces(line, c + 1);
-        if v < line.len() {
-            self.parse_value(line, rule, v, ends, out);
-        }
-        true
+        Typed::Read(self.parse_value(line, rule, v, ends, out))
     }
 
     /// The members of an object under a secret key (`"session": {"id": "…", "expires": …}`,
     /// `password: { hash: '…', salt: '…' }`), from its first member at `w`: a member's key
-    /// says nothing (a secret one is read by its own keyword), so only its quoted strings
-    /// that look generated are the parent's secrets; dates, words and numbers stay. At most
+    /// says little (a secret one is read by its own keyword), so its quoted strings that
+    /// look generated are the parent's secrets, unless the key names another entity's
+    /// identifier (`customerId`); dates, words and numbers stay. At most
     /// [`MAX_LIST_VALUES`] members are read, and a nested object or list ends the read.
     pub(super) fn parse_object(
         &self,
@@ -179,8 +206,11 @@ impl KeyedMatcher {
     ) {
         for _ in 0..MAX_LIST_VALUES {
             // The member's key, quoted or bare.
-            let after_key = match opening_quote(line, w) {
-                Some((q, esc, body)) => closing_quote(line, body, q, esc, ends) + esc + 1,
+            let (key, after_key) = match opening_quote(line, w) {
+                Some((q, esc, body)) => {
+                    let end = closing_quote(line, body, q, esc, ends);
+                    (body..end, end + esc + 1)
+                }
                 None => {
                     let n = line[w..]
                         .iter()
@@ -191,9 +221,10 @@ impl KeyedMatcher {
                     if n == 0 {
                         return;
                     }
-                    w + n
+                    (w..w + n, w + n)
                 }
             };
+            let theirs = names_another_entity(&line[key]);
             let c = skip_spaces(line, after_key.min(line.len()));
             if line.get(c) != Some(&b':') {
                 return;
@@ -203,7 +234,7 @@ impl KeyedMatcher {
                 Some((q, esc, body)) => {
                     let end = closing_quote(line, body, q, esc, ends);
                     let value = &line[body..end];
-                    if looks_random(value, 16) && self.accept(rule, value) {
+                    if !theirs && looks_random(value, 16) && self.accept(rule, value) {
                         out.push(KeyedHit {
                             rule,
                             span: body..end,
