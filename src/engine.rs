@@ -834,12 +834,15 @@ impl<'e> Scanner<'e> {
         out: &mut Vec<Finding>,
     ) {
         let any_hit = first.is_some();
+        // A value left open by the line before is finished on this line as written, and in
+        // its layered view (the next member of an HTML-escaped dump: `&#x27;…&#x27;`).
+        let open_before = self.pending.filter(|_| whole_line);
         self.scan_raw(line, whole_line, first, out);
         for f in out.iter() {
             self.remember(&line[f.span.clone()], f.rule);
         }
-        if any_hit && layers::applies(line) {
-            self.scan_layers(line, out);
+        if (any_hit || open_before.is_some()) && layers::applies(line) {
+            self.scan_layers(line, open_before, out);
         }
         if whole_line && self.sql.as_mut().is_some_and(|p| !p.age()) {
             self.sql = None;
@@ -901,13 +904,14 @@ impl<'e> Scanner<'e> {
 
     /// Scan the layered view of `line` ([`crate::layers`]): each of its sub-lines as a line of
     /// a text of its own (a key ending one sub-line takes its value from the next; the state
-    /// carried between the stream's lines is left as it was). Findings are added to `out` in
+    /// carried between the stream's lines is left as it was, but a value the line before left
+    /// open, `open_before`, is finished on the first sub-line). Findings are added to `out` in
     /// raw positions.
-    fn scan_layers(&mut self, line: &[u8], out: &mut Vec<Finding>) {
+    fn scan_layers(&mut self, line: &[u8], open_before: Option<Pending>, out: &mut Vec<Finding>) {
         let mut view = std::mem::take(&mut self.view);
         if view.build(line) {
             let carried = (
-                self.pending.take(),
+                std::mem::replace(&mut self.pending, open_before),
                 std::mem::take(&mut self.block),
                 std::mem::take(&mut self.bindings),
             );

@@ -35,6 +35,15 @@ const SYNTAXES: &[(&str, &str)] = &[
     ("dynamo-inspect", "Item: { %k: { S: '%v' } }"),
     ("tuple-list", "[('page', '2'), ('%k', '%v')]"),
     ("next-line", "%k:\n%v"),
+    // Pretty printers that put a bracket's members one a line (tslog, util.inspect).
+    (
+        "members-multiline",
+        "{\n  %k: \n   {\n     S: '%v' \n   },\n  user: 42\n}",
+    ),
+    (
+        "list-multiline",
+        "{\n  %k: [\n    '%v'\n  ],\n  user: 42\n}",
+    ),
     ("list-value", "{'%k': ['%v']}"),
     ("wrapper", "{'%k': SecretStr('%v')}"),
     // An object under the secret key: its generated-looking strings are the secret, its dates
