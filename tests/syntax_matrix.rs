@@ -306,6 +306,7 @@ fn every_key_in_every_syntax_and_layer() {
 const PLACEHOLDERS: &[&str] = &[
     "[FILTERED]",
     "[REDACTED]",
+    "[***]",
     "<redacted>",
     "********",
     "None",

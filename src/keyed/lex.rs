@@ -36,6 +36,8 @@ pub struct ValueEnds {
     /// Whether that clause ended between a key and its value, and if so whether the key names
     /// a value that is not the noun's: the clause that reads on reads that value as the key's.
     pub(super) clause_key: Option<bool>,
+    /// Whether the line's record sides were read (see [`KeyedMatcher::parse_record_sides`]).
+    pub(super) sides_read: bool,
 }
 
 /// What ends a value.
@@ -59,6 +61,7 @@ impl ValueEnds {
         self.token = (0, 0);
         self.clause_to = 0;
         self.clause_key = None;
+        self.sides_read = false;
     }
 
     /// Where the whitespace-, quote- or punctuation-delimited token holding `at` starts.

@@ -30,6 +30,10 @@ pub(crate) enum Open {
     /// A bracket after the key ended the line (`refreshToken: {`, `keys: [`): pretty printers
     /// (util.inspect, tslog) write the members one a line, up to the line that closes it.
     Members,
+    /// A clause that a secret noun opens in prose ended its line with a bracket (`rotated
+    /// refresh token for cus_8f2K… {`): the members below are read as the rest of the clause
+    /// (`next: '…'`, `got: '…'`), up to the line that closes it.
+    Clause,
     /// The value reached the end of the line's content with its quote still open (`Some`), or
     /// unquoted: a console handler folded it at its width (rich), and the next line, indented,
     /// goes on with it.
@@ -75,6 +79,13 @@ impl KeyedMatcher {
         match p.open {
             Open::Value => self.value_on_its_own_line(line, p, v, ends, out),
             Open::Members => self.member_line(line, p, v, ends, out),
+            Open::Clause => {
+                if matches!(line[v], b'}' | b']' | b')') {
+                    return None;
+                }
+                self.parse_clause(line, p.rule, v, ends, out);
+                p.read_on(Open::Clause)
+            }
             Open::Folded { quote } => {
                 // A folded line goes on indented (rich indents it to the message's column).
                 if v == 0 {
@@ -257,6 +268,18 @@ mod tests {
             "  }",
         ]);
         assert_eq!(got, vec!["", "", HEX, ""]);
+    }
+
+    #[test]
+    fn a_clause_that_opens_a_bracket_reads_on_in_its_members() {
+        let got = masked(&[
+            "2026-12-06 00:22:42.228\tWARN\t[billing-hub]\tcurrent password wrong for cus_rUVxNCm7eSEWHb {",
+            "  customerId: 'cus_rUVxNCm7eSEWHb',",
+            "  got: 'IVpl?oBnzm eDc$&AjGDo' ",
+            "}",
+            "  got: 'IVpl?oBnzm eDc$&AjGDx' ",
+        ]);
+        assert_eq!(got, vec!["", "", "IVpl?oBnzm eDc$&AjGDo", "", ""]);
     }
 
     #[test]

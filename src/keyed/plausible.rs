@@ -59,12 +59,13 @@ pub(super) fn is_placeholder(v: &[u8]) -> bool {
         || starts(b"<%")
         || (starts(b"<") && v.ends_with(b">"))
         || (starts(b"$") && v[1..].iter().all(|b| b.is_ascii_uppercase() || *b == b'_'))
-        // Another redactor's label (`[FILTERED]`), maybe cut at its bracket by the value's end.
+        // Another redactor's label (`[FILTERED]`, tslog's `[***]`), maybe cut at its bracket by
+        // the value's end.
         || (starts(b"[")
             && v.len() > 1
             && v[1..]
                 .iter()
-                .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b' ' | b']')))
+                .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'-' | b' ' | b'*' | b']')))
         || v.iter()
             .all(|&b| b == b'x' || b == b'X' || b == b'*' || b == b'.')
 }

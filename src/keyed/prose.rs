@@ -3,7 +3,8 @@
 
 use super::lex::*;
 use super::plausible::*;
-use super::{KeyedHit, KeyedMatcher, Open, Pending};
+use super::{KeyedHit, KeyedMatcher, Open, Pending, is_key_byte};
+use crate::mask::is_masked;
 use crate::rules::ValueSyntax;
 use crate::rules::validators::looks_random;
 use crate::work;
@@ -27,6 +28,46 @@ const SUPPLIED: &[&[u8]] = &[
     b"attempted",
     b"typed",
 ];
+
+/// Keys that name the two sides of a change, in a record about a secret
+/// ([`KeyedMatcher::parse_record_sides`]).
+const CHANGE_SIDES: &[(&[u8], &[u8])] = &[
+    (b"previous", b"next"),
+    (b"prev", b"next"),
+    (b"old", b"new"),
+    (b"current", b"new"),
+];
+
+/// The values of `key` wherever it stands as a whole key on `line` (`"key":`, `'key':`,
+/// `key=`, `key:`), with whether each is quoted. A key inside a value read is part of it
+/// (`next=next=next…` is read once).
+fn record_values(line: &[u8], key: &[u8], ends: &mut ValueEnds) -> Vec<(Range<usize>, bool)> {
+    work::read(line.len());
+    let mut found = Vec::new();
+    let mut read_to = 0;
+    for at in memmem::find_iter(line, key) {
+        if at < read_to {
+            continue;
+        }
+        let after = at + key.len();
+        let sep = match at.checked_sub(1).map(|i| line[i]) {
+            Some(q) if is_quote(q) && line.get(after) == Some(&q) => after + 1,
+            Some(b) if is_key_byte(b) => continue,
+            _ => after,
+        };
+        if !matches!(line.get(sep), Some(b':' | b'=')) {
+            continue;
+        }
+        let v = skip_spaces(line, sep + 1);
+        let (span, quoted) = match opening_quote(line, v) {
+            Some((q, esc, body)) => (body..closing_quote(line, body, q, esc, ends), true),
+            None => (v..first_unquoted_end(line, v, false), false),
+        };
+        read_to = span.end;
+        found.push((span, quoted));
+    }
+    found
+}
 
 /// Words after which a clause's next word names whose the secret is, not the secret
 /// (`refresh token for cus_8f2K…`, `password of user u_93kd…`).
@@ -53,6 +94,7 @@ impl KeyedMatcher {
         ends: &mut ValueEnds,
         out: &mut Vec<KeyedHit>,
     ) -> Option<Pending> {
+        self.parse_record_sides(line, rule, ends, out);
         let Some(first) = self.prose_value(line, rule, v, ends) else {
             return self.parse_clause(line, rule, v, ends, out);
         };
@@ -124,7 +166,7 @@ impl KeyedMatcher {
             match line[i] {
                 b'{' | b'(' | b'[' if only_margin_from(line, i + 1) => {
                     // Its members follow, one a line (tslog, util.inspect).
-                    open = Some(Pending::new(rule, Open::Members));
+                    open = Some(Pending::new(rule, Open::Clause));
                     i = line.len();
                     break;
                 }
@@ -253,10 +295,11 @@ impl KeyedMatcher {
                 || key.is_some_and(|k| self.not_the_nouns(k))
                 || matches!(line.get(i), Some(b'[' | b'(' | b'{'));
             let val = &line[value.clone()];
-            // Bare words with no digit are words (`processTicksAndRejections`).
+            // Bare words with no digit are words (`processTicksAndRejections`), but not a
+            // value assigned to a key (`new=fXfTXBuzyZPzGrbVGuuYFczi`).
             if !keyed_id
                 && looks_random(val, 16)
-                && val.iter().any(u8::is_ascii_digit)
+                && (val.iter().any(u8::is_ascii_digit) || key.is_some())
                 && !is_uuid(val)
                 && self.accept(rule, val)
             {
@@ -286,6 +329,54 @@ impl KeyedMatcher {
             ends.clause_key = assigned;
         }
         open
+    }
+
+    /// The sides of a change and the values supplied in a record whose message names a
+    /// secret: `{"previous": "…", "next": "…", "msg": "rotated refresh token for …"}`,
+    /// `old=… new=…`, `"got": "…"`. A structured logger writes the fields before the message,
+    /// out of the clause's reach; their values are judged as the clause judges its own. A side
+    /// counts only with its partner (a lone `next` is a page cursor or a redirect). Read once
+    /// a line.
+    fn parse_record_sides(
+        &self,
+        line: &[u8],
+        rule: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        if std::mem::replace(&mut ends.sides_read, true) {
+            return;
+        }
+        let r = &self.rules[rule];
+        let takes_quoted = r.value == ValueSyntax::Plain && !r.token_like;
+        let mut values = |key: &[u8], out: &mut Vec<KeyedHit>| {
+            let mut any = false;
+            for (span, quoted) in record_values(line, key, ends) {
+                any = true;
+                let val = &line[span.clone()];
+                let taken = (looks_random(val, 16) && !is_uuid(val)
+                    || quoted
+                        && takes_quoted
+                        && (token_like(val) || generated_with_spaces(val) || pass_phrase(val)))
+                    && memmem::find(val, b"://").is_none()
+                    && !is_masked(val)
+                    && self.accept(rule, val);
+                if taken {
+                    out.push(KeyedHit { rule, span });
+                }
+            }
+            any
+        };
+        for key in SUPPLIED {
+            values(key, out);
+        }
+        let mut sides = Vec::new();
+        for &(before, after) in CHANGE_SIDES {
+            sides.clear();
+            if values(before, &mut sides) && values(after, &mut sides) {
+                out.append(&mut sides);
+            }
+        }
     }
 
     /// Is `k`, a key inside a clause, one whose value is not the noun's: a name for a
@@ -414,6 +505,17 @@ mod tests {
                 vec!["^iTG@c9jS~$y6nnozq".into()],
             ),
             ("password reset for 'Alice'".into(), vec![]),
+            // A record's fields before its message: the two sides of a change, a value
+            // supplied; a lone side is no change (a page cursor).
+            (
+                format!(r#"{{"previous":"{t}","next":"{t}2","msg":"rotated refresh token for cus_jw6PSnU019QzLS"}}"#),
+                vec![t.into(), format!("{t}2")],
+            ),
+            (
+                r#"{"got":"Cn\"Si@abQX4GO.","msg":"current password wrong for cus_sI7DbXD1xl0ijB"}"#.into(),
+                vec![r#"Cn\"Si@abQX4GO."#.into()],
+            ),
+            (format!(r#"{{"next":"{t}","msg":"listing sessions"}}"#), vec![]),
             // A value that starts in the clause is read to its end.
             (
                 format!(
