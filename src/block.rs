@@ -14,10 +14,51 @@ pub(crate) enum Block {
     #[default]
     None,
     /// Inside `-----BEGIN … PRIVATE KEY-----`, `lines` lines so far; armour headers may only
-    /// come before the first body line.
-    Pem { lines: u32, body_seen: bool },
+    /// come before the first body line. `prefix` is what stood before the armour on the BEGIN
+    /// line: a logger that prefixes every line of a record (npmlog) writes it before the body
+    /// lines too.
+    Pem {
+        lines: u32,
+        body_seen: bool,
+        prefix: LinePrefix,
+    },
     /// Inside a PuTTY file's `Private-Lines: N` section: `left` body lines to go.
     Putty { left: u32 },
+}
+
+/// The first bytes of a line, up to [`LinePrefix::MAX`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LinePrefix {
+    bytes: [u8; LinePrefix::MAX],
+    len: u8,
+}
+
+impl LinePrefix {
+    const MAX: usize = 48;
+    /// A prefix shorter than this is indentation, not a logger's.
+    const MIN: usize = 8;
+
+    fn of(line: &[u8]) -> LinePrefix {
+        let mut p = LinePrefix {
+            bytes: [0; Self::MAX],
+            len: 0,
+        };
+        let n = line.len().min(Self::MAX);
+        p.bytes[..n].copy_from_slice(&line[..n]);
+        p.len = n as u8;
+        p
+    }
+
+    /// How many bytes `line` starts with of this prefix, when that is a logger's prefix (not
+    /// mere indentation).
+    fn shared_with(&self, line: &[u8]) -> Option<usize> {
+        let n = self.bytes[..self.len as usize]
+            .iter()
+            .zip(line)
+            .take_while(|(a, b)| a == b)
+            .count();
+        (n >= Self::MIN && line[..n].iter().any(|b| !b.is_ascii_whitespace())).then_some(n)
+    }
 }
 
 fn is_b64(b: u8) -> bool {
@@ -43,6 +84,7 @@ pub(crate) fn opens_block(line: &[u8]) -> Option<Block> {
         return opens.then_some(Block::Pem {
             lines: 0,
             body_seen: false,
+            prefix: LinePrefix::of(&line[..at]),
         });
     }
     if let Some(at) = memchr::memmem::find(line, b"Private-Lines:") {
@@ -56,8 +98,9 @@ pub(crate) fn opens_block(line: &[u8]) -> Option<Block> {
     None
 }
 
-/// Is the text before a BEGIN armour the start of a line or of a string value: nothing but
-/// blanks, or a quote or escaped line break (`\n`) right before it?
+/// Is the text before a BEGIN armour the start of a line or of a value: nothing but blanks, a
+/// quote or escaped line break (`\n`) right before it, or an assignment to a key's name
+/// (`JWT_PRIVATE_KEY = `)?
 fn stands_alone_before(before: &[u8]) -> bool {
     let end = before
         .iter()
@@ -67,6 +110,29 @@ fn stands_alone_before(before: &[u8]) -> bool {
     before.is_empty()
         || matches!(before.last(), Some(b'\'' | b'"' | b'`'))
         || before.ends_with(b"\\n")
+        || assigned_to_a_key(before)
+}
+
+/// Does `before` end with an assignment to a key that names a key (`JWT_PRIVATE_KEY = `,
+/// `signingKey:`)? Any other name (`user-agent=`) is a value someone else may write.
+fn assigned_to_a_key(before: &[u8]) -> bool {
+    let Some((&sep, rest)) = before.split_last() else {
+        return false;
+    };
+    if sep != b'=' && sep != b':' {
+        return false;
+    }
+    let rest = &rest[..rest
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(0, |i| i + 1)];
+    let name_len = rest
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        .count();
+    let name = &rest[rest.len() - name_len..];
+    name.len() >= 3 && name[name.len() - 3..].eq_ignore_ascii_case(b"key")
 }
 
 /// The base64 core of a key-body line: without indentation, quotes, `\n` escapes, ` +` or `,`.
@@ -132,7 +198,11 @@ pub(crate) fn body_line(state: &mut Block, line: &[u8]) -> BodyLine {
                 BodyLine::Outside
             }
         }
-        Block::Pem { lines, body_seen } => {
+        Block::Pem {
+            lines,
+            body_seen,
+            prefix,
+        } => {
             if let Some(at) = memchr::memmem::find(line, b"-----END") {
                 *state = Block::None;
                 let core = body_core(&line[..at]);
@@ -143,7 +213,16 @@ pub(crate) fn body_line(state: &mut Block, line: &[u8]) -> BodyLine {
                 *state = Block::None;
                 return BodyLine::Outside;
             }
-            let core = body_core(line);
+            let mut core = body_core(line);
+            // A body line behind the logger's prefix.
+            if !line[core.clone()].iter().all(|&b| is_b64(b))
+                && let Some(n) = prefix.shared_with(line)
+            {
+                let behind = body_core(&line[n..]);
+                if !behind.is_empty() && line[n..][behind.clone()].iter().all(|&b| is_b64(b)) {
+                    core = n + behind.start..n + behind.end;
+                }
+            }
             let body = &line[core.clone()];
             let (kind, body_seen) = if body.is_empty() {
                 (BodyLine::Header, body_seen)
@@ -158,6 +237,7 @@ pub(crate) fn body_line(state: &mut Block, line: &[u8]) -> BodyLine {
             *state = Block::Pem {
                 lines: lines + 1,
                 body_seen,
+                prefix,
             };
             kind
         }
@@ -193,6 +273,35 @@ mod tests {
             BodyLine::End(_)
         ));
         assert_eq!(st, Block::None);
+    }
+
+    #[test]
+    fn a_logger_prefix_on_every_line_and_an_assigned_armour() {
+        // npmlog writes its prefix before every line of an inspected object.
+        let mut st = opens_block(
+            b"billing-hub verb config     privateKey: '-----BEGIN RSA PRIVATE KEY-----\\n' +",
+        )
+        .unwrap();
+        let line = b"billing-hub verb config       'MIIEogIBAAKCAQEAqPNMrPbmltUWBj93\\n' +";
+        match body_line(&mut st, line) {
+            BodyLine::Secret(r) => assert_eq!(&line[r], b"MIIEogIBAAKCAQEAqPNMrPbmltUWBj93"),
+            _ => panic!("not a body line"),
+        }
+        // Another record under the same prefix ends the block.
+        assert!(matches!(
+            body_line(&mut st, b"billing-hub verb config     algorithm: 'RS256',"),
+            BodyLine::Outside
+        ));
+        // A config dump: `KEY = ` and the armour, the body at the start of the next lines.
+        let mut st =
+            opens_block(b"[2026-12-06 00:23:06.040549] DEBUG: billing:   JWT_PRIVATE_KEY = -----BEGIN PRIVATE KEY-----")
+                .unwrap();
+        assert!(matches!(
+            body_line(&mut st, b"MIIEvwIBADANBgkqhkiG9w0BAQEFAASCBKkwggSl"),
+            BodyLine::Secret(_)
+        ));
+        // Prose that names the armour opens nothing.
+        assert!(opens_block(b"expected -----BEGIN PRIVATE KEY----- here").is_none());
     }
 
     #[test]
@@ -236,6 +345,7 @@ mod tests {
         for stray in [
             &b"GET / user-agent=-----BEGIN RSA PRIVATE KEY-----"[..],
             b"got -----BEGIN RSA PRIVATE KEY----- from the form",
+            b"x-forwarded-for: -----BEGIN RSA PRIVATE KEY-----",
             b"ua=\"-----BEGIN RSA PRIVATE KEY-----\" ip=10.0.0.1",
             b"\"-----BEGIN RSA PRIVATE KEY-----\\nProc-Type: 4\\nAuthorization: Bearer x\"",
         ] {

@@ -31,7 +31,7 @@ struct Corpus {
     keep: f64,
 }
 
-const CORPORA: [Corpus; 5] = [
+const CORPORA: [Corpus; 6] = [
     Corpus {
         dir: "corpus",
         min_secrets: 600,
@@ -72,6 +72,17 @@ const CORPORA: [Corpus; 5] = [
         min_secrets: 1000,
         recall: 0.99,
         macro_recall: 0.99,
+        keep: 0.995,
+    },
+    // Six more stacks and a new application, made in session 15; unseen: recall 0.859, kinds
+    // 0.906, keep 0.984. Tuned in session 16 (values left open at a line's end, a record
+    // about a secret, clause subjects; truth fixed where a keep lay inside a secret):
+    // recall 0.997, kinds 0.998, keep 1.000.
+    Corpus {
+        dir: "corpus6",
+        min_secrets: 1100,
+        recall: 0.99,
+        macro_recall: 0.97,
         keep: 0.995,
     },
 ];

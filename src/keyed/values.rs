@@ -157,6 +157,37 @@ impl KeyedMatcher {
         }
     }
 
+    /// The quoted strings that look generated in the list at `v` (its bracket), at most
+    /// [`MAX_LIST_VALUES`].
+    fn parse_generated_list(
+        &self,
+        line: &[u8],
+        rule: usize,
+        v: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) {
+        let mut w = skip_spaces(line, v + 1);
+        for _ in 0..MAX_LIST_VALUES {
+            let Some((q, esc, body)) = opening_quote(line, w) else {
+                return;
+            };
+            let end = closing_quote(line, body, q, esc, ends);
+            let value = &line[body..end];
+            if looks_random(value, 16) && self.accept(rule, value) {
+                out.push(KeyedHit {
+                    rule,
+                    span: body..end,
+                });
+            }
+            w = skip_spaces(line, (end + esc + 1).min(line.len()));
+            if line.get(w) != Some(&b',') {
+                return;
+            }
+            w = skip_spaces(line, w + 1);
+        }
+    }
+
     /// `S: 'v'` / `"S": "v"` inside a DynamoDB attribute value, starting at `w`: whether it
     /// was that shape, and what its value left open.
     pub(super) fn parse_dynamo_string(
@@ -242,7 +273,13 @@ impl KeyedMatcher {
                     }
                     (end + esc + 1).min(line.len())
                 }
-                None if matches!(line.get(v), Some(b'{' | b'[') | None) => return,
+                // A list member: its generated strings (`session: { keys: ['…'] }`), and the
+                // read ends, as at a nested object.
+                None if line.get(v) == Some(&b'[') => {
+                    self.parse_generated_list(line, rule, v, ends, out);
+                    return;
+                }
+                None if matches!(line.get(v), Some(b'{') | None) => return,
                 None => unquoted_end(line, v, ValueSyntax::Plain, ends),
             };
             w = skip_spaces(line, next);
