@@ -94,6 +94,17 @@ mod tests {
         "%3D",
         "&#34;",
         "''",
+        // Records about a secret, clauses, a console's right margin.
+        "next=",
+        "\"previous\":\"",
+        "old=",
+        "new=",
+        "got: '",
+        "password mismatch for ",
+        " -> ",
+        "  app.py:68",
+        "keys: [",
+        "pbkdf2_sha256$1$",
     ];
 
     /// The work of one fresh scanner on `line`.

@@ -38,33 +38,62 @@ const CHANGE_SIDES: &[(&[u8], &[u8])] = &[
     (b"current", b"new"),
 ];
 
-/// The values of `key` wherever it stands as a whole key on `line` (`"key":`, `'key':`,
-/// `key=`, `key:`), with whether each is quoted. A key inside a value read is part of it
-/// (`next=next=next…` is read once).
-fn record_values(line: &[u8], key: &[u8], ends: &mut ValueEnds) -> Vec<(Range<usize>, bool)> {
-    work::read(line.len());
+/// A field of a record whose key is one of [`SUPPLIED`] or [`CHANGE_SIDES`].
+struct RecordField {
+    key: &'static [u8],
+    value: Range<usize>,
+    quoted: bool,
+}
+
+/// The fields of `line` whose key is a side of a change or a value supplied (`"next":`,
+/// `'got':`, `old=`, `new:`), in one pass over its separators. A separator inside a value read
+/// is part of it (`next=next=next…` is read once).
+fn record_fields(line: &[u8], ends: &mut ValueEnds) -> Vec<RecordField> {
+    /// The longest of the keys, and a byte more: a longer key is another key.
+    const LONGEST: usize = 9;
     let mut found = Vec::new();
     let mut read_to = 0;
-    for at in memmem::find_iter(line, key) {
-        if at < read_to {
+    work::read(line.len());
+    for sep in memchr::memchr2_iter(b':', b'=', line) {
+        if sep < read_to {
             continue;
         }
-        let after = at + key.len();
-        let sep = match at.checked_sub(1).map(|i| line[i]) {
-            Some(q) if is_quote(q) && line.get(after) == Some(&q) => after + 1,
-            Some(b) if is_key_byte(b) => continue,
-            _ => after,
+        // The key before the separator, maybe quoted.
+        let mut ke = sep;
+        let quote = ke.checked_sub(1).map(|i| line[i]).filter(|&q| is_quote(q));
+        if quote.is_some() {
+            ke -= 1;
+        }
+        let ks = ke
+            - line[ke.saturating_sub(LONGEST)..ke]
+                .iter()
+                .rev()
+                .take_while(|&&b| b.is_ascii_alphabetic())
+                .count();
+        work::read(ke - ks + 1);
+        let before = ks.checked_sub(1).map(|i| line[i]);
+        let whole = match quote {
+            Some(q) => before == Some(q),
+            None => before.is_none_or(|b| !is_key_byte(b)),
         };
-        if !matches!(line.get(sep), Some(b':' | b'=')) {
+        let key = &line[ks..ke];
+        let Some(&key) = SUPPLIED
+            .iter()
+            .chain(CHANGE_SIDES.iter().flat_map(|(a, b)| [a, b]))
+            .find(|k| k.eq_ignore_ascii_case(key))
+        else {
+            continue;
+        };
+        if !whole {
             continue;
         }
         let v = skip_spaces(line, sep + 1);
-        let (span, quoted) = match opening_quote(line, v) {
+        let (value, quoted) = match opening_quote(line, v) {
             Some((q, esc, body)) => (body..closing_quote(line, body, q, esc, ends), true),
             None => (v..first_unquoted_end(line, v, false), false),
         };
-        read_to = span.end;
-        found.push((span, quoted));
+        read_to = value.end;
+        found.push(RecordField { key, value, quoted });
     }
     found
 }
@@ -349,32 +378,27 @@ impl KeyedMatcher {
         }
         let r = &self.rules[rule];
         let takes_quoted = r.value == ValueSyntax::Plain && !r.token_like;
-        let mut values = |key: &[u8], out: &mut Vec<KeyedHit>| {
-            let mut any = false;
-            for (span, quoted) in record_values(line, key, ends) {
-                any = true;
-                let val = &line[span.clone()];
-                let taken = (looks_random(val, 16) && !is_uuid(val)
-                    || quoted
+        let fields = record_fields(line, ends);
+        let has = |key: &[u8]| fields.iter().any(|f| f.key == key);
+        for f in &fields {
+            let counts = SUPPLIED.contains(&f.key)
+                || CHANGE_SIDES
+                    .iter()
+                    .any(|&(a, b)| (f.key == a && has(b)) || (f.key == b && has(a)));
+            let val = &line[f.value.clone()];
+            let taken = counts
+                && (looks_random(val, 16) && !is_uuid(val)
+                    || f.quoted
                         && takes_quoted
                         && (token_like(val) || generated_with_spaces(val) || pass_phrase(val)))
-                    && memmem::find(val, b"://").is_none()
-                    && !is_masked(val)
-                    && self.accept(rule, val);
-                if taken {
-                    out.push(KeyedHit { rule, span });
-                }
-            }
-            any
-        };
-        for key in SUPPLIED {
-            values(key, out);
-        }
-        let mut sides = Vec::new();
-        for &(before, after) in CHANGE_SIDES {
-            sides.clear();
-            if values(before, &mut sides) && values(after, &mut sides) {
-                out.append(&mut sides);
+                && memmem::find(val, b"://").is_none()
+                && !is_masked(val)
+                && self.accept(rule, val);
+            if taken {
+                out.push(KeyedHit {
+                    rule,
+                    span: f.value.clone(),
+                });
             }
         }
     }
