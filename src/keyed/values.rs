@@ -96,13 +96,13 @@ impl KeyedMatcher {
             }
             body..end
         } else if matches!(line[v], b'[' | b'(') {
-            self.parse_list(line, rule, v, ends, out);
+            self.parse_list(line, rule, v, false, ends, out);
             return None;
         } else if line[v] == b'{' {
             return None;
         } else if let Some(open) = wrapper_call(line, v) {
             // A constructor around the value (`SecretStr('…')`, `Secret("…")`): its argument.
-            self.parse_list(line, rule, open, ends, out);
+            self.parse_list(line, rule, open, false, ends, out);
             return None;
         } else {
             let syntax = self.rules[rule].value;
@@ -132,13 +132,16 @@ impl KeyedMatcher {
     }
 
     /// The quoted strings of a list or tuple under a secret key (`'password': ['…']`, a
-    /// Django `QueryDict`; `args=('…', '…')`), starting at its bracket `v`. At most
-    /// [`MAX_LIST_VALUES`] are read.
+    /// Django `QueryDict`; `args=('…', '…')`), starting at its bracket `v`, in the rule's
+    /// value syntax; with `generated_only`, only those that look generated (a list member of
+    /// an object under the key: `session: { keys: ['…'] }`). At most [`MAX_LIST_VALUES`] are
+    /// read.
     pub(super) fn parse_list(
         &self,
         line: &[u8],
         rule: usize,
         v: usize,
+        generated_only: bool,
         ends: &mut ValueEnds,
         out: &mut Vec<KeyedHit>,
     ) {
@@ -148,33 +151,9 @@ impl KeyedMatcher {
                 return;
             };
             let end = quoted_value_end(line, body, q, esc, ends);
-            self.emit_value(line, rule, body..end, out);
-            w = skip_spaces(line, (end + esc + 1).min(line.len()));
-            if line.get(w) != Some(&b',') {
-                return;
-            }
-            w = skip_spaces(line, w + 1);
-        }
-    }
-
-    /// The quoted strings that look generated in the list at `v` (its bracket), at most
-    /// [`MAX_LIST_VALUES`].
-    fn parse_generated_list(
-        &self,
-        line: &[u8],
-        rule: usize,
-        v: usize,
-        ends: &mut ValueEnds,
-        out: &mut Vec<KeyedHit>,
-    ) {
-        let mut w = skip_spaces(line, v + 1);
-        for _ in 0..MAX_LIST_VALUES {
-            let Some((q, esc, body)) = opening_quote(line, w) else {
-                return;
-            };
-            let end = closing_quote(line, body, q, esc, ends);
-            let value = &line[body..end];
-            if looks_random(value, 16) && self.accept(rule, value) {
+            if !generated_only {
+                self.emit_value(line, rule, body..end, out);
+            } else if looks_random(&line[body..end], 16) && self.accept(rule, &line[body..end]) {
                 out.push(KeyedHit {
                     rule,
                     span: body..end,
@@ -276,7 +255,7 @@ impl KeyedMatcher {
                 // A list member: its generated strings (`session: { keys: ['…'] }`), and the
                 // read ends, as at a nested object.
                 None if line.get(v) == Some(&b'[') => {
-                    self.parse_generated_list(line, rule, v, ends, out);
+                    self.parse_list(line, rule, v, true, ends, out);
                     return;
                 }
                 None if matches!(line.get(v), Some(b'{') | None) => return,
