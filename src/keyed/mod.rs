@@ -34,6 +34,7 @@
 
 mod lex;
 mod open;
+mod owners;
 mod plausible;
 mod prose;
 mod values;
@@ -46,7 +47,7 @@ use values::*;
 
 use crate::mask::{self, is_masked};
 use crate::rules::validators::looks_random;
-use crate::rules::{KeyedRule, Ownership, normalize_key};
+use crate::rules::{KeyedRule, Ownership, names_a_public_value, normalize_key};
 use crate::work;
 use foldhash::HashMap;
 use std::ops::Range;
@@ -75,6 +76,7 @@ pub(crate) struct KeyedHit {
 
 pub(crate) struct KeyedMatcher {
     pub rules: Vec<KeyedRule>,
+    owners: owners::OwnerIndex,
 }
 
 /// Bytes of a key, as a table: the key around every keyword hit is measured byte by byte.
@@ -138,7 +140,8 @@ fn in_a_parsed_query(line: &[u8], ks: usize) -> bool {
 
 impl KeyedMatcher {
     pub fn new(rules: Vec<KeyedRule>) -> KeyedMatcher {
-        KeyedMatcher { rules }
+        let owners = owners::OwnerIndex::new(&rules);
+        KeyedMatcher { rules, owners }
     }
 
     /// The keyed rule that owns `key` in every syntax.
@@ -165,10 +168,10 @@ impl KeyedMatcher {
         let norm = &mut scratch.norm;
         normalize_key(key, norm);
         let owned = |norm: &[u8]| {
-            self.rules
-                .iter()
-                .enumerate()
-                .find_map(|(i, r)| r.owns(norm).map(|o| (i, o)))
+            self.owners
+                .candidates(norm)
+                .into_iter()
+                .find_map(|i| self.rules[i].owns(norm).map(|o| (i, o)))
         };
         // A plural names a list of what its singular names (`api_keys`, `signingSecrets`).
         let owner = match norm.len() {
@@ -187,16 +190,18 @@ impl KeyedMatcher {
     }
 
     /// Does the catalog name `key`: does a rule own it, in any syntax, or exclude it as a
-    /// look-alike (`NextToken`, `AccountSid`)? (Uncached: for the few keys inside a clause.)
+    /// look-alike (`NextToken`, `AccountSid`), or does the key say its value is public?
+    /// (Uncached: for the keys inside a clause.)
     fn named_by_the_catalog(&self, key: &[u8]) -> bool {
         let mut norm = Vec::with_capacity(key.len());
         normalize_key(key, &mut norm);
-        work::read(key.len() * self.rules.len());
+        work::read(key.len());
         !norm.is_empty()
-            && self
-                .rules
-                .iter()
-                .any(|r| r.owns(&norm).is_some() || r.excludes(&norm))
+            && (names_a_public_value(&norm)
+                || self.owners.candidates(&norm).into_iter().any(|i| {
+                    let r = &self.rules[i];
+                    r.owns(&norm).is_some() || r.excludes(&norm)
+                }))
     }
 
     /// Is `v` a plausible secret for `rule`?

@@ -281,32 +281,44 @@ const SAME_VALUE_QUALIFIERS: &[&str] = &[
     "actual",
 ];
 
+/// Does the (normalized) key say that its value is public (`public_token`, `publishableKey`,
+/// `NEXT_PUBLIC_MAPBOX_TOKEN`)? A token made to be published (a Mapbox `pk.…`, a Stripe
+/// `pk_live_…`, a public key) is no secret, whatever else the key says.
+pub fn names_a_public_value(normalized_key: &[u8]) -> bool {
+    memchr::memmem::find(normalized_key, b"public").is_some()
+        || memchr::memmem::find(normalized_key, b"publishable").is_some()
+}
+
+/// The forms of a (normalized) key that a rule may own, in the order they are tried: the key
+/// without a number (`new_password1`, `api_key_2`), without a qualifier that says which copy
+/// of a value it is (`password_confirm`, `token_old`, `api_key_value`), and the key itself.
+/// The same for every rule, so an index of the rules' names finds their owners by these forms.
+pub fn key_forms(normalized_key: &[u8]) -> [Option<&[u8]>; 3] {
+    let digits = normalized_key
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let numbered = (digits > 0 && digits <= 2 && digits < normalized_key.len())
+        .then(|| &normalized_key[..normalized_key.len() - digits]);
+    let qualified = SAME_VALUE_QUALIFIERS.iter().find_map(|q| {
+        normalized_key
+            .strip_suffix(q.as_bytes())
+            .filter(|base| !base.is_empty())
+    });
+    [numbered, qualified, Some(normalized_key)]
+}
+
 impl KeyedRule {
     /// Does this rule own the (normalized) key? Some keys only in prose.
     pub fn owns(&self, normalized_key: &[u8]) -> Option<Ownership> {
-        // A numbered key is its key: `new_password1`, `api_key_2`.
-        let digits = normalized_key
-            .iter()
-            .rev()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        if digits > 0 && digits <= 2 && digits < normalized_key.len() {
-            let base = &normalized_key[..normalized_key.len() - digits];
-            if let Some(o) = self.owns_exactly(base) {
-                return Some(o);
-            }
+        if names_a_public_value(normalized_key) {
+            return None;
         }
-        // A key qualified by what the value is not changed by: `password_confirm`,
-        // `token_old`, `api_key_value`.
-        if let Some(base) = SAME_VALUE_QUALIFIERS.iter().find_map(|q| {
-            normalized_key
-                .strip_suffix(q.as_bytes())
-                .filter(|base| !base.is_empty())
-        }) && let Some(o) = self.owns_exactly(base)
-        {
-            return Some(o);
-        }
-        self.owns_exactly(normalized_key)
+        key_forms(normalized_key)
+            .into_iter()
+            .flatten()
+            .find_map(|form| self.owns_exactly(form))
     }
 
     /// Does this rule name the (normalized) key as a look-alike it does not own (`nexttoken`)?
