@@ -147,6 +147,8 @@ fn body_core(line: &[u8]) -> Range<usize> {
         while s + 1 < e && line[s] == b'\\' && matches!(line[s + 1], b'n' | b'r' | b'\\') {
             s += 2;
         }
+        s += sgr_at_start(&line[s..e]);
+        e -= sgr_at_end(&line[s..e]);
         while e > s
             && (line[e - 1].is_ascii_whitespace()
                 || matches!(line[e - 1], b'\'' | b'"' | b'`' | b'+' | b','))
@@ -162,6 +164,40 @@ fn body_core(line: &[u8]) -> Range<usize> {
         if (s, e) == before {
             return s..e;
         }
+    }
+}
+
+/// The length of a colour code (`ESC[32m`, `ESC[38;5;3m`) that `text` starts with, or 0: a
+/// console that colours strings (util.inspect, Nest, Moleculer) wraps each piece of a key in one.
+fn sgr_at_start(text: &[u8]) -> usize {
+    let Some(rest) = text.strip_prefix(b"\x1b[") else {
+        return 0;
+    };
+    let params = rest
+        .iter()
+        .take_while(|b| b.is_ascii_digit() || **b == b';')
+        .count();
+    if rest.get(params) == Some(&b'm') {
+        params + 3
+    } else {
+        0
+    }
+}
+
+/// The length of a colour code that `text` ends with, or 0.
+fn sgr_at_end(text: &[u8]) -> usize {
+    let Some(rest) = text.strip_suffix(b"m") else {
+        return 0;
+    };
+    let params = rest
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_digit() || **b == b';')
+        .count();
+    if rest[..rest.len() - params].ends_with(b"\x1b[") {
+        params + 3
+    } else {
+        0
     }
 }
 
@@ -316,6 +352,29 @@ mod tests {
             body_line(&mut st, b"INFO:app:next record"),
             BodyLine::Outside
         ));
+    }
+
+    /// Consoles that colour strings (Nest, Moleculer, util.inspect with colours) wrap every
+    /// piece in a colour code: the code is decoration, the piece is still key body.
+    #[test]
+    fn coloured_inspect_style_lines() {
+        let mut st =
+            opens_block(b"  jwtPrivateKey: \x1b[32m'-----BEGIN PRIVATE KEY-----\\n'\x1b[39m +")
+                .unwrap();
+        let line = b"      \x1b[32m'MIIEvgIBADANBgkqhkiG9w0B/x\\n'\x1b[39m +";
+        match body_line(&mut st, line) {
+            BodyLine::Secret(r) => assert_eq!(&line[r], b"MIIEvgIBADANBgkqhkiG9w0B/x"),
+            _ => panic!("not a body line"),
+        }
+        let end =
+            b"      \x1b[32m'AbCd==\\n'\x1b[39m + \x1b[32m'-----END PRIVATE KEY-----\\n'\x1b[39m,";
+        match body_line(&mut st, end) {
+            BodyLine::End(r) => assert_eq!(&end[r], b"AbCd=="),
+            _ => panic!("not the END line"),
+        }
+        // A colour code and nothing in it is no body; a code that never closes is text.
+        assert!(body_core(b"\x1b[32m\x1b[39m").is_empty());
+        assert!(opens_block(b"x: \x1b[32m'-----BEGIN PRIVATE KEY-----\\n'\x1b[39 +").is_none());
     }
 
     #[test]
