@@ -112,6 +112,35 @@ const SUBJECT_MARKERS: &[&[u8]] = &[
     b"member",
 ];
 
+/// Where the bracket at `open` closes, before `limit`: brackets inside quoted strings do not
+/// count. Reads each byte once.
+fn bracket_end(line: &[u8], open: usize, limit: usize, ends: &mut ValueEnds) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut j = open;
+    let found = loop {
+        if j >= limit {
+            break None;
+        }
+        match line[j] {
+            b'{' | b'(' | b'[' => depth += 1,
+            b'}' | b')' | b']' => {
+                depth -= 1;
+                if depth == 0 {
+                    break Some(j);
+                }
+            }
+            _ => {
+                if let Some((q, esc, body)) = opening_quote(line, j) {
+                    j = closing_quote(line, body, q, esc, ends);
+                }
+            }
+        }
+        j += 1;
+    };
+    work::read(j.min(limit) - open + 1);
+    found
+}
+
 impl KeyedMatcher {
     /// `key value` in prose: taken only when the value is random-looking (or quoted, for
     /// passwords), so that "Token expired for user 42" stays. `X -> Y` rotations take both.
@@ -193,6 +222,19 @@ impl KeyedMatcher {
                 break;
             }
             match line[i] {
+                b'{' | b'(' | b'[' if assigned == Some(true) => {
+                    // The value of a key that is not the noun's, bracketed (`tenant_id: { S:
+                    // '…' }`): all of it is that key's. Left open at the line's end, its
+                    // members below are that key's too.
+                    let Some(close) = bracket_end(line, i, limit, ends) else {
+                        i = limit;
+                        break;
+                    };
+                    i = close + 1;
+                    assigned = None;
+                    words += 1;
+                    continue;
+                }
                 b'{' | b'(' | b'[' if only_margin_from(line, i + 1) => {
                     // Its members follow, one a line (tslog, util.inspect).
                     open = Some(Pending::new(rule, Open::Clause));
@@ -430,6 +472,13 @@ impl KeyedMatcher {
             // positions in a listing
             b"cursor",
             b"marker",
+            // a token's registered claims name who and what it is for (RFC 7519), and its key
+            b"sub",
+            b"iss",
+            b"aud",
+            b"azp",
+            b"jti",
+            b"kid",
         ];
         NOT_SECRETS.iter().any(|n| ends_with(n))
             // `Credential=AKIA…/aws4_request` is a credential scope, no password.
@@ -540,6 +589,20 @@ mod tests {
                 vec![r#"Cn\"Si@abQX4GO."#.into()],
             ),
             (format!(r#"{{"next":"{t}","msg":"listing sessions"}}"#), vec![]),
+            // A bracketed value of a key that is not the noun's is all that key's; so are a
+            // token's claims and what a key says is public.
+            (
+                format!("api key rotated for tnt_7B65Q6ALCT2J (old {t}) {{ tenant_id: {{ S: 'tnt_7B65Q6ALCT2J' }} }} {t}z"),
+                vec![t.into(), format!("{t}z")],
+            ),
+            (
+                format!("accepting unsigned token for support: sub: 'tnt_AY2PPF0192GK', jti: '{t}'"),
+                vec![],
+            ),
+            (
+                "map token issued: public_token: 'pk.eyJ1IjoiaGFyYm9ybGFuZSJ9.MSRRE1Ki3KKcH8EUv'".into(),
+                vec![],
+            ),
             // A value that starts in the clause is read to its end.
             (
                 format!(
