@@ -31,7 +31,7 @@ struct Corpus {
     keep: f64,
 }
 
-const CORPORA: [Corpus; 7] = [
+const CORPORA: [Corpus; 8] = [
     Corpus {
         dir: "corpus",
         min_secrets: 600,
@@ -91,6 +91,17 @@ const CORPORA: [Corpus; 7] = [
     Corpus {
         dir: "corpus7",
         min_secrets: 1000,
+        recall: 0.99,
+        macro_recall: 0.97,
+        keep: 0.995,
+    },
+    // Six stacks in no earlier corpus and another application, made in session 17 after the
+    // structural work on corpus6 and 7; unseen: recall 0.999, kinds 0.997, keep 0.991. After
+    // three structural fixes (colour codes around PEM pieces, a key that says its value is
+    // public, a bracketed value of a key that is not a clause's noun): 1.000, 1.000, 1.000.
+    Corpus {
+        dir: "corpus8",
+        min_secrets: 1100,
         recall: 0.99,
         macro_recall: 0.97,
         keep: 0.995,

@@ -691,7 +691,7 @@ fn a_file_and_a_pipe_give_the_same_bytes_whatever_the_threads() {
     }
     let mut corpus_files = Vec::new();
     for corpus in [
-        "corpus", "corpus2", "corpus3", "corpus4", "corpus5", "corpus6", "corpus7",
+        "corpus", "corpus2", "corpus3", "corpus4", "corpus5", "corpus6", "corpus7", "corpus8",
     ] {
         for entry in std::fs::read_dir(testdata(corpus)).unwrap() {
             let path = entry.unwrap().path();
