@@ -308,7 +308,9 @@ impl KeyedMatcher {
             .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
             .count();
         let cred = if scheme_len < v.len() && v[scheme_len] == b' ' {
-            let s = skip_spaces(line, span.start + scheme_len);
+            // Spaces and colour codes after the scheme may run past the value's end (`"- \e[39m`
+            // unterminated): the credential is only looked for inside the value.
+            let s = skip_spaces(line, span.start + scheme_len).min(span.end);
             let e = s + line[s..span.end]
                 .iter()
                 .take_while(|b| !b.is_ascii_whitespace() && **b != b',')
@@ -391,6 +393,27 @@ mod tests {
         );
         assert!(
             found(br#"INSERT INTO "s" ("session_key", "session_data", "expire_date")"#).is_empty()
+        );
+    }
+
+    /// A fuzz finding: an authorization value that is a scheme-like word, a space and a colour
+    /// code, its quote never closed, once sliced past its own end.
+    #[test]
+    fn an_authorization_value_ending_in_a_colour_code_is_read_inside_itself() {
+        let m = builtin_matcher();
+        for line in [
+            "ua=\"python-requests/2.34.2\" auth=\"- \x1b[39m",
+            "Authorization: Bearer \x1b[39m",
+            "authorization=\"Bearer  \x1b[0m\x1b[39m",
+        ] {
+            assert!(found(&m, line.as_bytes()).is_empty(), "{line:?}");
+        }
+        assert_eq!(
+            found(
+                &m,
+                b"authorization=\"Bearer \x1b[32mFAKEtokenFAKEtoken0123\x1b[39m\""
+            ),
+            ["FAKEtokenFAKEtoken0123"]
         );
     }
 
