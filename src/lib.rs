@@ -18,7 +18,8 @@
 //! `layers` (escaped text read as raw text), `block` (multi-line keys), `sql` (values by their SQL column), `memory` (secrets seen before), `prefilter` (where keywords
 //! occur), [`engine`] (orchestration), [`mask`], [`redact`], [`stream`] (the streaming
 //! contract), [`parallel`] (one stream on several threads), [`report`]
-//! (the finding record both binaries print), [`cloudwatch`] (the subscription payload codec),
+//! (the finding record both binaries print), [`jwt`] (what a leaked token says of itself),
+//! [`timestamp`] (the time a line says it was written), [`cloudwatch`] (the subscription payload codec),
 //! [`config`].
 
 mod block;
@@ -26,6 +27,7 @@ pub mod cloudwatch;
 pub mod config;
 mod dynamo;
 pub mod engine;
+pub mod jwt;
 mod keyed;
 mod layers;
 pub mod mask;
@@ -37,6 +39,7 @@ pub mod report;
 pub mod rules;
 mod sql;
 pub mod stream;
+pub mod timestamp;
 mod work;
 
 pub use config::{Config, ConfigError};

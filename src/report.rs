@@ -1,11 +1,16 @@
 //! The finding record: what the CLI's `--report` and the Lambda's alerts print for one leak.
 //!
 //! A record names the rule, where the secret was and a keyed fingerprint of it, with an excerpt
-//! of the *redacted* text around it. It never holds the secret.
+//! of the *redacted* text around it. It never holds the secret. A JSON Web Token's record also
+//! says what the token says of itself (its printable claims) and whether it still worked when
+//! it was logged: its status sets the record's severity.
 
 use crate::engine::Engine;
+use crate::jwt::{self, JwtClaims, TokenStatus};
 use crate::mask::FingerprintKey;
+use crate::rules::Severity;
 use crate::stream::StreamFinding;
+use crate::timestamp;
 use serde::Serialize;
 use std::ops::Range;
 
@@ -22,7 +27,8 @@ pub struct FindingRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub rule: String,
-    pub severity: String,
+    /// The rule's severity, or for a token whose status is known, the status's.
+    pub severity: Severity,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -39,20 +45,66 @@ pub struct FindingRecord {
     pub column: u64,
     pub fingerprint: String,
     pub excerpt: String,
+    /// A JSON Web Token's state at the event time (see [`EventTime`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<TokenStatus>,
+    /// A JSON Web Token's printable claims.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt: Option<JwtClaims>,
+}
+
+/// When the event of a finding happened, for judging whether a token was live.
+#[derive(Debug, Clone, Copy)]
+pub enum EventTime {
+    /// Known from elsewhere (a CloudWatch event's timestamp), in seconds since the epoch.
+    At(i64),
+    /// The line's own time when it starts with one (see [`timestamp::line_time`]), else `now`
+    /// (seconds since the epoch: the time of the scan).
+    OfLine { now: i64 },
+}
+
+impl EventTime {
+    /// [`EventTime::OfLine`] at the current time.
+    pub fn of_line_now() -> EventTime {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        EventTime::OfLine { now }
+    }
 }
 
 impl FindingRecord {
-    pub fn from_stream(engine: &Engine, key: &FingerprintKey, f: &StreamFinding<'_>) -> Self {
+    pub fn from_stream(
+        engine: &Engine,
+        key: &FingerprintKey,
+        f: &StreamFinding<'_>,
+        when: EventTime,
+    ) -> Self {
         let info = engine.rule(f.rule);
-        FindingRecord {
+        let mut rec = FindingRecord {
             rule: info.id.clone(),
-            severity: info.severity.as_str().to_owned(),
+            severity: info.severity,
             line: f.line_number,
             column: f.column,
             fingerprint: key.fingerprint(f.secret),
             excerpt: excerpt(f.redacted, f.mask_at.clone()),
             ..FindingRecord::default()
+        };
+        // Whatever rule found it (the JWT rules, or a keyed rule that masked a whole value),
+        // a token that reads as a JWT is judged by its claims.
+        if let Some(token) = jwt::token_of(f.redacted, f.mask_at.clone(), f.secret)
+            && let Some(token) = jwt::read(&token)
+        {
+            let at = match when {
+                EventTime::At(t) => t,
+                EventTime::OfLine { now } => timestamp::line_time(f.redacted, now).unwrap_or(now),
+            };
+            let status = token.status(at);
+            rec.severity = status.severity();
+            rec.status = Some(status);
+            rec.jwt = Some(token.claims);
         }
+        rec
     }
 }
 

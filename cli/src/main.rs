@@ -14,7 +14,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tokenscrub::report::FindingRecord;
+use tokenscrub::report::{EventTime, FindingRecord};
 use tokenscrub::{
     Config, Engine, FingerprintKey, MaskStyle, Masker, Redactor, Severity, StreamError,
     StreamOptions, redact_stream,
@@ -524,10 +524,11 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
             }
             continue;
         }
+        let when = EventTime::of_line_now();
         let make = |f: &tokenscrub::StreamFinding<'_>| {
             // A record costs a fingerprint and an excerpt: only made when it is written.
             if wants_records {
-                Found::Record(Box::new(FindingRecord::from_stream(&engine, &key, f)))
+                Found::Record(Box::new(FindingRecord::from_stream(&engine, &key, f, when)))
             } else {
                 Found::Rule(f.rule)
             }

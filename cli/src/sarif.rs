@@ -43,7 +43,7 @@ pub fn document(engine: &Engine, records: &[FindingRecord]) -> Value {
                 .unwrap_or_else(|| "stdin".into());
             let mut result = json!({
                 "ruleId": r.rule,
-                "level": level(&r.severity),
+                "level": level(r.severity.as_str()),
                 "message": { "text": format!("Leaked {} ({}): {}", r.rule, r.severity, r.excerpt) },
                 "locations": [{
                     "physicalLocation": {
@@ -56,10 +56,23 @@ pub fn document(engine: &Engine, records: &[FindingRecord]) -> Value {
             if let Some(i) = rule_index {
                 result["ruleIndex"] = i.into();
             }
+            let mut properties = serde_json::Map::new();
             if let (Some(stream), Some(id)) = (&r.log_stream, &r.event_id) {
-                result["properties"] = json!({
-                    "logStream": stream, "eventId": id, "timestamp": r.timestamp, "offset": r.offset,
-                });
+                properties.extend([
+                    ("logStream".to_string(), json!(stream)),
+                    ("eventId".to_string(), json!(id)),
+                    ("timestamp".to_string(), json!(r.timestamp)),
+                    ("offset".to_string(), json!(r.offset)),
+                ]);
+            }
+            if let Some(status) = r.status {
+                properties.insert("status".into(), json!(status));
+            }
+            if let Some(claims) = &r.jwt {
+                properties.insert("jwt".into(), json!(claims));
+            }
+            if !properties.is_empty() {
+                result["properties"] = properties.into();
             }
             result
         })

@@ -10,7 +10,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tokenscrub::report::FindingRecord;
+use tokenscrub::jwt::TokenStatus;
+use tokenscrub::report::{EventTime, FindingRecord};
 use tokenscrub::{
     Engine, FingerprintKey, MaskStyle, Masker, Redactor, Severity, StreamOptions, cloudwatch,
     redact_stream,
@@ -241,6 +242,7 @@ impl<W: Write> Scan<'_, W> {
         let engine = self.engine;
         let mut redactor = Redactor::new(engine, Masker::new(MaskStyle::Label, self.key.clone()));
         let key = self.key.clone();
+        let when = EventTime::of_line_now();
         let mut found: Vec<FindingRecord> = Vec::new();
         let live = std::cell::Cell::new(self.findings);
         let mut counted = CountingReader {
@@ -256,7 +258,7 @@ impl<W: Write> Scan<'_, W> {
             &mut io::sink(),
             StreamOptions::default(),
             &mut |f| {
-                let mut rec = FindingRecord::from_stream(engine, &key, f);
+                let mut rec = FindingRecord::from_stream(engine, &key, f, when);
                 rec.file = Some(name.to_string());
                 found.push(rec);
                 live.set(live.get() + 1);
@@ -306,11 +308,8 @@ impl<W: Write> Scan<'_, W> {
     }
 
     fn record(&mut self, rec: FindingRecord) -> io::Result<()> {
-        let severity = self
-            .engine
-            .rule_by_id(&rec.rule)
-            .map_or(Severity::Low, |r| r.severity);
-        if severity < self.opts.min_severity {
+        // The record's own severity: a token's follows its status.
+        if rec.severity < self.opts.min_severity {
             return Ok(());
         }
         self.findings += 1;
@@ -444,7 +443,7 @@ fn write_summary<W: Write>(
     bytes: u64,
 ) -> io::Result<()> {
     struct Row<'a> {
-        severity: &'a str,
+        severity: Severity,
         count: usize,
         distinct: std::collections::BTreeSet<&'a str>,
         first: &'a FindingRecord,
@@ -453,12 +452,14 @@ fn write_summary<W: Write>(
     let mut rows: BTreeMap<&str, Row> = BTreeMap::new();
     for r in records {
         let row = rows.entry(&r.rule).or_insert_with(|| Row {
-            severity: &r.severity,
+            severity: r.severity,
             count: 0,
             distinct: Default::default(),
             first: r,
             last: r,
         });
+        // A rule's tokens may differ in severity (a live one, an expired one): the worst.
+        row.severity = row.severity.max(r.severity);
         row.count += 1;
         row.distinct.insert(&r.fingerprint);
         row.last = r;
@@ -475,6 +476,9 @@ fn write_summary<W: Write>(
         files,
         bytes as f64 / 1e6
     )?;
+    if let Some(line) = status_line(records) {
+        writeln!(out, "{line}")?;
+    }
     let mut ordered: Vec<(&&str, &Row)> = rows.iter().collect();
     ordered.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
     for (rule, row) in ordered {
@@ -491,6 +495,29 @@ fn write_summary<W: Write>(
         writeln!(out, "  example     {}", row.first.excerpt.trim())?;
     }
     Ok(())
+}
+
+/// `tokens: 3 live, 1 unsigned, 8 expired`: the findings whose token state is known, by state
+/// (worst first); `None` when there are none.
+fn status_line(records: &[FindingRecord]) -> Option<String> {
+    let mut by_status: BTreeMap<TokenStatus, usize> = BTreeMap::new();
+    for status in records.iter().filter_map(|r| r.status) {
+        *by_status.entry(status).or_default() += 1;
+    }
+    if by_status.is_empty() {
+        return None;
+    }
+    let order = [
+        TokenStatus::Unsigned,
+        TokenStatus::Live,
+        TokenStatus::NoExpiry,
+        TokenStatus::Expired,
+    ];
+    let parts: Vec<String> = order
+        .iter()
+        .filter_map(|s| by_status.get(s).map(|n| format!("{n} {}", s.as_str())))
+        .collect();
+    Some(format!("tokens: {}", parts.join(", ")))
 }
 
 #[cfg(test)]

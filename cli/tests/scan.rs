@@ -371,3 +371,110 @@ fn fix_language_pattern(v: &mut Value) {
         _ => {}
     }
 }
+
+/// A compact JWS of the given header and payload JSON, with a fake signature.
+fn jwt(header: &str, payload: &str, signature: &str) -> String {
+    use base64::Engine as _;
+    let part = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!("{}.{}.{signature}", part(header), part(payload))
+}
+
+#[test]
+fn tokens_carry_their_claims_and_status_and_their_severity_follows_it() {
+    let signed = r#"{"alg":"HS256","typ":"JWT","kid":"k1"}"#;
+    let sig = "FAKEsignatureFAKEsignatureFAKEsig";
+    // Expiring at 2030-01-01, at 2023-11-14, never; the lines' own times are 2026-12-03.
+    let live = jwt(
+        signed,
+        r#"{"sub":"user-42","email":"mei@example.com","iss":"auth.example","exp":1893456000}"#,
+        sig,
+    );
+    let expired = jwt(signed, r#"{"sub":"user-42","exp":1700000000}"#, sig);
+    let forever = jwt(signed, r#"{"sub":"user-42","name":"Mei Berg"}"#, sig);
+    let unsigned = jwt(
+        r#"{"alg":"none"}"#,
+        r#"{"sub":"admin","exp":1893456000}"#,
+        "",
+    );
+    // Live when the line was written (exp 2026-12-03T12:13:20Z), expired at any later scan:
+    // the line's time decides.
+    let was_live = jwt(signed, r#"{"sub":"user-42","exp":1796300000}"#, sig);
+    let text = format!(
+        "2026-12-03 08:50:39,123 INFO api: Authorization: Bearer {live}\n\
+         2026-12-03T08:50:40Z session refreshed, old jwt {expired}\n\
+         {{\"time\":1796287839000,\"msg\":\"issued\",\"id_token\":\"{forever}\"}}\n\
+         127.0.0.1 - - [03/Dec/2026:08:50:39 +0000] \"GET /?access_token={unsigned} HTTP/1.1\" 200 2\n\
+         [2026-12-03 09:50:39,000] INFO app: bearer {was_live}\n"
+    );
+    let dir = std::env::temp_dir().join(format!("tokenscrub-jwt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("jwt.log");
+    std::fs::write(&log, &text).unwrap();
+    let log = log.to_str().unwrap();
+
+    let (code, out, err) = scan(&["--format", "jsonl", log]);
+    assert_eq!(code, 1, "{err}");
+    let found = records(&out);
+    let by_line = |line: u64| -> Vec<&Value> {
+        found
+            .iter()
+            .filter(|r| r["line"] == line && r.get("status").is_some())
+            .collect()
+    };
+    for (line, status, severity) in [
+        (1, "live", "high"),
+        (2, "expired", "low"),
+        (3, "no-expiry", "high"),
+        (4, "unsigned", "critical"),
+        (5, "live", "high"),
+    ] {
+        let recs = by_line(line);
+        assert!(!recs.is_empty(), "line {line}: no token record in {out}");
+        for r in recs {
+            assert_eq!(r["status"], status, "line {line}: {r}");
+            assert_eq!(r["severity"], severity, "line {line}: {r}");
+        }
+    }
+    let claims = &by_line(1)[0]["jwt"];
+    assert_eq!(claims["alg"], "HS256");
+    assert_eq!(claims["kid"], "k1");
+    assert_eq!(claims["iss"], "auth.example");
+    assert_eq!(claims["exp"], 1893456000);
+    assert_eq!(by_line(4)[0]["jwt"]["alg"], "none");
+    // Personal claims, payloads and signatures are never printed, in any format.
+    for format in ["jsonl", "sarif", "human"] {
+        let (_, out, _) = scan(&["--format", format, log]);
+        for private in [
+            "user-42",
+            "mei@example.com",
+            "Mei Berg",
+            "FAKEsignature",
+            &live[live.len() - 40..],
+        ] {
+            assert!(!out.contains(private), "{format} printed {private}");
+        }
+    }
+
+    // `--min-severity` acts on the token's severity: expired tokens are recorded, not raised.
+    let (_, out, _) = scan(&["--format", "jsonl", "--min-severity", "high", log]);
+    let high = records(&out);
+    assert!(high.iter().all(|r| r["status"] != "expired"), "{out}");
+    assert!(high.iter().any(|r| r["status"] == "unsigned"), "{out}");
+
+    let (_, human, _) = scan(&[log]);
+    assert!(
+        human.contains("tokens: 1 unsigned, 2 live, 1 no-expiry, 1 expired"),
+        "{human}"
+    );
+    let (_, sarif, _) = scan(&["--format", "sarif", log]);
+    let doc: Value = serde_json::from_str(&sarif).unwrap();
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|r| r["properties"]["status"] == "unsigned"
+                && r["properties"]["jwt"]["alg"] == "none"
+                && r["level"] == "error")
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -5,7 +5,7 @@ use super::{LogEvent, LogsPayload};
 use crate::engine::{Engine, Finding, Scanner};
 use crate::mask::Masker;
 use crate::redact::{PlacedMask, mask_into};
-use crate::report::{FindingRecord, finding_id};
+use crate::report::{EventTime, FindingRecord, finding_id};
 use crate::stream::{StreamFinding, split_terminator};
 use std::ops::Range;
 
@@ -255,7 +255,9 @@ fn located(
     finding: &StreamFinding<'_>,
     offset: usize,
 ) -> FindingRecord {
-    let mut rec = FindingRecord::from_stream(engine, &masker.key, finding);
+    // The event's time is CloudWatch's (milliseconds), not what its message says.
+    let when = EventTime::At(source.event.timestamp.div_euclid(1000));
+    let mut rec = FindingRecord::from_stream(engine, &masker.key, finding, when);
     rec.offset = Some(offset as u64);
     rec.log_group = Some(source.log_group.to_string());
     rec.log_stream = Some(source.log_stream.to_string());
@@ -352,6 +354,35 @@ mod redact_tests {
         assert_eq!((r.line, r.column, r.offset), (2, 14, Some(19)));
         assert_eq!(r.event_id.as_deref(), Some("2"));
         assert_eq!(&p.log_events[1].message[19..28], "FAKEpw0rd");
+    }
+
+    /// A token's status is judged at the event's CloudWatch time, not at the message's own
+    /// time nor the time of the run.
+    #[test]
+    fn token_status_is_judged_at_the_event_time() {
+        use base64::Engine as _;
+        let part = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        // Expires at 2026-12-03T08:50:39Z.
+        let token = format!(
+            "{}.{}.FAKEsignatureFAKEsignature",
+            part(r#"{"alg":"HS256"}"#),
+            part(r#"{"sub":"u","exp":1796287839}"#)
+        );
+        // The message says 2030: its own time must not count.
+        let message = format!("2030-01-01T00:00:00Z Authorization: Bearer {token}");
+        let mut p = payload(&[&message, &message]);
+        p.log_events[0].timestamp = 1_796_287_838_999;
+        p.log_events[1].timestamp = 1_796_287_839_000;
+        let e = Engine::builtin();
+        let m = Masker::new(MaskStyle::Label, FingerprintKey::new(b"k"));
+        let (_, recs) = redact_payload(&e, &m, &p);
+        let status = |event: &str| {
+            recs.iter()
+                .filter(|r| r.event_id.as_deref() == Some(event))
+                .find_map(|r| r.status)
+        };
+        assert_eq!(status("0"), Some(crate::jwt::TokenStatus::Live));
+        assert_eq!(status("1"), Some(crate::jwt::TokenStatus::Expired));
     }
 
     fn payload(messages: &[&str]) -> LogsPayload {

@@ -19,16 +19,19 @@ use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::util::syntax;
 use regex_automata::{Input, PatternID, meta};
 use regex_syntax::hir::Hir;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The built-in catalog, compiled in.
 pub const BUILTIN_CATALOG: &str = include_str!("catalog.toml");
 
 /// How bad a leak of this kind is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    #[default]
     Low,
     Medium,
     High,
