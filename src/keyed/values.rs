@@ -104,6 +104,16 @@ impl KeyedMatcher {
             // A constructor around the value (`SecretStr('…')`, `Secret("…")`): its argument.
             self.parse_list(line, rule, open, false, ends, out);
             return None;
+        } else if !matches!(
+            self.rules[rule].value,
+            ValueSyntax::Cookie | ValueSyntax::SetCookie
+        ) && self.starts_with_a_key_of_its_own(line, v)
+        {
+            // `auth: Authorization: Bearer …`, `INFO token: api_key=…` (a logger named
+            // `auth`, `token`): the word after the key is a key the catalog knows, whose value
+            // is read at its own keyword; it is not this key's value. (A cookie's value is
+            // `name=value` by its syntax.)
+            return None;
         } else {
             let syntax = self.rules[rule].value;
             let mut end = unquoted_end(line, v, syntax, ends);
@@ -129,6 +139,21 @@ impl KeyedMatcher {
         // A bare value that ends the line's content and was taken may have been folded.
         (out.len() > found && !line[end - 1].is_ascii_whitespace() && only_margin_from(line, end))
             .then(|| Pending::new(rule, Open::Folded { quote: None }))
+    }
+
+    /// Does an unquoted value at `v` start with a key the catalog names, assigned (`k=…`,
+    /// `k: …`, `k:` at the end)? Read to the key's end only: bounded by the key.
+    fn starts_with_a_key_of_its_own(&self, line: &[u8], v: usize) -> bool {
+        let n = line[v..]
+            .iter()
+            .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            .count();
+        let assigned = match line.get(v + n) {
+            Some(b':') => matches!(line.get(v + n + 1), None | Some(b' ' | b'\t')),
+            Some(b'=') => line.get(v + n + 1) != Some(&b'='),
+            _ => false,
+        };
+        n > 0 && assigned && self.named_by_the_catalog(&line[v..v + n])
     }
 
     /// The quoted strings of a list or tuple under a secret key (`'password': ['…']`, a
@@ -415,6 +440,36 @@ mod tests {
             ),
             ["FAKEtokenFAKEtoken0123"]
         );
+    }
+
+    /// A logger named like a secret key (`auth:`, `token:`) is followed by the message, whose
+    /// own keys are read where they are: the key and its value are never taken for one value.
+    #[test]
+    fn a_key_after_a_key_is_not_its_value() {
+        let m = builtin_matcher();
+        for (line, want) in [
+            (
+                "INFO auth: Authorization: Bearer FAKEtokenFAKEtoken0123",
+                &["FAKEtokenFAKEtoken0123"][..],
+            ),
+            (
+                "INFO auth: token=FAKEtokenFAKEtoken0123 issued",
+                &["FAKEtokenFAKEtoken0123"],
+            ),
+            (
+                "INFO token: api_key=FAKEapikeyFAKE0123",
+                &["FAKEapikeyFAKE0123"],
+            ),
+            (
+                "INFO session: session_id=FAKEx8Kq2LmZ7pR4tY9w",
+                &["FAKEx8Kq2LmZ7pR4tY9w"],
+            ),
+            // Not a key the catalog knows: still the value.
+            ("password: user=FAKEpw0rd!", &["user=FAKEpw0rd!"]),
+            ("password: FAKEpw0rd!", &["FAKEpw0rd!"]),
+        ] {
+            assert_eq!(found(&m, line.as_bytes()), want, "{line}");
+        }
     }
 
     #[test]
