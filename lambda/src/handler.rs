@@ -14,7 +14,7 @@
 //! Lambda would retry it forever. The function's own log lines hold counts and ids only.
 
 use crate::config::Settings;
-use crate::metrics::emf_line;
+use crate::metrics::{LeakCounts, emf_line};
 use crate::sink::{FindingEvent, FindingSink};
 use aws_lambda_events::event::firehose::{KinesisFirehoseResponse, KinesisFirehoseResponseRecord};
 use base64::Engine as _;
@@ -93,9 +93,9 @@ async fn subscription<S: FindingSink>(
         settings,
         cloudwatch::payload_findings(&settings.engine, &settings.masker, &payload),
     );
-    let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
+    let mut counts = LeakCounts::default();
     for r in &records {
-        *by_rule.entry(r.rule.clone()).or_default() += 1;
+        counts.add(r);
     }
     if !records.is_empty() {
         let group = settings
@@ -129,7 +129,7 @@ async fn subscription<S: FindingSink>(
         emf_line(
             &settings.metric_namespace,
             &payload.log_group,
-            &by_rule,
+            &counts,
             now_ms()
         )
     );
@@ -154,7 +154,7 @@ fn firehose(settings: &Settings, event: &Value) -> Value {
     let records = event["records"].as_array().unwrap_or(&empty);
     let mut response = KinesisFirehoseResponse::default();
     let (mut ok, mut dropped, mut as_text) = (0u64, 0u64, 0u64);
-    let mut by_group: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut by_group: BTreeMap<String, LeakCounts> = BTreeMap::new();
     for (i, rec) in records.iter().enumerate() {
         let mut out = KinesisFirehoseResponseRecord::default();
         out.record_id = rec["recordId"].as_str().map(str::to_string);
@@ -189,7 +189,7 @@ fn firehose(settings: &Settings, event: &Value) -> Value {
                     cloudwatch::redact_payload(&settings.engine, &settings.masker, &p);
                 let counts = by_group.entry(p.log_group.clone()).or_default();
                 for f in &severe_enough(settings, findings) {
-                    *counts.entry(f.rule.clone()).or_default() += 1;
+                    counts.add(f);
                 }
                 // The same form as it came: gzip(json).
                 *out.data = cloudwatch::compress(&masked);
@@ -203,10 +203,10 @@ fn firehose(settings: &Settings, event: &Value) -> Value {
         json!({"level": "info", "msg": "firehose batch transformed", "ok": ok, "dropped": dropped, "masked_as_text": as_text}),
     );
     let now = now_ms();
-    for (group, by_rule) in &by_group {
+    for (group, counts) in &by_group {
         println!(
             "{}",
-            emf_line(&settings.metric_namespace, group, by_rule, now)
+            emf_line(&settings.metric_namespace, group, counts, now)
         );
     }
     serde_json::to_value(&response).expect("JSON")

@@ -1,25 +1,50 @@
-//! One CloudWatch Embedded Metric Format line per invocation, on stdout: `Leaks` (all findings)
-//! and `Leaks_<rule>` per rule, both with the source log group as dimension and without
-//! dimensions, so one alarm on the dimensionless `Leaks` fires on any leak and a dashboard can
-//! break it down by log group and rule.
+//! One CloudWatch Embedded Metric Format line per invocation, on stdout: `Leaks` (all findings),
+//! `LiveLeaks` (findings whose secret may still work: all but tokens that had expired at the
+//! event), `CriticalLeaks` (critical severity, unsigned tokens among them) and `Leaks_<rule>` per
+//! rule, each with the source log group as dimension and without dimensions, so one alarm on a
+//! dimensionless metric fires on any such leak (the template's `AlarmOn` picks which) and a
+//! dashboard can break it down by log group and rule.
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
+use tokenscrub::Severity;
+use tokenscrub::jwt::TokenStatus;
+use tokenscrub::report::FindingRecord;
 
-pub fn emf_line(
-    namespace: &str,
-    log_group: &str,
-    by_rule: &BTreeMap<String, u64>,
-    now_ms: i64,
-) -> String {
-    let mut metrics = vec![json!({ "Name": "Leaks", "Unit": "Count" })];
+/// The findings of one log group, counted for the metrics.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct LeakCounts {
+    pub by_rule: BTreeMap<String, u64>,
+    pub live: u64,
+    pub critical: u64,
+}
+
+impl LeakCounts {
+    pub fn add(&mut self, r: &FindingRecord) {
+        *self.by_rule.entry(r.rule.clone()).or_default() += 1;
+        // Only a token known to have expired is known to be dead.
+        self.live += u64::from(r.status != Some(TokenStatus::Expired));
+        self.critical += u64::from(r.severity == Severity::Critical);
+    }
+
+    pub fn total(&self) -> u64 {
+        self.by_rule.values().sum()
+    }
+}
+
+pub fn emf_line(namespace: &str, log_group: &str, counts: &LeakCounts, now_ms: i64) -> String {
+    let mut metrics = Vec::new();
     let mut doc = Map::new();
     doc.insert("LogGroup".into(), log_group.into());
-    doc.insert("Leaks".into(), by_rule.values().sum::<u64>().into());
-    for (rule, n) in by_rule {
-        let name = format!("Leaks_{rule}");
+    let mut put = |name: String, n: u64| {
         metrics.push(json!({ "Name": name, "Unit": "Count" }));
-        doc.insert(name, (*n).into());
+        doc.insert(name, n.into());
+    };
+    put("Leaks".into(), counts.total());
+    put("LiveLeaks".into(), counts.live);
+    put("CriticalLeaks".into(), counts.critical);
+    for (rule, n) in &counts.by_rule {
+        put(format!("Leaks_{rule}"), *n);
     }
     doc.insert(
         "_aws".into(),
@@ -39,23 +64,55 @@ pub fn emf_line(
 mod tests {
     use super::*;
 
+    fn record(rule: &str, severity: Severity, status: Option<TokenStatus>) -> FindingRecord {
+        FindingRecord {
+            rule: rule.into(),
+            severity,
+            status,
+            ..FindingRecord::default()
+        }
+    }
+
     #[test]
-    fn one_line_with_totals_and_rules() {
-        let mut by_rule = BTreeMap::new();
-        by_rule.insert("jwt".to_string(), 2);
-        by_rule.insert("password".to_string(), 1);
-        let line = emf_line("tokenscrub", "/aws/lambda/app", &by_rule, 5);
+    fn one_line_with_totals_live_critical_and_rules() {
+        let mut counts = LeakCounts::default();
+        for r in [
+            record("jwt", Severity::High, Some(TokenStatus::Live)),
+            record("jwt", Severity::Low, Some(TokenStatus::Expired)),
+            record(
+                "jwt-unsigned",
+                Severity::Critical,
+                Some(TokenStatus::Unsigned),
+            ),
+            record("password", Severity::High, None),
+        ] {
+            counts.add(&r);
+        }
+        let line = emf_line("tokenscrub", "/aws/lambda/app", &counts, 5);
         assert!(!line.contains('\n'));
         let v: Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(v["Leaks"], 3);
+        assert_eq!(v["Leaks"], 4);
+        // The expired token is recorded, not counted live.
+        assert_eq!(v["LiveLeaks"], 3);
+        assert_eq!(v["CriticalLeaks"], 1);
         assert_eq!(v["Leaks_jwt"], 2);
         assert_eq!(v["LogGroup"], "/aws/lambda/app");
+        let names: Vec<&str> = v["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["Name"].as_str().unwrap())
+            .collect();
         assert_eq!(
-            v["_aws"]["CloudWatchMetrics"][0]["Metrics"]
-                .as_array()
-                .unwrap()
-                .len(),
-            3
+            names,
+            [
+                "Leaks",
+                "LiveLeaks",
+                "CriticalLeaks",
+                "Leaks_jwt",
+                "Leaks_jwt-unsigned",
+                "Leaks_password"
+            ]
         );
     }
 }
