@@ -51,6 +51,14 @@ pub struct FindingRecord {
     /// A JSON Web Token's printable claims.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jwt: Option<JwtClaims>,
+    /// What the provider said of the credential when asked (`scan --verify`): `live`,
+    /// `invalid` or `error`; when live, whose it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
 }
 
 /// When the event of a finding happened, for judging whether a token was live.

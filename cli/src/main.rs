@@ -7,6 +7,7 @@ mod logs;
 mod payloads;
 mod sarif;
 mod scan;
+mod verify;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
@@ -153,9 +154,14 @@ struct ScanArgs {
     /// Log groups: a CloudWatch filter pattern, applied by the service.
     #[arg(long, value_name = "PATTERN")]
     filter_pattern: Option<String>,
-    /// Log groups: the CloudWatch Logs endpoint (LocalStack, moto, VPC endpoints).
+    /// The AWS endpoint for log groups and --verify (LocalStack, moto, VPC endpoints).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
+    /// Ask AWS STS (GetCallerIdentity, which changes nothing) whether each AWS access key
+    /// found with its secret access key in a file is live; each key once. Off by default:
+    /// this sends the keys found to AWS (or to --endpoint-url).
+    #[arg(long)]
+    verify: bool,
     /// Log groups: events per FilterLogEvents page (1 to 10000; default: the service's).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..=10000))]
     page_size: Option<i32>,
@@ -270,6 +276,7 @@ fn main() -> ExitCode {
                 format: args.format,
                 min_severity: args.min_severity.into(),
                 progress: !args.no_progress,
+                verify: args.verify,
             };
             run_scan(opts, args.config.as_ref(), &args.disable)
         }),
@@ -366,6 +373,17 @@ fn run_scan(
     disable: &[String],
 ) -> Result<ExitCode, Fail> {
     let engine = load_engine(config, disable)?;
+    if opts.verify {
+        // Said before anything is sent: --verify sends the keys found to this service.
+        eprintln!(
+            "tokenscrub: --verify: AWS access keys found with their secret in a file will be \
+             checked with AWS STS GetCallerIdentity at {}, each key once; nothing else is contacted",
+            opts.logs
+                .endpoint_url
+                .as_deref()
+                .unwrap_or("the AWS STS endpoint (us-east-1)")
+        );
+    }
     let outcome = match scan::run(&engine, &opts, io::stdout().lock()) {
         Ok(o) => o,
         Err(e) => return quiet_on_broken_pipe(e),

@@ -5,6 +5,7 @@
 //! summary, JSON lines (the same record as `--report` and the Lambda's findings) or SARIF.
 
 use crate::sarif;
+use crate::verify;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
@@ -37,6 +38,8 @@ pub struct ScanOptions {
     pub format: Format,
     pub min_severity: Severity,
     pub progress: bool,
+    /// Check AWS key pairs found in files with STS (see [`crate::verify`]).
+    pub verify: bool,
 }
 
 /// What a scan found, and what it could not read.
@@ -244,6 +247,8 @@ impl<W: Write> Scan<'_, W> {
         let key = self.key.clone();
         let when = EventTime::of_line_now();
         let mut found: Vec<FindingRecord> = Vec::new();
+        let mut aws_parts: Vec<verify::Found> = Vec::new();
+        let verifying = self.opts.verify;
         let live = std::cell::Cell::new(self.findings);
         let mut counted = CountingReader {
             inner: reader,
@@ -260,6 +265,14 @@ impl<W: Write> Scan<'_, W> {
             &mut |f| {
                 let mut rec = FindingRecord::from_stream(engine, &key, f, when);
                 rec.file = Some(name.to_string());
+                if verifying && let Some(part) = verify::Part::of_rule(&rec.rule) {
+                    aws_parts.push(verify::Found {
+                        part,
+                        line: f.line_number,
+                        value: String::from_utf8_lossy(f.secret).into_owned(),
+                        record: found.len(),
+                    });
+                }
                 found.push(rec);
                 live.set(live.get() + 1);
             },
@@ -268,6 +281,7 @@ impl<W: Write> Scan<'_, W> {
         if let Err(e) = result {
             self.fail(path, e);
         }
+        self.verify(name, &aws_parts, &mut found);
         for rec in found {
             self.record(rec)?;
         }
@@ -305,6 +319,39 @@ impl<W: Write> Scan<'_, W> {
             }
         }
         Ok(())
+    }
+
+    /// Ask STS about the AWS key pairs among a file's findings and mark their records.
+    fn verify(&mut self, name: &str, parts: &[verify::Found], records: &mut [FindingRecord]) {
+        let pairs = verify::pairs(parts);
+        if pairs.is_empty() {
+            return;
+        }
+        let keys: Vec<verify::Pair> = pairs.iter().map(|(p, _)| p.clone()).collect();
+        match verify::check(&keys, self.opts.logs.endpoint_url.as_deref()) {
+            Ok(verdicts) => {
+                let errors = verdicts
+                    .iter()
+                    .filter(|v| **v == verify::Verdict::Error)
+                    .count();
+                if errors > 0 {
+                    eprintln!(
+                        "tokenscrub: {name}: {errors} of {} AWS key(s) could not be verified \
+                         (STS did not answer): marked \"error\"",
+                        verdicts.len()
+                    );
+                }
+                for ((_, indices), verdict) in pairs.iter().zip(&verdicts) {
+                    for &i in indices {
+                        verify::mark(&mut records[i], verdict);
+                    }
+                }
+            }
+            Err(e) => {
+                self.errors += 1;
+                eprintln!("tokenscrub: {name}: AWS keys not verified: {e}");
+            }
+        }
     }
 
     fn record(&mut self, rec: FindingRecord) -> io::Result<()> {

@@ -1,5 +1,6 @@
-//! `tokenscrub scan --log-group-prefix` against a real CloudWatch Logs API: a moto server on
-//! 127.0.0.1 that this test starts and stops. The AWS SDK talks to it over HTTP.
+//! `tokenscrub scan --log-group-prefix` against a real CloudWatch Logs API, and `scan --verify`
+//! against a real STS API: a moto server on 127.0.0.1 that this test starts and stops (and a
+//! stub STS that rejects every key). The AWS SDK talks to them over HTTP.
 //!
 //! Needs `moto_server` on PATH (`pip install "moto[server]"`; `scripts/test.sh` installs it).
 
@@ -216,4 +217,113 @@ fn scan_reads_log_groups_by_prefix_across_pages() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/group"));
+}
+
+/// An STS that answers every request as AWS does for a key that does not exist; and how many
+/// requests it has had.
+fn rejecting_sts() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = requests.clone();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = [0u8; 16 << 10];
+            let _ = stream.read(&mut buf);
+            let body = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+                <Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token \
+                included in the request is invalid.</Message></Error><RequestId>r1</RequestId>\
+                </ErrorResponse>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, requests)
+}
+
+#[test]
+fn verify_asks_sts_once_per_key_and_marks_both_halves() {
+    let dir = std::env::temp_dir().join(format!("tokenscrub-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("boto.log");
+    // Fake, correctly shaped keys; the pair twice (one request), a lone id far away.
+    let (id, secret) = (
+        "AKIAQ3EGVERIFY7KEY23",
+        "wJalrXUtnFEMIxK7MDENGxbPxRfiCYzFAKEKEYQ1",
+    );
+    let mut text =
+        format!("DEBUG botocore: aws_access_key_id={id} aws_secret_access_key={secret}\n");
+    text.push_str(&"INFO nothing here\n".repeat(3));
+    text.push_str(&format!(
+        "env AWS_ACCESS_KEY_ID={id}\nenv AWS_SECRET_ACCESS_KEY={secret}\n"
+    ));
+    text.push_str(&"INFO nothing here\n".repeat(10));
+    text.push_str("lone key AKIAQ3EGLONELYKEY234\n");
+    std::fs::write(&log, &text).unwrap();
+    let run = |endpoint: &str, verify: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokenscrub"));
+        cmd.args(["scan", "--format", "jsonl", "--endpoint-url", endpoint])
+            .arg(&log)
+            .env("TOKENSCRUB_HMAC_KEY", "verify-tests");
+        if verify {
+            cmd.arg("--verify");
+        }
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        for s in [&stdout, &stderr] {
+            assert!(!s.contains(secret), "the secret was printed");
+        }
+        let records: Vec<Value> = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (records, stderr)
+    };
+    let aws = |records: &[Value]| -> Vec<Value> {
+        records
+            .iter()
+            .filter(|r| r["rule"].as_str().unwrap().starts_with("aws-"))
+            .cloned()
+            .collect()
+    };
+
+    let moto = Moto::start();
+    let (records, stderr) = run(&moto.url, true);
+    assert!(
+        stderr.contains("STS GetCallerIdentity") && stderr.contains(&moto.url),
+        "the service is named before it is contacted: {stderr}"
+    );
+    let keys = aws(&records);
+    assert_eq!(keys.len(), 5, "{records:?}");
+    for r in &keys[..4] {
+        assert_eq!(r["verified"], "live", "{r}");
+        assert_eq!(r["account"], "123456789012", "{r}");
+        assert!(r["arn"].as_str().unwrap().starts_with("arn:aws:"), "{r}");
+    }
+    // No secret near it: not verified.
+    assert_eq!(keys[4]["line"], 17);
+    assert!(keys[4].get("verified").is_none(), "{}", keys[4]);
+
+    // Not asked for: nothing is sent and no record says it was.
+    let (records, stderr) = run(&moto.url, false);
+    assert!(!stderr.contains("STS"), "{stderr}");
+    assert!(aws(&records).iter().all(|r| r.get("verified").is_none()));
+
+    let (sts, requests) = rejecting_sts();
+    let (records, _) = run(&sts, true);
+    // The same pair on two places: one request.
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+    for r in &aws(&records)[..4] {
+        assert_eq!(r["verified"], "invalid", "{r}");
+        assert!(r.get("account").is_none() && r.get("arn").is_none(), "{r}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
