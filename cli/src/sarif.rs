@@ -71,6 +71,15 @@ pub fn document(engine: &Engine, records: &[FindingRecord]) -> Value {
             if let Some(claims) = &r.jwt {
                 properties.insert("jwt".into(), json!(claims));
             }
+            for (name, value) in [
+                ("verified", &r.verified),
+                ("account", &r.account),
+                ("arn", &r.arn),
+            ] {
+                if let Some(v) = value {
+                    properties.insert(name.into(), json!(v));
+                }
+            }
             if !properties.is_empty() {
                 result["properties"] = properties.into();
             }

@@ -526,6 +526,9 @@ fn write_summary<W: Write>(
     if let Some(line) = status_line(records) {
         writeln!(out, "{line}")?;
     }
+    if let Some(line) = verified_line(records) {
+        writeln!(out, "{line}")?;
+    }
     let mut ordered: Vec<(&&str, &Row)> = rows.iter().collect();
     ordered.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
     for (rule, row) in ordered {
@@ -565,6 +568,20 @@ fn status_line(records: &[FindingRecord]) -> Option<String> {
         .filter_map(|s| by_status.get(s).map(|n| format!("{n} {}", s.as_str())))
         .collect();
     Some(format!("tokens: {}", parts.join(", ")))
+}
+
+/// `verified: 1 live, 2 invalid`: the findings `--verify` asked about, by answer; `None` when
+/// there are none.
+fn verified_line(records: &[FindingRecord]) -> Option<String> {
+    let mut by_answer: BTreeMap<&str, usize> = BTreeMap::new();
+    for answer in records.iter().filter_map(|r| r.verified.as_deref()) {
+        *by_answer.entry(answer).or_default() += 1;
+    }
+    let parts: Vec<String> = ["live", "invalid", "error"]
+        .iter()
+        .filter_map(|a| by_answer.get(a).map(|n| format!("{n} {a}")))
+        .collect();
+    (!parts.is_empty()).then(|| format!("verified: {}", parts.join(", ")))
 }
 
 #[cfg(test)]

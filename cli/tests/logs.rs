@@ -308,6 +308,33 @@ fn verify_asks_sts_once_per_key_and_marks_both_halves() {
         assert_eq!(r["account"], "123456789012", "{r}");
         assert!(r["arn"].as_str().unwrap().starts_with("arn:aws:"), "{r}");
     }
+    // The summary counts the answers; SARIF carries them too.
+    let human = Command::new(env!("CARGO_BIN_EXE_tokenscrub"))
+        .args(["scan", "--verify", "--endpoint-url", &moto.url])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let human = String::from_utf8(human.stdout).unwrap();
+    assert!(human.contains("verified: 4 live"), "{human}");
+    let sarif = Command::new(env!("CARGO_BIN_EXE_tokenscrub"))
+        .args([
+            "scan",
+            "--format",
+            "sarif",
+            "--verify",
+            "--endpoint-url",
+            &moto.url,
+        ])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results.iter().any(|r| r["properties"]["verified"] == "live"
+            && r["properties"]["account"] == "123456789012"),
+        "{doc}"
+    );
     // No secret near it: not verified.
     assert_eq!(keys[4]["line"], 17);
     assert!(keys[4].get("verified").is_none(), "{}", keys[4]);
