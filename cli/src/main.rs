@@ -158,8 +158,8 @@ struct ScanArgs {
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
     /// Ask AWS STS (GetCallerIdentity, which changes nothing) whether each AWS access key
-    /// found with its secret access key in a file is live; each key once. Off by default:
-    /// this sends the keys found to AWS (or to --endpoint-url).
+    /// found with its secret access key (nearby lines or events) is live; each key once. Off
+    /// by default: this sends the keys found to AWS (or to --endpoint-url).
     #[arg(long)]
     verify: bool,
     /// Log groups: events per FilterLogEvents page (1 to 10000; default: the service's).
@@ -376,7 +376,7 @@ fn run_scan(
     if opts.verify {
         // Said before anything is sent: --verify sends the keys found to this service.
         eprintln!(
-            "tokenscrub: --verify: AWS access keys found with their secret in a file will be \
+            "tokenscrub: --verify: AWS access keys found with their secret will be \
              checked with AWS STS GetCallerIdentity at {}, each key once; nothing else is contacted",
             opts.logs
                 .endpoint_url

@@ -233,7 +233,16 @@ impl<W: Write> Scan<'_, W> {
         };
         let masker = Masker::new(MaskStyle::Label, self.key.clone());
         for doc in &docs {
-            for mut rec in cloudwatch::payload_findings(self.engine, &masker, doc) {
+            let mut parts = verify::EventParts::default();
+            let mut records = if self.opts.verify {
+                cloudwatch::payload_findings_with_secrets(self.engine, &masker, doc, &mut |r, s| {
+                    parts.add(r, s)
+                })
+            } else {
+                cloudwatch::payload_findings(self.engine, &masker, doc)
+            };
+            self.verify(name, &parts.found, &mut records);
+            for mut rec in records {
                 rec.file = Some(name.to_string());
                 self.record(rec)?;
             }
@@ -294,13 +303,28 @@ impl<W: Write> Scan<'_, W> {
         let masker = Masker::new(MaskStyle::Label, self.key.clone());
         let mut records = Vec::new();
         let mut events = 0u64;
+        // With --verify, the records wait for the end of the read: a key's secret may come in a
+        // later event.
+        let verifying = self.opts.verify;
+        let mut parts = verify::EventParts::default();
+        let mut held = Vec::new();
         let result = crate::logs::fetch(&self.opts.logs, &mut |group, stream, event| {
             let source = cloudwatch::EventSource {
                 log_group: group,
                 log_stream: stream,
                 event: &event,
             };
-            cloudwatch::redact_event(&mut scanner, &masker, &source, &mut records);
+            if verifying {
+                cloudwatch::redact_event_with_secrets(
+                    &mut scanner,
+                    &masker,
+                    &source,
+                    &mut held,
+                    &mut |r, s| parts.add(r, s),
+                );
+            } else {
+                cloudwatch::redact_event(&mut scanner, &masker, &source, &mut records);
+            }
             self.bytes += event.message.len() as u64;
             events += 1;
             for rec in records.drain(..) {
@@ -318,10 +342,16 @@ impl<W: Write> Scan<'_, W> {
                 eprintln!("tokenscrub: {e}");
             }
         }
+        if verifying {
+            self.verify("log groups", &parts.found, &mut held);
+            for rec in held {
+                self.record(rec)?;
+            }
+        }
         Ok(())
     }
 
-    /// Ask STS about the AWS key pairs among a file's findings and mark their records.
+    /// Ask STS about the AWS key pairs among an input's findings and mark their records.
     fn verify(&mut self, name: &str, parts: &[verify::Found], records: &mut [FindingRecord]) {
         let pairs = verify::pairs(parts);
         if pairs.is_empty() {

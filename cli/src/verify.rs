@@ -47,6 +47,40 @@ pub struct Found {
     pub record: usize,
 }
 
+/// The parts found in CloudWatch events, given record by record with their secrets (see
+/// `cloudwatch::SecretHook`): an event is one "line", so a key pairs with a secret in the same
+/// event or in one of the [`NEAR_LINES`] events around it.
+#[derive(Default)]
+pub struct EventParts {
+    pub found: Vec<Found>,
+    records: usize,
+    events: u64,
+    last_event: Option<(String, String)>,
+}
+
+impl EventParts {
+    /// The next record (records are numbered in the order they are given) and its secret.
+    pub fn add(&mut self, rec: &FindingRecord, secret: &[u8]) {
+        let event = (
+            rec.log_stream.clone().unwrap_or_default(),
+            rec.event_id.clone().unwrap_or_default(),
+        );
+        if self.last_event.as_ref() != Some(&event) {
+            self.events += 1;
+            self.last_event = Some(event);
+        }
+        if let Some(part) = Part::of_rule(&rec.rule) {
+            self.found.push(Found {
+                part,
+                line: self.events,
+                value: String::from_utf8_lossy(secret).into_owned(),
+                record: self.records,
+            });
+        }
+        self.records += 1;
+    }
+}
+
 /// What STS said of a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {

@@ -344,6 +344,92 @@ fn verify_asks_sts_once_per_key_and_marks_both_halves() {
     assert!(!stderr.contains("STS"), "{stderr}");
     assert!(aws(&records).iter().all(|r| r.get("verified").is_none()));
 
+    // In CloudWatch: a payload file whose key id and secret are in two events, and a log group
+    // read event by event; the key's secret may come in a later event.
+    let key_event = format!("boto3 session: aws_access_key_id={id}");
+    let secret_event = format!("    aws_secret_access_key={secret}");
+    let payload = dir.join("payload.json");
+    let doc = serde_json::json!({
+        "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/lambda/app",
+        "logStream": "s", "subscriptionFilters": ["f"],
+        "logEvents": [
+            {"id": "1", "timestamp": 1796287839000i64, "message": key_event},
+            {"id": "2", "timestamp": 1796287839001i64, "message": secret_event},
+        ],
+    });
+    std::fs::write(&payload, doc.to_string()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let logs = client(&moto.url);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    rt.block_on(async {
+        let (group, stream) = ("/verify/app", "s1");
+        logs.create_log_group()
+            .log_group_name(group)
+            .send()
+            .await
+            .unwrap();
+        logs.create_log_stream()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .send()
+            .await
+            .unwrap();
+        let events = [&key_event, &secret_event]
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                InputLogEvent::builder()
+                    .timestamp(now - 1000 + i as i64)
+                    .message(*m)
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        logs.put_log_events()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .set_log_events(Some(events))
+            .send()
+            .await
+            .unwrap();
+    });
+    for input in [
+        vec![payload.to_str().unwrap().to_string()],
+        vec!["--log-group".into(), "/verify/app".into()],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_tokenscrub"))
+            .args([
+                "scan",
+                "--format",
+                "jsonl",
+                "--verify",
+                "--endpoint-url",
+                &moto.url,
+            ])
+            .args(&input)
+            .envs(ENV)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(!stdout.contains(secret), "the secret was printed");
+        let recs: Vec<Value> = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let keys = aws(&recs);
+        assert_eq!(keys.len(), 2, "{input:?}: {stdout}");
+        assert!(
+            keys.iter().all(|r| r["verified"] == "live"),
+            "{input:?}: {stdout}"
+        );
+    }
+
     let (sts, requests) = rejecting_sts();
     let (records, _) = run(&sts, true);
     // The same pair on two places: one request.

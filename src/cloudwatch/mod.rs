@@ -12,7 +12,10 @@
 mod parse;
 mod redact;
 
-pub use redact::{EventSource, payload_findings, redact_event, redact_payload};
+pub use redact::{
+    EventSource, SecretHook, payload_findings, payload_findings_with_secrets, redact_event,
+    redact_event_with_secrets, redact_payload,
+};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

@@ -36,7 +36,13 @@ pub fn redact_payload(
     payload: &LogsPayload,
 ) -> (LogsPayload, Vec<FindingRecord>) {
     let mut log_events = Vec::with_capacity(payload.log_events.len());
-    let records = scan_payload(engine, masker, payload, Some(&mut log_events));
+    let records = scan_payload(
+        engine,
+        masker,
+        payload,
+        Some(&mut log_events),
+        &mut |_, _| {},
+    );
     let masked = LogsPayload {
         message_type: payload.message_type.clone(),
         owner: payload.owner.clone(),
@@ -93,7 +99,21 @@ pub fn payload_findings(
     masker: &Masker,
     payload: &LogsPayload,
 ) -> Vec<FindingRecord> {
-    scan_payload(engine, masker, payload, None)
+    scan_payload(engine, masker, payload, None, &mut |_, _| {})
+}
+
+/// What a caller that must act on a secret itself (`scan --verify`) is given: each record as it
+/// is made, with the secret it stands for. Never for printing.
+pub type SecretHook<'h> = &'h mut dyn FnMut(&FindingRecord, &[u8]);
+
+/// [`payload_findings`], each record also given to `hook` with its secret.
+pub fn payload_findings_with_secrets(
+    engine: &Engine,
+    masker: &Masker,
+    payload: &LogsPayload,
+    hook: SecretHook<'_>,
+) -> Vec<FindingRecord> {
+    scan_payload(engine, masker, payload, None, hook)
 }
 
 /// Scan the batch and report its findings; with `masked`, also push every event's masked copy
@@ -103,6 +123,7 @@ fn scan_payload(
     masker: &Masker,
     payload: &LogsPayload,
     mut masked: Option<&mut Vec<LogEvent>>,
+    hook: SecretHook<'_>,
 ) -> Vec<FindingRecord> {
     let lines = scan_batch(engine, payload);
     let mut records = Vec::new();
@@ -132,7 +153,10 @@ fn scan_payload(
             lines,
             &mut out,
             &mut placed,
-            &mut records,
+            RecordSink {
+                records: &mut records,
+                hook: &mut *hook,
+            },
         );
         if let Some(masked) = masked.as_deref_mut() {
             masked.push(LogEvent {
@@ -205,6 +229,12 @@ fn scan_message(
 
 /// Append the event's masked message to `out` and its findings to `records`. `lines` are the
 /// event's scanned lines, in order.
+/// Where [`emit`] puts the records it makes, and who else is given each with its secret.
+struct RecordSink<'r, 'h> {
+    records: &'r mut Vec<FindingRecord>,
+    hook: SecretHook<'h>,
+}
+
 fn emit(
     engine: &Engine,
     masker: &Masker,
@@ -212,7 +242,7 @@ fn emit(
     lines: &[ScannedLine],
     out: &mut Vec<u8>,
     placed: &mut Vec<PlacedMask>,
-    records: &mut Vec<FindingRecord>,
+    sink: RecordSink<'_, '_>,
 ) {
     let text = source.event.message.as_bytes();
     let mut at = 0;
@@ -240,7 +270,9 @@ fn emit(
                 mask_at: m.mask.clone(),
             };
             let offset = line.span.start + m.secret.start;
-            records.push(located(engine, masker, source, &finding, offset));
+            let rec = located(engine, masker, source, &finding, offset);
+            (sink.hook)(&rec, finding.secret);
+            sink.records.push(rec);
         }
         at = line.span.end;
     }
@@ -295,6 +327,17 @@ pub fn redact_event(
     source: &EventSource<'_>,
     records: &mut Vec<FindingRecord>,
 ) -> String {
+    redact_event_with_secrets(scanner, masker, source, records, &mut |_, _| {})
+}
+
+/// [`redact_event`], each record also given to `hook` with its secret.
+pub fn redact_event_with_secrets(
+    scanner: &mut Scanner<'_>,
+    masker: &Masker,
+    source: &EventSource<'_>,
+    records: &mut Vec<FindingRecord>,
+    hook: SecretHook<'_>,
+) -> String {
     let text = source.event.message.as_bytes();
     let (mut lines, mut found) = (Vec::new(), Vec::new());
     scan_message(scanner, text, 0, &mut lines, &mut found);
@@ -306,7 +349,7 @@ pub fn redact_event(
         &lines,
         &mut out,
         &mut Vec::new(),
-        records,
+        RecordSink { records, hook },
     );
     into_string(out)
 }
