@@ -38,7 +38,13 @@ pub struct ValueEnds {
     pub(super) clause_key: Option<bool>,
     /// Whether the line's record sides were read (see [`KeyedMatcher::parse_record_sides`]).
     pub(super) sides_read: bool,
+    /// Whether the catalog names a key (see [`ValueEnds::named_by_the_catalog`]): kept from
+    /// line to line, bounded.
+    catalog_names: foldhash::HashMap<Box<[u8]>, bool>,
 }
+
+/// Past this many distinct keys the catalog-name cache starts over.
+const CATALOG_NAME_CACHE: usize = 4096;
 
 /// What ends a value.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -62,6 +68,20 @@ impl ValueEnds {
         self.clause_to = 0;
         self.clause_key = None;
         self.sides_read = false;
+    }
+
+    /// `name(key)`, remembered: the keys a storm of keys repeats are looked up once.
+    pub(super) fn named_by_the_catalog(&mut self, key: &[u8], name: impl FnOnce() -> bool) -> bool {
+        if let Some(&named) = self.catalog_names.get(key) {
+            work::read(key.len());
+            return named;
+        }
+        let named = name();
+        if self.catalog_names.len() >= CATALOG_NAME_CACHE {
+            self.catalog_names.clear();
+        }
+        self.catalog_names.insert(key.into(), named);
+        named
     }
 
     /// Where the whitespace-, quote- or punctuation-delimited token holding `at` starts.

@@ -107,7 +107,7 @@ impl KeyedMatcher {
         } else if !matches!(
             self.rules[rule].value,
             ValueSyntax::Cookie | ValueSyntax::SetCookie
-        ) && self.starts_with_a_key_of_its_own(line, v)
+        ) && self.starts_with_a_key_of_its_own(line, v, ends)
         {
             // `auth: Authorization: Bearer …`, `INFO token: api_key=…` (a logger named
             // `auth`, `token`): the word after the key is a key the catalog knows, whose value
@@ -143,7 +143,7 @@ impl KeyedMatcher {
 
     /// Does an unquoted value at `v` start with a key the catalog names, assigned (`k=…`,
     /// `k: …`, `k:` at the end)? Read to the key's end only: bounded by the key.
-    fn starts_with_a_key_of_its_own(&self, line: &[u8], v: usize) -> bool {
+    fn starts_with_a_key_of_its_own(&self, line: &[u8], v: usize, ends: &mut ValueEnds) -> bool {
         let n = line[v..]
             .iter()
             .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
@@ -153,7 +153,8 @@ impl KeyedMatcher {
             Some(b'=') => line.get(v + n + 1) != Some(&b'='),
             _ => false,
         };
-        n > 0 && assigned && self.named_by_the_catalog(&line[v..v + n])
+        let key = &line[v..v + n];
+        n > 0 && assigned && ends.named_by_the_catalog(key, || self.named_by_the_catalog(key))
     }
 
     /// The quoted strings of a list or tuple under a secret key (`'password': ['…']`, a
