@@ -167,14 +167,7 @@ pub fn parse_time(s: &str, now_ms: i64) -> Result<i64, String> {
         };
         secs = (h * 3600.0 + min * 60.0 + sec) as i64;
     }
-    // Civil date to days since the epoch (H. Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = tokenscrub::timestamp::days_from_civil(y, m, day);
     Ok((days * 86_400 + secs) * 1000)
 }
 
