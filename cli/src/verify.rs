@@ -81,6 +81,21 @@ impl EventParts {
     }
 }
 
+/// The part of `of` (sorted by line) nearest to `line`, within [`NEAR_LINES`]; on a tie, or
+/// among several on one line, the one read first.
+fn nearest<'f>(of: &[&'f Found], line: u64) -> Option<&'f Found> {
+    let after = of.partition_point(|f| f.line < line);
+    let first_at_or_after = of.get(after).copied();
+    let first_of_last_line_before = after
+        .checked_sub(1)
+        .map(|i| of[of.partition_point(|f| f.line < of[i].line)]);
+    [first_of_last_line_before, first_at_or_after]
+        .into_iter()
+        .flatten()
+        .filter(|f| f.line.abs_diff(line) <= NEAR_LINES)
+        .min_by_key(|f| f.line.abs_diff(line))
+}
+
 /// What STS said of a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -93,22 +108,25 @@ pub enum Verdict {
 /// (and the nearest session token, for temporary `ASIA` keys); each pair with the records
 /// of its parts.
 pub fn pairs(found: &[Found]) -> Vec<(Pair, Vec<usize>)> {
-    let nearest = |part: Part, line: u64| {
-        found
-            .iter()
-            .filter(|f| f.part == part && f.line.abs_diff(line) <= NEAR_LINES)
-            .min_by_key(|f| f.line.abs_diff(line))
+    // Each kind by line (found comes in line order; sorted anyway, stably): the nearest is
+    // one of the two around a line, found by bisection, so a file of many keys costs
+    // n log n, not n².
+    let by_line = |part: Part| {
+        let mut v: Vec<&Found> = found.iter().filter(|f| f.part == part).collect();
+        v.sort_by_key(|f| f.line);
+        v
     };
+    let (secrets, tokens) = (by_line(Part::Secret), by_line(Part::SessionToken));
     let mut by_pair: HashMap<Pair, Vec<usize>> = HashMap::new();
     let mut order = Vec::new();
     for id in found.iter().filter(|f| f.part == Part::KeyId) {
-        let Some(secret) = nearest(Part::Secret, id.line) else {
+        let Some(secret) = nearest(&secrets, id.line) else {
             continue;
         };
         let token = id
             .value
             .starts_with("ASIA")
-            .then(|| nearest(Part::SessionToken, id.line))
+            .then(|| nearest(&tokens, id.line))
             .flatten();
         let pair = Pair {
             key_id: id.value.clone(),

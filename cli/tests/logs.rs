@@ -68,6 +68,20 @@ fn client(url: &str) -> Client {
     Client::from_conf(conf)
 }
 
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
 /// A fake GitHub token with a valid checksum, different for each `n`.
 fn github_token(n: usize) -> String {
     const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -84,15 +98,9 @@ fn github_token(n: usize) -> String {
 #[test]
 fn scan_reads_log_groups_by_prefix_across_pages() {
     let moto = Moto::start();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let logs = client(&moto.url);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now = now_ms();
 
     // Two groups under the prefix, one outside it; 120 events each, every fourth with a token.
     let mut planted: HashMap<String, (String, String)> = HashMap::new(); // message -> (group, stream)
@@ -358,15 +366,9 @@ fn verify_asks_sts_once_per_key_and_marks_both_halves() {
         ],
     });
     std::fs::write(&payload, doc.to_string()).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let logs = client(&moto.url);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    let now = now_ms();
     rt.block_on(async {
         let (group, stream) = ("/verify/app", "s1");
         logs.create_log_group()
