@@ -52,9 +52,11 @@ put("stream", b"\x00\x00" + secrets)
 put("line", b"\x00" + secrets)
 
 # line, prefilter mode with the input's keywords: keywords \x01-separated, \x00, text.
-catalog = tomllib.load(open(f"{root}/src/rules/catalog.toml", "rb"))
-keywords = sorted({k.lower() for r in catalog.get("rule", []) + catalog.get("keyed", [])
-                   for k in r["keywords"]})
+rules = []
+for path in sorted(glob.glob(f"{root}/src/rules/catalog/*.toml")):
+    catalog = tomllib.load(open(path, "rb"))
+    rules += catalog.get("rule", []) + catalog.get("keyed", [])
+keywords = sorted({k.lower() for r in rules for k in r["keywords"]})
 for i in range(0, len(keywords), 6):
     kws = keywords[i:i + 6]
     hay = " ".join(k.upper() if j % 2 else k for j, k in enumerate(kws)) + "\nx\n"

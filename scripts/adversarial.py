@@ -6,7 +6,7 @@
     python3 scripts/adversarial.py --list
 
 Issue 18, item 2. Every case is ONE line (no newline inside, a final newline) of 1 MiB or 64 MiB,
-generated deterministically (fixed seed) from the rule catalog (`src/rules/catalog.toml`: every
+generated deterministically (fixed seed) from the rule catalog (`src/rules/catalog/*.toml`: every
 keyword, every keyed syntax's opening) and from shapes that hurt parsers: unterminated quotes and
 brackets, backslash storms, `eyJ`/`ghp_`/`AKIA` runs, deep JSON nesting, NUL and invalid UTF-8,
 unterminated PEM blocks, huge single values. `--list` prints them.
@@ -51,6 +51,7 @@ import argparse
 import base64
 import fnmatch
 import functools
+import glob
 import gzip
 import json
 import os
@@ -96,11 +97,14 @@ BASE32 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 def load_catalog():
     """Keywords of the built-in catalog: all of them, and those of shaped rules that are not
     anchored (their regex searches the whole line)."""
-    with open(os.path.join(ROOT, "src", "rules", "catalog.toml"), "rb") as f:
-        cat = tomllib.load(f)
-    rules = cat.get("rule", []) + cat.get("keyed", [])
-    keywords = list(dict.fromkeys(k for r in rules for k in r.get("keywords", [])))
-    unanchored = list(dict.fromkeys(k for r in cat.get("rule", []) if not r.get("anchored") for k in r["keywords"]))
+    shaped, keyed = [], []
+    for path in sorted(glob.glob(os.path.join(ROOT, "src", "rules", "catalog", "*.toml"))):
+        with open(path, "rb") as f:
+            cat = tomllib.load(f)
+        shaped += cat.get("rule", [])
+        keyed += cat.get("keyed", [])
+    keywords = list(dict.fromkeys(k for r in shaped + keyed for k in r.get("keywords", [])))
+    unanchored = list(dict.fromkeys(k for r in shaped if not r.get("anchored") for k in r["keywords"]))
     return {"keywords": [k.encode() for k in keywords], "unanchored": [k.encode() for k in unanchored]}
 
 

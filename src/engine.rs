@@ -25,8 +25,8 @@ use crate::mask::{self, is_masked, our_masks, touches_a_mask};
 use crate::memory::SecretMemory;
 use crate::prefilter::{KeywordFinder, LineCount};
 use crate::rules::{
-    BUILTIN_CATALOG, KeyedRule, RuleError, Severity, ShapedRule, SplitCache, SplitMatch,
-    compile_regex, parse_catalog, token::TokenMatch,
+    BUILTIN_CATALOG, CONFIG_FAMILY, CatalogSource, KeyedRule, RuleError, Severity, ShapedRule,
+    SplitCache, SplitMatch, compile_regex, parse_catalogs, token::TokenMatch,
 };
 use crate::sql::{self, Placeholders};
 use aho_corasick::Match;
@@ -40,10 +40,12 @@ use std::sync::Mutex;
 /// Index of a rule in [`Engine::rules`].
 pub type RuleIndex = usize;
 
-/// The family a rule belongs to.
+/// How a rule finds a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
+pub enum RuleKind {
+    /// By the token's own shape (`[[rule]]`).
     Shaped,
+    /// By the key in front of the value (`[[keyed]]`).
     Keyed,
 }
 
@@ -53,7 +55,9 @@ pub struct RuleInfo {
     pub id: String,
     pub description: String,
     pub severity: Severity,
-    pub family: Family,
+    pub kind: RuleKind,
+    /// The catalog file (family of services) it comes from, `config` for a user's rule.
+    pub family: String,
     pub keywords: Vec<String>,
 }
 
@@ -154,13 +158,23 @@ impl Engine {
     }
 
     /// `catalog` (TOML text, in place of the built-in one) extended and adjusted by `config`.
-    fn with_catalog(catalog: &str, config: &Config) -> Result<Engine, RuleError> {
-        let catalog = parse_catalog(catalog, "catalog")?;
+    fn with_catalog(catalog: &[CatalogSource<'_>], config: &Config) -> Result<Engine, RuleError> {
+        let catalog = parse_catalogs(catalog)?;
         let mut shaped_specs = catalog.rule;
         let mut keyed_specs = catalog.keyed;
-        shaped_specs.extend(config.rule.iter().cloned());
+        let from_config = |family: &mut String| *family = CONFIG_FAMILY.to_string();
+        shaped_specs.extend(config.rule.iter().cloned().map(|mut r| {
+            from_config(&mut r.family);
+            r
+        }));
         // User keyed rules go first, so that their keys win over the built-in suffixes.
-        keyed_specs.splice(0..0, config.keyed.iter().cloned());
+        keyed_specs.splice(
+            0..0,
+            config.keyed.iter().cloned().map(|mut r| {
+                from_config(&mut r.family);
+                r
+            }),
+        );
 
         let known: HashSet<&str> = shaped_specs
             .iter()
@@ -211,7 +225,8 @@ impl Engine {
                 id: r.id.clone(),
                 description: r.description.clone(),
                 severity: r.severity,
-                family: Family::Shaped,
+                kind: RuleKind::Shaped,
+                family: r.family.clone(),
                 keywords: r.keywords.clone(),
             });
         }
@@ -220,7 +235,8 @@ impl Engine {
                 id: r.id.clone(),
                 description: r.description.clone(),
                 severity: r.severity,
-                family: Family::Keyed,
+                kind: RuleKind::Keyed,
+                family: r.family.clone(),
                 keywords: r.keywords.clone(),
             });
         }
@@ -312,7 +328,7 @@ impl Engine {
             .map(|p| compile_regex(p, "allowlist"))
             .collect::<Result<_, _>>()?;
 
-        Ok(Engine {
+        let engine = Engine {
             rules: infos,
             shaped,
             keyed: KeyedMatcher::new(keyed),
@@ -328,7 +344,14 @@ impl Engine {
             allow_regexes,
             hmac_key: config.hmac_key.clone(),
             spare_caches: Mutex::new(Vec::new()),
-        })
+        };
+        // A user's rules are checked as the built-in ones are by the test suite: a rule that
+        // misses its own example would silently miss its secrets.
+        let failures = check_examples(&engine, |r| r.family == CONFIG_FAMILY);
+        if !failures.is_empty() {
+            return Err(RuleError(failures.join("; ")));
+        }
+        Ok(engine)
     }
 
     /// Every active rule, shaped first; a [`Finding`]'s `rule` indexes this.
@@ -408,8 +431,19 @@ impl Engine {
         spare.unwrap_or_else(|| self.shaped.iter().map(|_| None).collect())
     }
 
-    fn allowed(&self, secret: &[u8]) -> bool {
-        self.allow_values.contains(secret) || self.allow_regexes.iter().any(|r| r.is_match(secret))
+    /// Is the secret at `span` of `line` allowlisted? A listed value is the secret, or the
+    /// whole token: the secret with the public prefix before it (`AKIAFAKEEXAMPLE2KEYX` allows
+    /// the key whose secret part is `FAKEEXAMPLE2KEYX`). Regexes see the secret.
+    fn allowed(&self, line: &[u8], span: &Range<usize>) -> bool {
+        let secret = &line[span.clone()];
+        let listed = |value: &Vec<u8>| {
+            value.as_slice() == secret
+                || (value.ends_with(secret)
+                    && span.end >= value.len()
+                    && &line[span.end - value.len()..span.end] == value.as_slice())
+        };
+        self.allow_values.iter().any(listed)
+            || self.allow_regexes.iter().any(|r| r.is_match(secret))
     }
 }
 
@@ -1168,7 +1202,7 @@ impl<'e> Scanner<'e> {
         let masks = &self.masks;
         out.retain(|f| {
             let secret = &line[f.span.clone()];
-            !is_masked(secret) && !engine.allowed(secret) && !touches_a_mask(masks, &f.span)
+            !is_masked(secret) && !engine.allowed(line, &f.span) && !touches_a_mask(masks, &f.span)
         });
     }
 
@@ -1253,25 +1287,41 @@ pub(crate) fn merge_overlaps(findings: &mut Vec<Finding>) {
 }
 
 /// Check every rule's examples and counterexamples: each example line yields a finding of
-/// its rule, each counterexample none. Returns the failures, described without secrets
-/// (they are the catalog's own fake tokens anyway).
+/// its rule, each counterexample none. Returns the failures, each naming the rule and the
+/// example's number, never its text (a user's example may be a real secret).
 pub fn self_check(engine: &Engine) -> Vec<String> {
+    check_examples(engine, |_| true)
+}
+
+/// [`self_check`] for the rules `which` picks.
+fn check_examples(engine: &Engine, which: impl Fn(&RuleInfo) -> bool) -> Vec<String> {
     let mut failures = Vec::new();
     let mut found = Vec::new();
     for (idx, info) in engine.rules().iter().enumerate() {
+        if !which(info) {
+            continue;
+        }
         let (examples, counterexamples) = engine.rule_examples(idx);
-        for ex in examples {
-            let mut sc = engine.scanner();
-            sc.scan_line(ex.as_bytes(), &mut found);
-            if !found.iter().any(|f| f.rule == idx) {
-                failures.push(format!("{}: example not found: {ex}", info.id));
+        let mut finds = |line: &str| {
+            engine.scanner().scan_line(line.as_bytes(), &mut found);
+            found.iter().any(|f| f.rule == idx)
+        };
+        for (n, ex) in examples.iter().enumerate() {
+            if !finds(ex) {
+                failures.push(format!(
+                    "rule {}: example {} is not found by the rule",
+                    info.id,
+                    n + 1
+                ));
             }
         }
-        for cx in counterexamples {
-            let mut sc = engine.scanner();
-            sc.scan_line(cx.as_bytes(), &mut found);
-            if found.iter().any(|f| f.rule == idx) {
-                failures.push(format!("{}: counterexample matched: {cx}", info.id));
+        for (n, cx) in counterexamples.iter().enumerate() {
+            if finds(cx) {
+                failures.push(format!(
+                    "rule {}: counterexample {} is found by the rule",
+                    info.id,
+                    n + 1
+                ));
             }
         }
     }
@@ -1369,6 +1419,60 @@ mod tests {
     fn every_rule_passes_its_examples() {
         let failures = self_check(&Engine::builtin());
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// A user's rule is checked on load: an example it misses or a counterexample it finds is
+    /// a config error naming the rule and the example's number, never the example's text.
+    #[test]
+    fn a_users_rule_must_pass_its_own_examples() {
+        let rule = |examples: &str, counterexamples: &str| {
+            let text = format!(
+                "[[rule]]\nid = \"acme-key\"\ndescription = \"d\"\nseverity = \"high\"\n\
+                 keywords = [\"acme_\"]\nanchored = true\n\
+                 pattern = '\\bacme_(?P<secret>[A-Za-z0-9]{{32}})\\b'\n\
+                 examples = [{examples}]\ncounterexamples = [{counterexamples}]\n"
+            );
+            Engine::new(&Config::from_toml(&text, "c").unwrap())
+        };
+        let good = "\"k=acme_FAKEexampleFAKEexampleFAKEexampl\"";
+        let long = "\"k=acme_FAKEexampleFAKEexampleFAKEexample0\"";
+        assert!(rule(good, "\"acme_short\"").is_ok());
+        let err = rule(&format!("{good}, {long}"), "").unwrap_err().0;
+        assert_eq!(err, "rule acme-key: example 2 is not found by the rule");
+        let err = rule(good, &format!("\"x\", {good}")).unwrap_err().0;
+        assert_eq!(err, "rule acme-key: counterexample 2 is found by the rule");
+        assert!(!err.contains("FAKE"));
+    }
+
+    /// `anchored = true` is checked against the pattern: a rule whose matches may start before
+    /// its keyword (quadratic, and silently missing secrets) is refused.
+    #[test]
+    fn an_anchored_rule_must_start_at_its_keyword() {
+        let text = "[[rule]]\nid = \"acme\"\ndescription = \"d\"\nseverity = \"high\"\n\
+                    keywords = [\"q\"]\nanchored = true\npattern = 'acme_(?P<secret>[a-z_]*)Q'\n";
+        let err = Engine::new(&Config::from_toml(text, "c").unwrap())
+            .unwrap_err()
+            .0;
+        assert!(err.starts_with("rule acme: anchored = true, but"), "{err}");
+    }
+
+    /// An allowlisted value is the secret or the whole token, public prefix included.
+    #[test]
+    fn an_allowlisted_value_may_be_the_whole_token() {
+        let masked = |values: &str, line: &str| {
+            let text = format!("[allowlist]\nvalues = [{values}]\n");
+            let engine = Engine::new(&Config::from_toml(&text, "c").unwrap()).unwrap();
+            let mut found = Vec::new();
+            engine.scanner().scan_line(line.as_bytes(), &mut found);
+            found.len()
+        };
+        let line = "key=AKIAFAKEEXAMPLE2KEYX region=eu-west-1";
+        assert_eq!(masked("", line), 1);
+        assert_eq!(masked("\"AKIAFAKEEXAMPLE2KEYX\"", line), 0);
+        assert_eq!(masked("\"FAKEEXAMPLE2KEYX\"", line), 0);
+        // Not a longer or another token that ends the same.
+        assert_eq!(masked("\"XAKIAFAKEEXAMPLE2KEYX\"", line), 1);
+        assert_eq!(masked("\"ASIAFAKEEXAMPLE2KEYX\"", line), 1);
     }
 
     #[test]
@@ -1854,7 +1958,15 @@ examples = ["#1 acme_0123456789abcdef"]
             split >= 10 && open - split <= 1,
             "{split} splits, {open} open"
         );
-        let unanchored = BUILTIN_CATALOG.replace("anchored = true", "anchored = false");
+        let unanchored: Vec<String> = (BUILTIN_CATALOG.iter())
+            .map(|f| f.text.replace("anchored = true", "anchored = false"))
+            .collect();
+        let unanchored: Vec<CatalogSource<'_>> = (BUILTIN_CATALOG.iter().zip(&unanchored))
+            .map(|(f, text)| CatalogSource {
+                family: f.family,
+                text,
+            })
+            .collect();
         // Searches of the line that find the secret with a split where the pattern allows
         // (most do), and searches with a capture pass only: the reference.
         let searching = Engine::with_catalog(&unanchored, &Config::default()).unwrap();

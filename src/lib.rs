@@ -43,7 +43,7 @@ pub mod timestamp;
 mod work;
 
 pub use config::{Config, ConfigError};
-pub use engine::{Engine, Family, Finding, Learned, RuleIndex, RuleInfo, Scanner, self_check};
+pub use engine::{Engine, Finding, Learned, RuleIndex, RuleInfo, RuleKind, Scanner, self_check};
 pub use mask::{FingerprintKey, MaskStyle, Masker};
 pub use parallel::redact_stream_parallel;
 pub use redact::{Redactor, apply_masks, redact_text};

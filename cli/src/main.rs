@@ -109,11 +109,25 @@ enum Command {
     /// subscription payload files. Nothing is rewritten. Exit code: 0 no findings, 1
     /// findings, 2 errors.
     Scan(Box<ScanArgs>),
-    /// List the rule catalog (with --config: as configured).
+    /// List the rule catalog (with --config: as configured), or check it.
     Rules {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Run every rule's examples and counterexamples (the built-in catalog's and the
+        /// config's): each example must be found by its rule, no counterexample may be.
+        /// Exit code: 0 all pass, 1 a failure (named by rule and example number).
+        #[arg(long)]
+        check: bool,
+        /// `table`, or `json` (an array of rules; with --check, the check's result).
+        #[arg(long, value_enum, default_value = "table")]
+        format: RulesFormat,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RulesFormat {
+    Table,
+    Json,
 }
 
 /// `tokenscrub scan` arguments.
@@ -268,7 +282,18 @@ fn main() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
     let result = match &cli.command {
-        Some(Command::Rules { config }) => list_rules(config.as_ref().or(cli.config.as_ref())),
+        Some(Command::Rules {
+            config,
+            check,
+            format,
+        }) => {
+            let config = config.as_ref().or(cli.config.as_ref());
+            if *check {
+                check_rules(config, *format)
+            } else {
+                list_rules(config, *format)
+            }
+        }
         Some(Command::Scan(args)) => log_query(args).and_then(|logs| {
             let opts = scan::ScanOptions {
                 paths: args.paths.clone(),
@@ -316,27 +341,108 @@ fn load_engine(config_path: Option<&PathBuf>, disable: &[String]) -> Result<Engi
     config.disable.extend(disable.iter().cloned());
     config.disable.sort();
     config.disable.dedup();
-    Ok(Engine::new(&config)?)
+    Engine::new(&config).map_err(|e| match config_path {
+        Some(p) => Fail(format!("{}: {e}", p.display())),
+        None => Fail(e.to_string()),
+    })
 }
 
-fn list_rules(config: Option<&PathBuf>) -> Result<ExitCode, Fail> {
+fn list_rules(config: Option<&PathBuf>, format: RulesFormat) -> Result<ExitCode, Fail> {
     let engine = load_engine(config, &[])?;
-    let mut out = io::stdout().lock();
-    let width = engine.rules().iter().map(|r| r.id.len()).max().unwrap_or(0);
-    for r in engine.rules() {
-        let family = match r.family {
-            tokenscrub::Family::Shaped => "token",
-            tokenscrub::Family::Keyed => "by key",
-        };
-        let line = format!(
-            "{:width$}  {:8}  {:6}  {}\n",
-            r.id, r.severity, family, r.description
-        );
-        if let Err(e) = out.write_all(line.as_bytes()) {
-            return quiet_on_broken_pipe(e);
+    let text = match format {
+        RulesFormat::Table => {
+            let width = |f: fn(&tokenscrub::RuleInfo) -> usize| {
+                engine.rules().iter().map(f).max().unwrap_or(0)
+            };
+            let (id_width, family_width) = (width(|r| r.id.len()), width(|r| r.family.len()));
+            let mut text = String::new();
+            for r in engine.rules() {
+                text.push_str(&format!(
+                    "{:id_width$}  {:8}  {:6}  {:family_width$}  {}\n",
+                    r.id,
+                    r.severity,
+                    rule_kind(r),
+                    r.family,
+                    r.description
+                ));
+            }
+            text
         }
+        RulesFormat::Json => {
+            let rules: Vec<serde_json::Value> = (engine.rules().iter().enumerate())
+                .map(|(i, r)| {
+                    let (examples, counterexamples) = engine.rule_examples(i);
+                    serde_json::json!({
+                        "id": r.id,
+                        "kind": match r.kind {
+                            tokenscrub::RuleKind::Shaped => "shaped",
+                            tokenscrub::RuleKind::Keyed => "keyed",
+                        },
+                        "family": r.family,
+                        "severity": r.severity.as_str(),
+                        "description": r.description,
+                        "keywords": r.keywords,
+                        "examples": examples.len(),
+                        "counterexamples": counterexamples.len(),
+                    })
+                })
+                .collect();
+            serde_json::to_string_pretty(&rules).expect("JSON of strings and numbers") + "\n"
+        }
+    };
+    write_stdout(text.as_bytes())
+}
+
+fn rule_kind(r: &tokenscrub::RuleInfo) -> &'static str {
+    match r.kind {
+        tokenscrub::RuleKind::Shaped => "token",
+        tokenscrub::RuleKind::Keyed => "by key",
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// `rules --check`: every rule's examples and counterexamples. A config's own rules are
+/// already checked when it loads (a failure is a config error); this also runs the built-in
+/// ones, as configured (an allowlist or extra key can change what they find).
+fn check_rules(config: Option<&PathBuf>, format: RulesFormat) -> Result<ExitCode, Fail> {
+    let engine = load_engine(config, &[])?;
+    let failures = tokenscrub::self_check(&engine);
+    let (examples, counterexamples) = (0..engine.rules().len())
+        .map(|i| engine.rule_examples(i))
+        .fold((0, 0), |(e, c), (ex, cx)| (e + ex.len(), c + cx.len()));
+    let rules = engine.rules().len();
+    let text = match format {
+        RulesFormat::Table => {
+            let mut text: String = failures.iter().map(|f| format!("{f}\n")).collect();
+            text.push_str(&format!(
+                "{}: {rules} rules, {examples} examples, {counterexamples} counterexamples, \
+                 {} failures\n",
+                if failures.is_empty() { "ok" } else { "FAILED" },
+                failures.len()
+            ));
+            text
+        }
+        RulesFormat::Json => {
+            let result = serde_json::json!({
+                "rules": rules,
+                "examples": examples,
+                "counterexamples": counterexamples,
+                "failures": failures,
+            });
+            serde_json::to_string_pretty(&result).expect("JSON of strings and numbers") + "\n"
+        }
+    };
+    match write_stdout(text.as_bytes())? {
+        code if code != ExitCode::SUCCESS => Ok(code),
+        _ if failures.is_empty() => Ok(ExitCode::SUCCESS),
+        _ => Ok(ExitCode::from(1)),
+    }
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<ExitCode, Fail> {
+    match io::stdout().lock().write_all(bytes) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => quiet_on_broken_pipe(e),
+    }
 }
 
 fn quiet_on_broken_pipe(e: io::Error) -> Result<ExitCode, Fail> {

@@ -795,3 +795,106 @@ fn placeholders_stay_byte_identical() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(String::from_utf8(out).unwrap(), input);
 }
+
+/// The README's config example, as a user copies it.
+fn readme_config() -> String {
+    let readme = std::fs::read_to_string(testdata("../README.md")).unwrap();
+    let at = readme.find("## Configuration").unwrap();
+    let block = &readme[at..];
+    let start = block.find("```toml\n").unwrap() + "```toml\n".len();
+    let end = start + block[start..].find("```").unwrap();
+    block[start..end].to_string()
+}
+
+#[test]
+fn rules_check_runs_every_example_and_the_readme_config_passes() {
+    let dir = tempdir();
+    let config = dir.join("tokenscrub.toml");
+    std::fs::write(&config, readme_config()).unwrap();
+    let config = config.to_str().unwrap();
+    let (code, out, err) = run(&["rules", "--check", "--config", config], b"");
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("ok: ") && out.contains(" 0 failures"),
+        "{out}"
+    );
+    // Its allowlisted value is the whole token, public prefix included.
+    let line = "key=AKIAFAKEALLOWED2KEYX other=AKIAFAKEEXAMPLE3KEYZ\n";
+    let (code, out, _) = run(&["--config", config], line.as_bytes());
+    assert_eq!(code, 0);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "key=AKIAFAKEALLOWED2KEYX other=AKIA[REDACTED:aws-access-key-id]\n"
+    );
+    // The rule finds what its example shows.
+    let (_, out, _) = run(
+        &["--config", config],
+        b"ACME_KEY=acme_FAKEexampleFAKEexampleFAKEexampl\n",
+    );
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "ACME_KEY=acme_[REDACTED:acme-api-key]\n"
+    );
+}
+
+#[test]
+fn a_rule_that_misses_its_example_is_a_config_error_that_quotes_nothing() {
+    let dir = tempdir();
+    let config = dir.join("bad.toml");
+    let secret = "acme_LIVEsecretLIVEsecretLIVEsecret99";
+    std::fs::write(
+        &config,
+        format!(
+            "[[rule]]\nid = \"acme\"\ndescription = \"d\"\nseverity = \"high\"\n\
+             keywords = [\"acme_\"]\npattern = '\\bacme_(?P<secret>[a-z]{{32}})\\b'\n\
+             examples = [\"x\", \"k={secret}\"]\n"
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    for args in [
+        vec!["rules", "--check", "--config", config],
+        vec!["--config", config],
+    ] {
+        let (code, out, err) = run(&args, b"line\n");
+        assert_eq!(code, 2, "{args:?}");
+        assert!(out.is_empty());
+        assert!(
+            err.contains(
+                "bad.toml: rule acme: example 1 is not found by the rule; rule acme: example 2"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("LIVEsecret"), "{err}");
+    }
+}
+
+#[test]
+fn rules_as_json_carry_family_kind_and_keywords() {
+    let (code, out, _) = run(&["rules", "--format", "json"], b"");
+    assert_eq!(code, 0);
+    let rules: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let rules = rules.as_array().unwrap();
+    let github = rules.iter().find(|r| r["id"] == "github-token").unwrap();
+    assert_eq!(github["family"], "vcs-ci");
+    assert_eq!(github["kind"], "shaped");
+    assert!(
+        github["keywords"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k == "ghp_")
+    );
+    let password = rules.iter().find(|r| r["id"] == "password").unwrap();
+    assert_eq!(
+        (&password["family"], &password["kind"]),
+        (&"keyed".into(), &"keyed".into())
+    );
+    assert!(rules.iter().all(|r| r["examples"].as_u64().unwrap() >= 1));
+    let (code, out, _) = run(&["rules", "--check", "--format", "json"], b"");
+    assert_eq!(code, 0);
+    let check: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(check["failures"], serde_json::json!([]));
+    assert_eq!(check["rules"].as_u64().unwrap() as usize, rules.len());
+}

@@ -403,7 +403,7 @@ pub(super) mod test_support {
     /// The built-in catalog's keyed rules.
     pub fn builtin_matcher() -> KeyedMatcher {
         KeyedMatcher::new(
-            crate::rules::parse_catalog(crate::rules::BUILTIN_CATALOG, "t")
+            crate::rules::parse_catalogs(crate::rules::BUILTIN_CATALOG)
                 .unwrap()
                 .keyed
                 .iter()

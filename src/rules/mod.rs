@@ -1,7 +1,8 @@
 //! The rule catalog: what a secret looks like, as data.
 //!
-//! Rules live in `catalog.toml` (compiled into the binary) and may be extended by a user config.
-//! There are two families, mirroring how secrets leak into logs:
+//! Rules live in `catalog/*.toml`, one file per family of services (compiled into the binary),
+//! and may be extended by a user config. There are two kinds, mirroring how secrets leak into
+//! logs:
 //!
 //! * **shaped** rules (`[[rule]]`): the token identifies itself (`ghp_…`, `AKIA…`, a JWT). A regex
 //!   with a named group `secret` marks the part to mask; a validator may confirm the match.
@@ -12,6 +13,7 @@
 //!
 //! Every rule carries `examples` and `counterexamples`; the test suite runs them all.
 
+mod anchor;
 pub mod token;
 pub mod validators;
 
@@ -22,8 +24,34 @@ use regex_syntax::hir::Hir;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The built-in catalog, compiled in.
-pub const BUILTIN_CATALOG: &str = include_str!("catalog.toml");
+/// One file of the built-in catalog: the rules of a family of services.
+#[derive(Debug, Clone, Copy)]
+pub struct CatalogSource<'a> {
+    pub family: &'a str,
+    pub text: &'a str,
+}
+
+macro_rules! catalog_files {
+    ($($family:literal),* $(,)?) => {
+        &[$(CatalogSource { family: $family, text: include_str!(concat!("catalog/", $family, ".toml")) }),*]
+    };
+}
+
+/// The built-in catalog, compiled in, in the order its rules take (shaped rules of a family in
+/// file order; the generic `http` rules yield to every specific one wherever they stand).
+pub const BUILTIN_CATALOG: &[CatalogSource<'static>] = catalog_files![
+    "cloud",
+    "sessions",
+    "vcs-ci",
+    "payments-messaging",
+    "ai-auth-apps",
+    "http",
+    "keys-hashes",
+    "keyed",
+];
+
+/// The family of the rules a user's config adds.
+pub const CONFIG_FAMILY: &str = "config";
 
 /// How bad a leak of this kind is.
 #[derive(
@@ -86,6 +114,9 @@ pub struct CatalogFile {
 #[serde(deny_unknown_fields)]
 pub struct ShapedSpec {
     pub id: String,
+    /// The catalog file it comes from (or [`CONFIG_FAMILY`]); not written in the file.
+    #[serde(skip)]
+    pub family: String,
     pub description: String,
     pub severity: Severity,
     /// Literal strings (ASCII case-insensitive) of which one must occur near a match.
@@ -130,6 +161,9 @@ pub struct ShapedSpec {
 #[serde(deny_unknown_fields)]
 pub struct KeyedSpec {
     pub id: String,
+    /// The catalog file it comes from (or [`CONFIG_FAMILY`]); not written in the file.
+    #[serde(skip)]
+    pub family: String,
     pub description: String,
     pub severity: Severity,
     /// Literal strings that find candidate keys (ASCII case-insensitive).
@@ -195,6 +229,7 @@ impl std::error::Error for RuleError {}
 #[derive(Debug)]
 pub struct ShapedRule {
     pub id: String,
+    pub family: String,
     pub description: String,
     pub severity: Severity,
     pub keywords: Vec<String>,
@@ -238,6 +273,7 @@ pub enum Ownership {
 #[derive(Debug)]
 pub struct KeyedRule {
     pub id: String,
+    pub family: String,
     pub description: String,
     pub severity: Severity,
     pub keywords: Vec<String>,
@@ -352,9 +388,28 @@ impl KeyedRule {
     }
 }
 
-/// Parse a catalog from TOML text.
-pub fn parse_catalog(text: &str, origin: &str) -> Result<CatalogFile, RuleError> {
-    toml::from_str(text).map_err(|e| RuleError(format!("{origin}: {e}")))
+/// Parse a catalog from TOML text; its rules are of `family`.
+pub fn parse_catalog(text: &str, family: &str) -> Result<CatalogFile, RuleError> {
+    let mut file: CatalogFile =
+        toml::from_str(text).map_err(|e| RuleError(format!("{family}: {e}")))?;
+    for r in &mut file.rule {
+        r.family = family.to_string();
+    }
+    for r in &mut file.keyed {
+        r.family = family.to_string();
+    }
+    Ok(file)
+}
+
+/// Parse catalog files into one catalog, in their order.
+pub fn parse_catalogs(sources: &[CatalogSource<'_>]) -> Result<CatalogFile, RuleError> {
+    let mut all = CatalogFile::default();
+    for source in sources {
+        let file = parse_catalog(source.text, source.family)?;
+        all.rule.extend(file.rule);
+        all.keyed.extend(file.keyed);
+    }
+    Ok(all)
 }
 
 pub(crate) fn compile_regex(pattern: &str, what: &str) -> Result<Regex, RuleError> {
@@ -621,6 +676,14 @@ impl ShapedSpec {
             )));
         }
         let (regex, hir) = compile_shaped_regex(&self.pattern, &format!("rule {}", self.id))?;
+        if self.anchored && !anchor::starts_with_a_keyword(&hir, &self.keywords) {
+            return Err(RuleError(format!(
+                "rule {}: anchored = true, but a match of its pattern may start elsewhere than \
+                 at one of its keywords (write the keyword literally at the start of the \
+                 pattern, or leave `anchored` out)",
+                self.id
+            )));
+        }
         let secret_group = regex
             .group_info()
             .to_index(PatternID::ZERO, "secret")
@@ -649,6 +712,7 @@ impl ShapedSpec {
         };
         Ok(ShapedRule {
             id: self.id.clone(),
+            family: self.family.clone(),
             description: self.description.clone(),
             severity: self.severity,
             keywords: self.keywords.clone(),
@@ -732,6 +796,7 @@ impl KeyedSpec {
         }
         Ok(KeyedRule {
             id: self.id.clone(),
+            family: self.family.clone(),
             description: self.description.clone(),
             severity: self.severity,
             keywords: self.keywords.clone(),
@@ -758,7 +823,7 @@ mod tests {
 
     #[test]
     fn builtin_catalog_parses_and_compiles() {
-        let cat = parse_catalog(BUILTIN_CATALOG, "builtin").unwrap();
+        let cat = parse_catalogs(BUILTIN_CATALOG).unwrap();
         assert!(cat.rule.len() >= 30, "{} shaped rules", cat.rule.len());
         assert!(cat.keyed.len() >= 8);
         for r in &cat.rule {
@@ -773,7 +838,7 @@ mod tests {
 
     #[test]
     fn rule_ids_are_unique() {
-        let cat = parse_catalog(BUILTIN_CATALOG, "builtin").unwrap();
+        let cat = parse_catalogs(BUILTIN_CATALOG).unwrap();
         let mut ids: Vec<&str> = cat.rule.iter().map(|r| r.id.as_str()).collect();
         ids.extend(cat.keyed.iter().map(|r| r.id.as_str()));
         let n = ids.len();
@@ -914,6 +979,7 @@ mod tests {
     fn spec(pattern: &str) -> ShapedSpec {
         ShapedSpec {
             id: "x".into(),
+            family: "test".into(),
             description: "x".into(),
             severity: Severity::Low,
             keywords: vec!["x".into()],
@@ -959,8 +1025,9 @@ mod tests {
     #[test]
     fn a_leading_word_boundary_means_no_word_byte_before() {
         let not_after = |pattern: &str, not_after: Option<&str>| {
+            // Not anchored: these patterns do not start with the keyword `x`; the boundary is
+            // read whether the rule runs anchored or not.
             let spec = ShapedSpec {
-                anchored: true,
                 not_after: not_after.map(Into::into),
                 ..spec(pattern)
             };

@@ -291,7 +291,7 @@ fn nullable(steps: &[Step]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{BUILTIN_CATALOG, parse_catalog};
+    use crate::rules::{BUILTIN_CATALOG, parse_catalogs};
     use proptest::prelude::*;
     use regex_automata::util::syntax;
     use regex_automata::{Anchored, Input, PatternID, meta};
@@ -380,7 +380,7 @@ mod tests {
 
     #[test]
     fn the_catalog_token_rules_have_programs() {
-        let cat = parse_catalog(BUILTIN_CATALOG, "builtin").unwrap();
+        let cat = parse_catalogs(BUILTIN_CATALOG).unwrap();
         let with: Vec<&str> = (cat.rule.iter())
             .filter(|r| compile(&r.pattern).1.is_some())
             .map(|r| r.id.as_str())
@@ -398,7 +398,7 @@ mod tests {
 
     #[test]
     fn the_walk_finds_what_captures_find_on_examples() {
-        let cat = parse_catalog(BUILTIN_CATALOG, "builtin").unwrap();
+        let cat = parse_catalogs(BUILTIN_CATALOG).unwrap();
         let mut settled = 0;
         for r in &cat.rule {
             let (regex, Some(program)) = compile(&r.pattern) else {
