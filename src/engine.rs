@@ -33,7 +33,7 @@ use aho_corasick::Match;
 use regex::bytes::Regex;
 use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::{Anchored, Input, meta};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Mutex;
 
@@ -132,8 +132,8 @@ struct RuleCache {
 impl RuleCache {
     fn new(rule: &ShapedRule) -> RuleCache {
         RuleCache {
-            whole: rule.regex.create_cache(),
-            split: rule.split.as_ref().map(|s| s.create_cache()),
+            whole: rule.regex().create_cache(),
+            split: rule.split().map(|s| s.create_cache()),
         }
     }
 }
@@ -249,11 +249,14 @@ impl Engine {
         // One automaton over every keyword; each keyword knows which rules it wakes.
         let mut keywords: Vec<String> = Vec::new();
         let mut targets: Vec<Vec<Target>> = Vec::new();
+        // Each keyword's index, so that thousands of them are listed in linear time.
+        let mut index: HashMap<String, usize> = HashMap::new();
         let mut add = |kw: &str, t: Target| {
             let kw = kw.to_ascii_lowercase();
-            match keywords.iter().position(|k| *k == kw) {
-                Some(i) => targets[i].push(t),
+            match index.get(&kw) {
+                Some(&i) => targets[i].push(t),
                 None => {
+                    index.insert(kw.clone(), keywords.len());
                     keywords.push(kw);
                     targets.push(vec![t]);
                 }
@@ -291,7 +294,8 @@ impl Engine {
         // as written, but makes the line's layered view be read, where it is the keyword.
         for kw in keywords.clone() {
             for spelled in layers::spellings(&kw) {
-                if !keywords.contains(&spelled) {
+                if !index.contains_key(&spelled) {
+                    index.insert(spelled.clone(), keywords.len());
                     keywords.push(spelled);
                     targets.push(Vec::new());
                 }
@@ -299,10 +303,24 @@ impl Engine {
         }
         // The search below is non-overlapping (leftmost-longest, which is much faster than
         // reporting every overlap): a keyword that contains another one also wakes its rules.
+        // The keywords inside each are found by one automaton (comparing every pair of
+        // thousands was most of the engine's build time).
         let own_targets = targets.clone();
+        let inner_keywords = aho_corasick::AhoCorasick::new(&keywords)
+            .map_err(|e| RuleError(format!("keywords: {e}")))?;
+        let mut inside: Vec<usize> = Vec::new();
         for (i, kw) in keywords.iter().enumerate() {
-            for (j, inner) in keywords.iter().enumerate() {
-                if i != j && kw.contains(inner.as_str()) {
+            inside.clear();
+            inside.extend(
+                inner_keywords
+                    .find_overlapping_iter(kw.as_str())
+                    .map(|m| m.pattern().as_usize()),
+            );
+            inside.sort_unstable();
+            inside.dedup();
+            for &j in &inside {
+                let inner = &keywords[j];
+                if i != j {
                     for &t in &own_targets[j] {
                         // A match starts where the inner keyword does: inside this one.
                         let t = match t {
@@ -408,14 +426,7 @@ impl Engine {
             anchor_listed: Vec::new(),
             shaped: ShapedSearch {
                 caches: self.take_caches(),
-                slots: vec![
-                    None;
-                    self.shaped
-                        .iter()
-                        .map(|r| r.regex.group_info().slot_len())
-                        .max()
-                        .unwrap_or(0)
-                ],
+                slots: vec![None; self.shaped.iter().map(|r| r.slot_len).max().unwrap_or(0)],
                 found: Vec::new(),
             },
             keys: KeyScratch::default(),
@@ -590,9 +601,9 @@ fn shaped_spans(
     // or, searching the line, where the whole regex's DFAs (forward, then back) find the
     // match; no capture pass over a match that may be kilobytes long (a one-line PEM key).
     let mut input = input.clone();
-    if let (Some(split), Some(split_cache)) = (&rule.split, &mut cache.split) {
+    if let (Some(split), Some(split_cache)) = (rule.split(), &mut cache.split) {
         if !anchored {
-            let m = rule.regex.search_with(&mut cache.whole, &input)?;
+            let m = rule.regex().search_with(&mut cache.whole, &input)?;
             input.set_start(m.start());
             input.set_anchored(Anchored::Yes);
         }
@@ -604,14 +615,14 @@ fn shaped_spans(
             // Most anchored attempts that get here fail: a DFA says so before any capture
             // pass.
             _ if anchored => {
-                rule.regex.search_half_with(&mut cache.whole, &input)?;
+                rule.regex().search_half_with(&mut cache.whole, &input)?;
             }
             // A match is there: the capture pass finds it.
             _ => {}
         }
     }
-    let slots = &mut slots[..rule.regex.group_info().slot_len()];
-    rule.regex
+    let slots = &mut slots[..rule.slot_len];
+    rule.regex()
         .search_slots_with(&mut cache.whole, &input, slots)?;
     let span = |g: usize| Some(slots[2 * g]?.get()..slots[2 * g + 1]?.get());
     Some((span(0)?, span(rule.secret_group)))
@@ -674,6 +685,18 @@ impl ShapedSearch {
         }
         Some(m)
     }
+}
+
+/// A value read on the raw line up to a quote that a string layer escapes (`…token\"}` in JSON
+/// inside JSON) ends before the escape's backslashes: masked, they would unescape the quote and
+/// break the string around it.
+fn without_closing_escape(line: &[u8], mut span: Range<usize>) -> Range<usize> {
+    if matches!(line.get(span.end), Some(b'"' | b'\'')) {
+        while span.end > span.start && line[span.end - 1] == b'\\' {
+            span.end -= 1;
+        }
+    }
+    span
 }
 
 /// Spans, for asking whether a span overlaps any of them in logarithmic time: a line can hold
@@ -1187,7 +1210,10 @@ impl<'e> Scanner<'e> {
                 .rebuild(found.iter().map(|(tok, _)| tok.clone()));
         }
         for h in &self.keyed_hits {
-            for span in self.token_union.gaps(h.span.clone()) {
+            for span in self
+                .token_union
+                .gaps(without_closing_escape(line, h.span.clone()))
+            {
                 out.push(Finding {
                     rule: offset + h.rule,
                     span,
@@ -1454,6 +1480,24 @@ mod tests {
             .unwrap_err()
             .0;
         assert!(err.starts_with("rule acme: anchored = true, but"), "{err}");
+    }
+
+    /// A value read up to a quote escaped by a string layer (JSON in JSON) leaves the escape's
+    /// backslash alone: the line stays JSON.
+    #[test]
+    fn a_value_before_an_escaped_quote_keeps_the_escape() {
+        let line = r#"{"m": "{\"msg\": \"cli: using auth token 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\"}"}"#;
+        let engine = Engine::builtin();
+        let mut found = Vec::new();
+        engine.scanner().scan_line(line.as_bytes(), &mut found);
+        assert!(!found.is_empty());
+        for f in &found {
+            assert!(
+                !line[f.span.clone()].ends_with('\\'),
+                "{:?}",
+                &line[f.span.clone()]
+            );
+        }
     }
 
     /// An allowlisted value is the secret or the whole token, public prefix included.
@@ -1944,7 +1988,7 @@ examples = ["#1 acme_0123456789abcdef"]
         let n = anchored.shaped.iter().filter(|r| r.anchored).count();
         assert!(n >= 30, "{n} anchored rules");
         let derived = (anchored.shaped.iter())
-            .filter(|r| r.anchored && (r.token.is_some() || r.split.is_some()))
+            .filter(|r| r.anchored && (r.token.is_some() || r.split().is_some()))
             .count();
         assert!(derived >= 30, "{derived} rules without a capture pass");
         // The split is there wherever the token walk may leave an attempt open.
@@ -1952,7 +1996,7 @@ examples = ["#1 acme_0123456789abcdef"]
             .filter(|r| r.anchored && r.token.as_ref().is_none_or(|t| t.may_be_unknown()))
             .count();
         let split = (anchored.shaped.iter())
-            .filter(|r| r.anchored && r.split.is_some())
+            .filter(|r| r.anchored && r.split().is_some())
             .count();
         assert!(
             split >= 10 && open - split <= 1,
@@ -1975,12 +2019,12 @@ examples = ["#1 acme_0123456789abcdef"]
             searching
                 .shaped
                 .iter()
-                .filter(|r| r.split.is_some())
+                .filter(|r| r.split().is_some())
                 .count()
                 >= 30
         );
         let mut capturing = Engine::with_catalog(&unanchored, &Config::default()).unwrap();
-        capturing.shaped.iter_mut().for_each(|r| r.split = None);
+        capturing.shaped.iter_mut().for_each(|r| r.without_split());
 
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/corpus");
         let mut text: Vec<u8> = std::fs::read_dir(dir)

@@ -109,7 +109,7 @@ impl ByteTables {
 
 /// How many byte sequences one bucket holding these windows lets through (95 for a position
 /// where a short keyword allows any byte).
-fn breadth(windows: &[Vec<u8>]) -> u64 {
+fn breadth(windows: &[&[u8]]) -> u64 {
     (0..WINDOW)
         .map(|k| {
             let mut seen = [false; 256];

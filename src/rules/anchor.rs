@@ -10,8 +10,11 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 
 /// More distinct beginnings than this and the pattern is not taken as anchored.
 const MAX_PREFIXES: usize = 1024;
+/// Optional copies of a repetition (`x{2,5}`: 3) listed one count at a time; more end the
+/// beginning after the certain ones.
+const MAX_OPTIONAL: usize = 3;
 /// A class of more (lowercased) bytes than this ends the listed beginning there.
-const MAX_CLASS: usize = 16;
+const MAX_CLASS: usize = 64;
 
 /// A beginning of a match, ASCII-lowercased; `open` while bytes may still be added to it.
 #[derive(Clone, Debug)]
@@ -56,7 +59,10 @@ fn extend(hir: &Hir, prefixes: Vec<Prefix>, longest: usize) -> Option<Vec<Prefix
             })
             .collect(),
         HirKind::Class(class) => {
-            let bytes = class_bytes(class);
+            // A class that would branch the beginnings past the limit ends them here.
+            let open = prefixes.iter().filter(|p| p.open).count();
+            let bytes = class_bytes(class)
+                .filter(|b| prefixes.len() - open + open * b.len() <= MAX_PREFIXES);
             let mut out = Vec::new();
             for p in prefixes {
                 match &bytes {
@@ -68,7 +74,7 @@ fn extend(hir: &Hir, prefixes: Vec<Prefix>, longest: usize) -> Option<Vec<Prefix
                             out.push(q);
                         }
                     }
-                    // Too many bytes to list: the beginning is known up to here.
+                    // Too many to list: the beginning is known up to here.
                     None if p.open => out.push(Prefix { open: false, ..p }),
                     _ => out.push(p),
                 }
@@ -94,19 +100,33 @@ fn extend(hir: &Hir, prefixes: Vec<Prefix>, longest: usize) -> Option<Vec<Prefix
             out
         }
         HirKind::Repetition(rep) => {
-            // The first `min` copies are certain (as many as can still lengthen a beginning);
-            // after them the match may go on in more than one way: the beginning ends there.
+            let min = rep.min as usize;
+            // The first `min` copies are certain (as many as can still lengthen a beginning).
             let mut prefixes = prefixes;
-            let certain = (rep.min as usize).min(longest.max(1));
-            for _ in 0..certain {
+            for _ in 0..min.min(longest.max(1)) {
                 prefixes = extend(&rep.sub, prefixes, longest)?;
             }
-            if rep.max != Some(rep.min) || certain < rep.min as usize {
-                for p in &mut prefixes {
-                    p.open = false;
+            match rep.max.map(|max| max as usize) {
+                // A few optional copies (`(?:PQ-)?`): each count is a way on.
+                Some(max) if min <= longest && max - min <= MAX_OPTIONAL => {
+                    let mut out = prefixes.clone();
+                    let mut more = prefixes;
+                    for _ in min..max {
+                        more = extend(&rep.sub, more, longest)?;
+                        out.extend(more.iter().cloned());
+                        if out.len() > MAX_PREFIXES {
+                            return None;
+                        }
+                    }
+                    out
                 }
+                Some(max) if max == min => prefixes,
+                // Any number more: the beginning ends after the certain copies.
+                _ => prefixes
+                    .into_iter()
+                    .map(|p| Prefix { open: false, ..p })
+                    .collect(),
             }
-            prefixes
         }
     };
     (out.len() <= MAX_PREFIXES).then_some(out)
@@ -184,6 +204,10 @@ mod tests {
             &["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxe", "xapp-"]
         ));
         assert!(anchored(r"(?:ab){2}(?P<secret>x)", &["abab"]));
+        assert!(anchored(
+            r"\bAGE-SECRET-KEY-(?:PQ-)?1(?P<secret>x)",
+            &["age-secret-key-1", "age-secret-key-pq-1"]
+        ));
     }
 
     #[test]

@@ -19,10 +19,11 @@ pub mod validators;
 
 use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::util::syntax;
-use regex_automata::{Input, PatternID, meta};
+use regex_automata::{Input, meta};
 use regex_syntax::hir::Hir;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::OnceLock;
 
 /// One file of the built-in catalog: the rules of a family of services.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +46,7 @@ pub const BUILTIN_CATALOG: &[CatalogSource<'static>] = catalog_files![
     "vcs-ci",
     "payments-messaging",
     "ai-auth-apps",
+    "monitoring-data",
     "http",
     "keys-hashes",
     "keyed",
@@ -233,16 +235,21 @@ pub struct ShapedRule {
     pub description: String,
     pub severity: Severity,
     pub keywords: Vec<String>,
-    /// The engine under `regex`, used directly for anchored searches.
-    pub regex: meta::Regex,
+    /// The pattern's parse; its automata are built from it when the rule first runs.
+    hir: Hir,
+    /// The regex and the split, built on first use: most rules of a catalog of hundreds
+    /// never run on a given log, and building every automaton up front was most of the
+    /// engine's build time.
+    compiled: OnceLock<CompiledShape>,
+    /// Whether a split is wanted (see [`ShapedRule::split`]).
+    wants_split: bool,
     /// Index of the `secret` capture group.
     pub secret_group: usize,
+    /// Capture slots a search of the regex fills.
+    pub slot_len: usize,
     /// Where the pattern allows it, how an anchored match and its secret are found by one walk
     /// with no automaton.
     pub token: Option<token::TokenProgram>,
-    /// Where the pattern allows it and the token walk does not decide every attempt, how a
-    /// match's secret is found without a capture pass.
-    pub split: Option<SecretSplit>,
     /// See [`ShapedSpec::anchored`].
     pub anchored: bool,
     /// See [`ShapedSpec::not_after`]: the bytes that may not come before a match.
@@ -444,12 +451,19 @@ fn bad_regex(what: &str, e: &dyn fmt::Display) -> RuleError {
 }
 
 /// A shaped rule's pattern, parsed with the same syntax as [`compile_regex`] (bytes, not
-/// Unicode), and compiled; the parse is kept for [`SecretSplit::of`].
+/// Unicode); its automata are built from the parse when the rule first runs.
+fn parse_shaped_pattern(pattern: &str, what: &str) -> Result<Hir, RuleError> {
+    syntax::parse_with(pattern, &syntax::Config::new().unicode(false).utf8(false))
+        .map_err(|e| bad_regex(what, &e))
+}
+
+/// [`parse_shaped_pattern`], and the regex built (for tests of the parse's use).
+#[cfg(test)]
 fn compile_shaped_regex(pattern: &str, what: &str) -> Result<(meta::Regex, Hir), RuleError> {
-    let bad = |e: &dyn fmt::Display| bad_regex(what, e);
-    let hir = syntax::parse_with(pattern, &syntax::Config::new().unicode(false).utf8(false))
-        .map_err(|e| bad(&e))?;
-    let regex = meta_builder().build_from_hir(&hir).map_err(|e| bad(&e))?;
+    let hir = parse_shaped_pattern(pattern, what)?;
+    let regex = meta_builder()
+        .build_from_hir(&hir)
+        .map_err(|e| bad_regex(what, &e))?;
     Ok((regex, hir))
 }
 
@@ -675,7 +689,8 @@ impl ShapedSpec {
                 self.id
             )));
         }
-        let (regex, hir) = compile_shaped_regex(&self.pattern, &format!("rule {}", self.id))?;
+        let what = format!("rule {}", self.id);
+        let hir = parse_shaped_pattern(&self.pattern, &what)?;
         if self.anchored && !anchor::starts_with_a_keyword(&hir, &self.keywords) {
             return Err(RuleError(format!(
                 "rule {}: anchored = true, but a match of its pattern may start elsewhere than \
@@ -684,15 +699,13 @@ impl ShapedSpec {
                 self.id
             )));
         }
-        let secret_group = regex
-            .group_info()
-            .to_index(PatternID::ZERO, "secret")
-            .ok_or_else(|| {
-                RuleError(format!(
-                    "rule {}: pattern has no (?P<secret>...) group",
-                    self.id
-                ))
-            })?;
+        let secret_group = capture_index(&hir, "secret").ok_or_else(|| {
+            RuleError(format!(
+                "rule {}: pattern has no (?P<secret>...) group",
+                self.id
+            ))
+        })?;
+        let slot_len = 2 * (1 + hir.properties().explicit_captures_len());
         let validator = match &self.validator {
             None => None,
             Some(name) => Some(validators::Validator::from_name(name).ok_or_else(|| {
@@ -706,20 +719,20 @@ impl ShapedSpec {
         let token = token::TokenProgram::of(&hir);
         // The split serves anchored attempts the token walk cannot decide: compiling its two
         // regexes for nothing would be most of the engine's build time.
-        let split = match &token {
-            Some(t) if self.anchored && !t.may_be_unknown() => None,
-            _ => SecretSplit::of(&hir),
-        };
-        Ok(ShapedRule {
+        let wants_split = !matches!(&token, Some(t) if self.anchored && !t.may_be_unknown());
+        let word_boundary_first = starts_at_word_boundary(&hir);
+        let rule = ShapedRule {
             id: self.id.clone(),
             family: self.family.clone(),
             description: self.description.clone(),
             severity: self.severity,
             keywords: self.keywords.clone(),
             token,
-            split,
-            regex,
+            hir,
+            compiled: OnceLock::new(),
+            wants_split,
             secret_group,
+            slot_len,
             anchored: self.anchored,
             not_after: {
                 let mut class = match &self.not_after {
@@ -728,7 +741,7 @@ impl ShapedSpec {
                         Some(byte_class(class, &format!("rule {}: not_after", self.id))?)
                     }
                 };
-                if starts_at_word_boundary(&hir) {
+                if word_boundary_first {
                     let class = class.get_or_insert_with(|| Box::new([false; 256]));
                     for b in 0..=255u8 {
                         class[usize::from(b)] |= b.is_ascii_alphanumeric() || b == b'_';
@@ -750,7 +763,76 @@ impl ShapedSpec {
             allowlist: compile_allowlist(&self.allowlist, &self.id)?,
             examples: self.examples.clone(),
             counterexamples: self.counterexamples.clone(),
+        };
+        // A user's rule is built now, so that an automaton too big to build is a config
+        // error; the built-in ones are all built by the test suite.
+        if self.family == CONFIG_FAMILY {
+            rule.build().map_err(|e| bad_regex(&what, &e))?;
+        }
+        Ok(rule)
+    }
+}
+
+/// A shaped rule's automata.
+#[derive(Debug)]
+pub struct CompiledShape {
+    regex: meta::Regex,
+    split: Option<SecretSplit>,
+}
+
+impl ShapedRule {
+    /// The regex, for anchored searches and capture passes.
+    pub fn regex(&self) -> &meta::Regex {
+        &self.compiled().regex
+    }
+
+    /// Where the pattern allows it and the token walk does not decide every attempt, how a
+    /// match's secret is found without a capture pass.
+    pub fn split(&self) -> Option<&SecretSplit> {
+        self.compiled().split.as_ref()
+    }
+
+    fn compiled(&self) -> &CompiledShape {
+        self.compiled.get_or_init(|| {
+            self.build()
+                .expect("a built-in rule's pattern builds (the test suite builds every one)")
         })
+    }
+
+    fn build(&self) -> Result<CompiledShape, Box<regex_automata::meta::BuildError>> {
+        Ok(CompiledShape {
+            regex: meta_builder().build_from_hir(&self.hir).map_err(Box::new)?,
+            split: if self.wants_split {
+                SecretSplit::of(&self.hir)
+            } else {
+                None
+            },
+        })
+    }
+
+    /// Build the automata now (the test suite builds every rule's).
+    pub fn build_now(&self) {
+        self.compiled();
+    }
+
+    /// No split: the secret is always found by a capture pass (the reference in tests).
+    pub fn without_split(&mut self) {
+        self.wants_split = false;
+        self.compiled = OnceLock::new();
+    }
+}
+
+/// The index of the capture group `name`.
+fn capture_index(hir: &Hir, name: &str) -> Option<usize> {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Capture(c) if c.name.as_deref() == Some(name) => Some(c.index as usize),
+        HirKind::Capture(c) => capture_index(&c.sub, name),
+        HirKind::Repetition(r) => capture_index(&r.sub, name),
+        HirKind::Concat(hs) | HirKind::Alternation(hs) => {
+            hs.iter().find_map(|h| capture_index(h, name))
+        }
+        _ => None,
     }
 }
 
@@ -826,8 +908,10 @@ mod tests {
         let cat = parse_catalogs(BUILTIN_CATALOG).unwrap();
         assert!(cat.rule.len() >= 30, "{} shaped rules", cat.rule.len());
         assert!(cat.keyed.len() >= 8);
+        assert!(cat.rule.len() >= 250, "{} shaped rules", cat.rule.len());
         for r in &cat.rule {
-            r.compile().unwrap();
+            // Built as the engine builds them on first use, which must not fail.
+            r.compile().unwrap().build_now();
             assert!(!r.examples.is_empty(), "rule {} has no examples", r.id);
         }
         for r in &cat.keyed {
@@ -948,7 +1032,7 @@ mod tests {
             let mut split_cache = split.create_cache();
             let group = regex
                 .group_info()
-                .to_index(PatternID::ZERO, "secret")
+                .to_index(regex_automata::PatternID::ZERO, "secret")
                 .unwrap();
             for text in texts {
                 for at in 0..text.len() {
