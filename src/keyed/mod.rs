@@ -210,6 +210,7 @@ impl KeyedMatcher {
         if v.len() < r.min_len
             || is_masked(v)
             || is_placeholder(v)
+            || is_reference(v)
             || is_number(v)
             || is_word_path(v)
             || is_source_location(v)

@@ -70,6 +70,86 @@ pub(super) fn is_placeholder(v: &[u8]) -> bool {
             .all(|&b| b == b'x' || b == b'X' || b == b'*' || b == b'.')
 }
 
+/// Words that name a secret, in an identifier of code (`db_password`, `API_KEY`, `authToken`).
+const SECRET_WORDS: &[&[u8]] = &[
+    b"pass", b"pwd", b"secret", b"token", b"key", b"auth", b"cred", b"sess", b"sig", b"private",
+];
+
+fn ident_byte(b: &u8) -> bool {
+    b.is_ascii_alphanumeric() || *b == b'_'
+}
+
+/// An identifier of code that names a secret, written as code writes words (no generated
+/// run in it).
+fn names_a_secret(ident: &[u8]) -> bool {
+    !ident.is_empty()
+        && !ident[0].is_ascii_digit()
+        && ident.iter().all(ident_byte)
+        && !looks_random(ident, 12)
+        && SECRET_WORDS.iter().any(|w| {
+            ident
+                .windows(w.len())
+                .any(|win| win.eq_ignore_ascii_case(w))
+        })
+}
+
+/// A reference to a secret, not the secret: a variable (`$db_password`), a format field cut at
+/// its parenthesis by the value's reader (`%(password`), or a code path that names a secret
+/// (`var.db_password`, `process.env.API_KEY`, `settings.CLIENT_SECRET`,
+/// `os.environ['SECRET_KEY']`, `ENV['DB_PASSWORD']`, `config.get("db_password")`), perhaps cut
+/// at its quote or bracket. Terraform, CI and application logs print configurations full of
+/// them. A path of words that names no secret (`hunter2.example`) is still a value.
+pub(super) fn is_reference(v: &[u8]) -> bool {
+    if let Some(field) = v.strip_prefix(b"%(") {
+        let field = field.strip_suffix(b")s").unwrap_or(field);
+        return !field.is_empty() && field.iter().all(ident_byte);
+    }
+    if let Some(name) = v.strip_prefix(b"$") {
+        // `$gdcapi_db_password`; `$UPPER` is a placeholder already. A password that starts
+        // with `$` mixes cases or symbols.
+        return name.contains(&b'_')
+            && names_a_secret(name)
+            && !name.iter().any(u8::is_ascii_uppercase);
+    }
+    let mut segments = 0;
+    let mut named = false;
+    let mut i = 0;
+    loop {
+        let start = i;
+        while i < v.len() && ident_byte(&v[i]) {
+            i += 1;
+        }
+        let seg = &v[start..i];
+        if seg.is_empty() || seg[0].is_ascii_digit() || looks_random(seg, 12) {
+            return false;
+        }
+        segments += 1;
+        named |= names_a_secret(seg);
+        match v.get(i) {
+            None => return segments >= 2 && named,
+            Some(b'.') => i += 1,
+            // A call or a subscript with one name in it, to the end of the value.
+            Some(b'(' | b'[') => {
+                let inner = &v[i + 1..];
+                let inner = inner
+                    .strip_prefix(b"'")
+                    .or(inner.strip_prefix(b"\""))
+                    .unwrap_or(inner);
+                let name_len = inner.iter().take_while(|b| ident_byte(b)).count();
+                let (name, tail) = inner.split_at(name_len);
+                let closed = matches!(
+                    tail,
+                    b"" | b"'" | b"\"" | b")" | b"]" | b"')" | b"\")" | b"']" | b"\"]" | b"()"
+                );
+                return closed
+                    && (named || names_a_secret(name))
+                    && (name.is_empty() || !looks_random(name, 12));
+            }
+            Some(_) => return false,
+        }
+    }
+}
+
 /// A URL path of words (`/admin/setup`, `/files/invoice-2026-01.pdf`): where a router or a
 /// log line names a route, not a secret. A path with a generated segment is no such path.
 pub(super) fn is_word_path(v: &[u8]) -> bool {
@@ -186,6 +266,38 @@ mod tests {
             b"Hello World",
         ] {
             assert!(!generated_with_spaces(phrase), "{phrase:?}");
+        }
+    }
+
+    #[test]
+    fn references_to_secrets_are_not_secrets() {
+        for v in [
+            "var.db_password",
+            "$gdcapi_db_password",
+            "process.env.API_KEY",
+            "settings.CLIENT_SECRET",
+            "self.token",
+            "aws_db_instance.main.password",
+            "os.environ['SECRET_KEY",
+            "os.environ['SECRET_KEY']",
+            "ENV['DB_PASSWORD",
+            "config.get(\"db_password",
+            "%(password",
+            "%(password)s",
+        ] {
+            assert!(is_reference(v.as_bytes()), "{v}");
+        }
+        for v in [
+            "hunter2",
+            "FAKEpassw0rd",
+            "$ecretPa55",
+            "hunter2.example",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+            "sk_live_FAKEexampleFAKEexample0123",
+            "key.x7Gq2LmN9pR4sT8vW1yZ",
+            "s3cr3t.Pa55word!",
+        ] {
+            assert!(!is_reference(v.as_bytes()), "{v}");
         }
     }
 
