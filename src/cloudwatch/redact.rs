@@ -227,14 +227,14 @@ fn scan_message(
     scanner.end_of_text();
 }
 
-/// Append the event's masked message to `out` and its findings to `records`. `lines` are the
-/// event's scanned lines, in order.
 /// Where [`emit`] puts the records it makes, and who else is given each with its secret.
 struct RecordSink<'r, 'h> {
     records: &'r mut Vec<FindingRecord>,
     hook: SecretHook<'h>,
 }
 
+/// Append the event's masked message to `out` and its findings to the sink. `lines` are the
+/// event's scanned lines, in order.
 fn emit(
     engine: &Engine,
     masker: &Masker,

@@ -775,7 +775,7 @@ impl ShapedSpec {
 
 /// A shaped rule's automata.
 #[derive(Debug)]
-pub struct CompiledShape {
+struct CompiledShape {
     regex: meta::Regex,
     split: Option<SecretSplit>,
 }
