@@ -1500,6 +1500,37 @@ mod tests {
         }
     }
 
+    /// A quote that a deeper layer escapes is part of the value of the layer above: JSON in a
+    /// JavaScript string (`'{"password": "ab\\"cd"}'`), JSON in JSON, and a bare value with a
+    /// quote and `&` in it are masked whole, and each line stays valid in its layer.
+    #[test]
+    fn a_quote_escaped_by_a_deeper_layer_does_not_end_the_value() {
+        let engine = Engine::builtin();
+        for (line, tail) in [
+            (
+                r#"body: '{"password": "x3^M\\"Uhb9qaw@!p4c"}'"#,
+                "Uhb9qaw@!p4c",
+            ),
+            (
+                r#"{"m": "{\"password\": \"x3^M\\\"Uhb9qaw@!p4c\"}"}"#,
+                "Uhb9qaw@!p4c",
+            ),
+            (
+                r#"bad admin credentials user=ops password=wSG2"&hGokZ9262qP08q"#,
+                "hGokZ9262qP08q",
+            ),
+        ] {
+            let masker =
+                crate::Masker::new(crate::MaskStyle::Label, crate::FingerprintKey::new(b"k"));
+            let masked = crate::redact_text(&engine, &masker, line.as_bytes());
+            let masked = String::from_utf8(masked).unwrap();
+            assert!(!masked.contains(tail), "{masked}");
+            if line.starts_with('{') {
+                serde_json::from_str::<serde_json::Value>(&masked).expect("still JSON");
+            }
+        }
+    }
+
     /// An allowlisted value is the secret or the whole token, public prefix included.
     #[test]
     fn an_allowlisted_value_may_be_the_whole_token() {

@@ -317,7 +317,7 @@ const _: () = assert!(MAX_ENTITY <= 6);
 
 /// The character an HTML reference at the start of `text` stands for, and its length: the
 /// named ones a template engine writes for markup and quotes, or a numeric one of ASCII.
-fn entity(text: &[u8]) -> Option<(u8, usize)> {
+pub(crate) fn entity(text: &[u8]) -> Option<(u8, usize)> {
     let end = memchr::memchr(b';', &text[..text.len().min(MAX_ENTITY)])?;
     let name = &text[1..end];
     let c = match name {

@@ -7,7 +7,7 @@
 //! `corpus5`, the same way: Sanic, Bottle on gunicorn, Pyramid on waitress, Express with
 //! winston, consola and signale) is redacted with the default settings, and
 //!
-//! * recall (no fragment of a secret survives), overall and averaged over kinds, and the share
+//! * recall (no fragment of a secret survives, nor its tail), overall and averaged over kinds, and the share
 //!   of keep strings (non-secret look-alikes) that survive, meet each corpus's bar,
 //! * every file keeps its line count,
 //! * every line that was JSON before is JSON after.
@@ -158,6 +158,20 @@ fn contains(hay: &[u8], needle: &str) -> bool {
     memchr::memmem::find(hay, needle.as_bytes()).is_some()
 }
 
+/// Does `fragment` of a secret survive in `out`: whole, or its tail? A mask that ends too early
+/// (a value read up to a quote that a deeper layer escapes) leaves the secret's end in clear,
+/// which is as good as the whole to whoever reads it. The tail is the last half (at least 8
+/// bytes): public prefixes, which masks keep visible, are at the start.
+fn survives(out: &[u8], fragment: &str) -> bool {
+    let bytes = fragment.as_bytes();
+    let tail = (bytes.len() / 2).max(8).min(bytes.len());
+    let mut from = bytes.len() - tail;
+    while !fragment.is_char_boundary(from) {
+        from += 1;
+    }
+    contains(out, fragment) || contains(out, &fragment[from..])
+}
+
 fn count_lines(b: &[u8]) -> usize {
     if b.is_empty() {
         return 0;
@@ -191,7 +205,7 @@ fn score(corpus: &Corpus, style: MaskStyle) -> Score {
                 .as_array()
                 .unwrap()
                 .iter()
-                .any(|f| contains(&out, f.as_str().unwrap()));
+                .any(|f| survives(&out, f.as_str().unwrap()));
             let k = s.by_kind.entry(kind.clone()).or_default();
             k.0 += 1;
             s.present += 1;

@@ -232,6 +232,11 @@ pub(super) fn closing_quote(
 /// double-quoted one, and Python joins adjacent literals. Only where the value goes on after
 /// the pair: in a decoded view, `"A \""}` reads `"A ""}`, whose `""` ends the string. (Not a
 /// layer of the view: decoding `''` everywhere would close every empty string of a repr.)
+///
+/// Nor does a quote close the value where a letter or digit follows it and another quote
+/// closes it later: that quote is data whose escape a layer took away. In the decoded view of
+/// `'{"password": "ab\\"cd"}'` (JSON in a JavaScript string) the value reads `"ab"cd"`; a
+/// closing quote is followed by punctuation, a blank or the line's end in every syntax.
 pub(super) fn quoted_value_end(
     line: &[u8],
     body: usize,
@@ -240,14 +245,22 @@ pub(super) fn quoted_value_end(
     ends: &mut ValueEnds,
 ) -> usize {
     let mut end = closing_quote(line, body, q, esc, ends);
-    while esc == 0
-        && end > body
-        && line.get(end + 1) == Some(&q)
-        && line
-            .get(end + 2)
-            .is_some_and(|&b| b.is_ascii_alphanumeric() || b"+/=_-.!@#$%^&*~".contains(&b))
-    {
-        end = closing_quote(line, end + 2, q, esc, ends);
+    while esc == 0 && end > body && end < line.len() {
+        let next = match (line.get(end + 1), line.get(end + 2)) {
+            (Some(&b), Some(&after))
+                if b == q
+                    && (after.is_ascii_alphanumeric() || b"+/=_-.!@#$%^&*~".contains(&after)) =>
+            {
+                end + 2
+            }
+            (Some(&b), _) if b.is_ascii_alphanumeric() => end + 1,
+            _ => break,
+        };
+        let later = closing_quote(line, next, q, esc, ends);
+        if later == line.len() && line[end + 1] != q {
+            break;
+        }
+        end = later;
     }
     end
 }
@@ -273,13 +286,52 @@ pub(super) fn first_closing_quote(line: &[u8], from: usize, quote: u8, esc: usiz
 }
 
 /// Does a quote at `i` end an unquoted value? Only when nothing token-like follows it, so that
-/// `password=ab"cd` keeps its quote while `'sid=abc'` ends at it.
+/// `password=ab"cd` (and `ab"&cd`) keeps its quote while `'sid=abc'` ends at it.
 pub(super) fn quote_ends_value(line: &[u8], i: usize) -> bool {
     match line.get(i + 1) {
         None => true,
+        Some(b'&') => ampersand_ends_value(line, i + 1),
         Some(&n) => !(n.is_ascii_alphanumeric() || matches!(n, b'_' | b'-' | b'+' | b'/' | b'=')),
     }
 }
+
+/// Does an `&` at `i` end an unquoted value? Where it separates query or form parameters
+/// (`token=abc&user=42`, `&amp;`-escaped or not), starts an HTML character reference, or
+/// nothing token-like follows it; a
+/// generated password holds `&` as any other byte (`password=wS2&hGok9q`).
+pub(super) fn ampersand_ends_value(line: &[u8], i: usize) -> bool {
+    // An HTML character reference (`&#x27;`, `&quot;`) is an escaped quote or markup.
+    if crate::layers::entity(&line[i..]).is_some() {
+        return true;
+    }
+    let rest = &line[i + 1..];
+    let rest = rest.strip_prefix(b"amp;").unwrap_or(rest);
+    let name = rest
+        .iter()
+        .take(MAX_PARAMETER_NAME + 1)
+        .take_while(|&&b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'%')
+        })
+        .count();
+    work::read(name + 5);
+    match (name, rest.get(name)) {
+        // Nothing more of the value.
+        (0, None) => true,
+        (0, Some(&b)) => {
+            b.is_ascii_whitespace()
+                || matches!(
+                    b,
+                    b'"' | b'\'' | b')' | b']' | b'}' | b',' | b';' | b'>' | b'|'
+                )
+        }
+        // A parameter (`&user=`) or a flag (`&debug&`).
+        (1..=MAX_PARAMETER_NAME, Some(b'=' | b'&')) => true,
+        _ => false,
+    }
+}
+
+/// The longest query parameter name `&` is taken to introduce.
+const MAX_PARAMETER_NAME: usize = 64;
 
 /// Is position `at` inside an ARN (the whitespace- or quote-delimited token starts `arn:`)?
 /// (A line of `:key` repeated is one token: its start is read once, not once per key.)
@@ -316,6 +368,7 @@ pub(super) fn first_unquoted_end(line: &[u8], mut i: usize, to_line_end: bool) -
             b' ' | b'\t' if to_line_end => {
                 i > 0 && !matches!(line[i - 1], b';' | b',' | b' ' | b'\t')
             }
+            b'&' if !to_line_end => ampersand_ends_value(line, i),
             b' ' | b'\t' | b'&' | b';' | b',' | b')' | b']' | b'}' | b'>' | b'<' | b'|' => {
                 !to_line_end || matches!(b, b'>' | b'<')
             }
@@ -451,6 +504,25 @@ mod tests {
         assert_eq!(first_unquoted_end(l, 9, false), 17);
         let l = br#"'sid=abc' ]"#;
         assert_eq!(first_unquoted_end(l, 5, false), 8);
+        let l = br#"password=wSG2"&hGokZ9 user=x"#;
+        assert_eq!(first_unquoted_end(l, 9, false), 21);
+    }
+
+    #[test]
+    fn an_ampersand_ends_a_value_before_a_parameter_only() {
+        let end = |l: &[u8]| first_unquoted_end(l, 6, false);
+        // Query and form parameters, escaped or not, flags, the end.
+        assert_eq!(end(b"token=abc&user=42"), 9);
+        assert_eq!(end(b"token=abc&amp;user=42"), 9);
+        assert_eq!(end(b"token=abc&debug&x=1"), 9);
+        assert_eq!(end(b"token=abc&"), 9);
+        assert_eq!(end(b"token=abc& next"), 9);
+        assert_eq!(end(b"token=abc&'"), 9);
+        assert_eq!(end(b"token=abc&#x27; }"), 9);
+        // A generated password's `&`.
+        assert_eq!(end(b"token=ab&c9*Q next"), 13);
+        assert_eq!(end(b"token=ab&^c9 next"), 12);
+        assert_eq!(end(b"token=ab&&c9 next"), 12);
     }
 
     proptest::proptest! {
