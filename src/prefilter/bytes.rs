@@ -109,19 +109,43 @@ impl ByteTables {
     }
 }
 
-/// How many byte sequences one bucket holding these windows lets through (95 for a position
-/// where a short keyword allows any byte).
+/// How often one bucket holding these windows lets a position of log text through: for each
+/// window position, how common the bytes it allows are ([`LOG_TEXT`]), multiplied. Buckets
+/// are filled where they widen least by this measure, so that the bytes of common words
+/// (`tion`, `core`, `debu`) are kept apart rather than counted as any rare byte is.
 fn breadth(windows: &[&[u8]]) -> u64 {
     (0..WINDOW)
         .map(|k| {
-            let mut seen = [false; 256];
+            let mut seen = [false; 128];
             for w in windows {
                 match w.get(k) {
-                    Some(&b) => seen[b as usize] = true,
-                    None => return 95,
+                    Some(&b) => {
+                        seen[(b & 0x7f) as usize] = true;
+                        seen[(b.to_ascii_uppercase() & 0x7f) as usize] = true;
+                    }
+                    None => return ANY,
                 }
             }
-            seen.iter().filter(|&&x| x).count() as u64
+            seen.iter()
+                .zip(&LOG_TEXT)
+                .filter(|(seen, _)| **seen)
+                .map(|(_, &f)| u64::from(f))
+                .sum::<u64>()
+                .min(ANY)
         })
         .product()
 }
+
+/// A position any byte may take (a keyword shorter than the window).
+const ANY: u64 = 10_000;
+
+/// How common each ASCII byte is in log text, per 10,000 bytes (at least 1): counted over the
+/// corpora in `testdata/` (Flask, Django, FastAPI, Express, Koa, Lambda and other logs).
+const LOG_TEXT: [u16; 128] = [
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 73, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 36, 1, 1, 1,
+    1, 707, 1, 291, 5, 6, 4, 3, 177, 11, 11, 5, 10, 131, 156, 138, 91, 268, 245, 248, 158, 138,
+    134, 142, 117, 104, 125, 253, 9, 9, 29, 10, 3, 4, 63, 49, 59, 55, 64, 41, 57, 38, 93, 48, 28,
+    39, 54, 64, 58, 41, 35, 49, 71, 83, 51, 38, 43, 40, 40, 49, 59, 30, 23, 14, 76, 1, 329, 138,
+    232, 211, 507, 108, 99, 107, 250, 53, 72, 181, 184, 269, 298, 147, 39, 236, 256, 328, 133, 63,
+    51, 62, 87, 58, 42, 2, 42, 1, 1,
+];
