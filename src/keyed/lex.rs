@@ -369,6 +369,8 @@ pub(super) fn first_unquoted_end(line: &[u8], mut i: usize, to_line_end: bool) -
                 i > 0 && !matches!(line[i - 1], b';' | b',' | b' ' | b'\t')
             }
             b'&' if !to_line_end => ampersand_ends_value(line, i),
+            // A closing bracket is data where a letter or digit follows (`k3q(9Zb)Xw`).
+            b')' | b']' if !to_line_end => !line.get(i + 1).is_some_and(u8::is_ascii_alphanumeric),
             b' ' | b'\t' | b'&' | b';' | b',' | b')' | b']' | b'}' | b'>' | b'<' | b'|' => {
                 !to_line_end || matches!(b, b'>' | b'<')
             }
@@ -523,6 +525,10 @@ mod tests {
         assert_eq!(end(b"token=ab&c9*Q next"), 13);
         assert_eq!(end(b"token=ab&^c9 next"), 12);
         assert_eq!(end(b"token=ab&&c9 next"), 12);
+        // A bracket closes the value unless the value goes on after it.
+        assert_eq!(end(b"token=k3q(9Zb)Xw next"), 16);
+        assert_eq!(end(b"token=abc) next"), 9);
+        assert_eq!(end(b"token=abc], next"), 9);
     }
 
     proptest::proptest! {

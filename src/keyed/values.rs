@@ -11,15 +11,44 @@ use crate::rules::validators::looks_random;
 use crate::work;
 use std::ops::Range;
 
-/// `Name(` at `v`, a wrapper or constructor call: where its parenthesis opens.
+/// `Name(…)` at `v`, a wrapper, constructor or function call: where its parenthesis opens.
+/// The name is a word (letters, `_`, dots) and a `)` that ends the value closes the call
+/// within [`MAX_CALL_ARGUMENTS`] bytes: a generated password with a parenthesis
+/// (`k3q(9Zb)Xw`, `Qx(ab)Zq`) is no call.
 pub(super) fn wrapper_call(line: &[u8], v: usize) -> Option<usize> {
     let name = line[v..]
         .iter()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
+        .take_while(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.'))
         .count();
     work::read(name + 1);
-    (name > 0 && line.get(v + name) == Some(&b'(')).then_some(v + name)
+    if name == 0 || line.get(v + name) != Some(&b'(') {
+        return None;
+    }
+    let open = v + name;
+    let args = &line[open + 1..line.len().min(open + 1 + MAX_CALL_ARGUMENTS)];
+    work::read(args.len());
+    let closes = args
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b')' && !args.get(i + 1).is_some_and(u8::is_ascii_alphanumeric));
+    closes.then_some(open)
 }
+
+/// `name(…)` at `v`, a function or method call (`getpass("Password: ")`, `vault.read('…')`,
+/// `request.headers.get('X-Api-Token')`): the value is computed from its arguments, which are
+/// not the value. A call's name (the last segment of a dotted one) is a word in lower case; a
+/// constructor, `SecretStr('…')`, wraps the value instead.
+pub(super) fn function_call(line: &[u8], v: usize) -> bool {
+    let Some(open) = wrapper_call(line, v) else {
+        return false;
+    };
+    let name = &line[v..open];
+    let last = name.rsplit(|&b| b == b'.').next().unwrap_or(name);
+    last.first().is_some_and(u8::is_ascii_lowercase) && last.len() >= 3 && !looks_random(name, 8)
+}
+
+/// How far a call's closing parenthesis is looked for.
+const MAX_CALL_ARGUMENTS: usize = 256;
 
 /// Does a member's key name another entity's identifier (`customerId`, `user_id`), not the
 /// object's own (`id`, `sid`)? Its value is not the secret of the key above the object.
@@ -99,6 +128,8 @@ impl KeyedMatcher {
             self.parse_list(line, rule, v, false, ends, out);
             return None;
         } else if line[v] == b'{' {
+            return None;
+        } else if function_call(line, v) {
             return None;
         } else if let Some(open) = wrapper_call(line, v) {
             // A constructor around the value (`SecretStr('…')`, `Secret("…")`): its argument.
@@ -403,6 +434,7 @@ impl KeyedMatcher {
 
 #[cfg(test)]
 mod tests {
+    use super::function_call;
     use crate::keyed::test_support::*;
 
     #[test]
@@ -445,6 +477,30 @@ mod tests {
 
     /// A logger named like a secret key (`auth:`, `token:`) is followed by the message, whose
     /// own keys are read where they are: the key and its value are never taken for one value.
+    #[test]
+    fn a_function_call_is_not_a_value_and_a_constructor_wraps_one() {
+        for (line, call) in [
+            (&b"password = getpass(\"Password: \")"[..], true),
+            (b"token = request.headers.get('X-Api-Token')", true),
+            (b"secret = vault.read('secret/data/app')", true),
+            (b"password = SecretStr('k3q9ZbXw')", false),
+            (b"password = pydantic.SecretStr('k3q9ZbXw')", false),
+            // Generated passwords with a parenthesis.
+            (b"password = k3q(9Zb)Xw", false),
+            (b"password = abc(9Zb", false),
+            (b"password = Qx(ab)Zq", false),
+            (b"password = xQ7kP2mN9vRt(a)", false),
+        ] {
+            let v = line.iter().position(|&b| b == b'=').unwrap() + 2;
+            assert_eq!(
+                function_call(line, v),
+                call,
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
     #[test]
     fn a_key_after_a_key_is_not_its_value() {
         let m = builtin_matcher();
