@@ -127,9 +127,8 @@ impl KeyedMatcher {
         } else if matches!(line[v], b'[' | b'(') {
             self.parse_list(line, rule, v, false, ends, out);
             return None;
-        } else if line[v] == b'{' {
-            return None;
-        } else if function_call(line, v) {
+        } else if line[v] == b'{' || function_call(line, v) {
+            // An object not read above; a call that computes the value from its arguments.
             return None;
         } else if let Some(open) = wrapper_call(line, v) {
             // A constructor around the value (`SecretStr('…')`, `Secret("…")`): its argument.
