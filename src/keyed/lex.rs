@@ -55,6 +55,8 @@ pub(super) enum EndKind {
     Quote { quote: u8, esc: usize },
     /// An XML element's closing tag.
     XmlClose,
+    /// A quoted value read on over data quotes ([`quoted_value_end`]).
+    QuotedValue { quote: u8, esc: usize },
 }
 
 impl ValueEnds {
@@ -142,20 +144,27 @@ impl ValueEnds {
         from: usize,
         find: impl FnOnce() -> usize,
     ) -> usize {
-        if let Some(&(_, f, e)) = self
-            .last
-            .iter()
-            .find(|(k, f, e)| *k == kind && (*f..=*e).contains(&from))
-        {
-            debug_assert!(f <= from);
+        if let Some(e) = self.remembered(kind, from) {
             return e;
         }
         let end = find();
+        self.remember(kind, from, end);
+        end
+    }
+
+    /// The end of a value of `kind` read from before `from`, if it holds `from`.
+    fn remembered(&self, kind: EndKind, from: usize) -> Option<usize> {
+        self.last
+            .iter()
+            .find(|(k, f, e)| *k == kind && (*f..=*e).contains(&from))
+            .map(|&(_, _, e)| e)
+    }
+
+    fn remember(&mut self, kind: EndKind, from: usize, end: usize) {
         match self.last.iter_mut().find(|(k, _, _)| *k == kind) {
             Some(slot) => *slot = (kind, from, end),
             None => self.last.push((kind, from, end)),
         }
-        end
     }
 }
 
@@ -244,6 +253,13 @@ pub(super) fn quoted_value_end(
     esc: usize,
     ends: &mut ValueEnds,
 ) -> usize {
+    // Read from any position inside it, the value ends where it ends from its start: the
+    // walk below decides at each quote by what follows it only. Remembered, a line of such
+    // values costs one walk, not one per key.
+    let kind = EndKind::QuotedValue { quote: q, esc };
+    if let Some(end) = ends.remembered(kind, body) {
+        return end;
+    }
     let mut end = closing_quote(line, body, q, esc, ends);
     while esc == 0 && end > body && end < line.len() {
         let next = match (line.get(end + 1), line.get(end + 2)) {
@@ -262,6 +278,7 @@ pub(super) fn quoted_value_end(
         }
         end = later;
     }
+    ends.remember(kind, body, end);
     end
 }
 
