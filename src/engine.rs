@@ -1531,6 +1531,20 @@ mod tests {
         }
     }
 
+    /// A token run longer than its format's length is masked whole: a mask that stops inside
+    /// it leaves its end in clear (`/bot<id>:AA…45/` kept `45`).
+    #[test]
+    fn a_longer_token_run_is_masked_whole() {
+        let engine = Engine::builtin();
+        let masker = crate::Masker::new(crate::MaskStyle::Label, crate::FingerprintKey::new(b"k"));
+        let line = b"GET /bot5555555555:AAF-abcdefghijklmnopqrstuvwxyz_012345/getUpdates";
+        let out = crate::redact_text(&engine, &masker, line);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "GET /bot5555555555:[REDACTED:telegram-bot-token]/getUpdates"
+        );
+    }
+
     /// An allowlisted value is the secret or the whole token, public prefix included.
     #[test]
     fn an_allowlisted_value_may_be_the_whole_token() {
