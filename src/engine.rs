@@ -1545,6 +1545,23 @@ mod tests {
         );
     }
 
+    /// A prose clause whose value was read (taken, or already masked) opens no members at a
+    /// bracket ending its line: masking the value must not make the lines below a value
+    /// (the cloudwatch fuzzer found `issued token <JWT> EVENT {` masked twice differently).
+    #[test]
+    fn a_clause_with_its_value_opens_no_members() {
+        let engine = Engine::builtin();
+        let masker = crate::Masker::new(crate::MaskStyle::Label, crate::FingerprintKey::new(b"k"));
+        let text = "issued token eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIx4NzAtMmQyMTQ4YjkxOTdlIn0.NklNJtlrLPLBPQ55fZsVYEkpn_7Nweqv5SYEJ6HGEf9-8d8f-05d8e269d028\tINFO\tEVENT {\n x: 1\nciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIzODk4OCIsImVtYWlsIjoiZW1pbC5rb3dhbHNraTg3QGV4YW1nA\n";
+        let once = crate::redact_text(&engine, &masker, text.as_bytes());
+        let twice = crate::redact_text(&engine, &masker, &once);
+        assert_eq!(
+            String::from_utf8_lossy(&once),
+            String::from_utf8_lossy(&twice)
+        );
+        assert!(String::from_utf8_lossy(&once).contains("issued token [REDACTED:"));
+    }
+
     /// An allowlisted value is the secret or the whole token, public prefix included.
     #[test]
     fn an_allowlisted_value_may_be_the_whole_token() {

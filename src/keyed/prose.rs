@@ -4,7 +4,7 @@
 use super::lex::*;
 use super::plausible::*;
 use super::{KeyedHit, KeyedMatcher, Open, Pending, is_key_byte};
-use crate::mask::is_masked;
+use crate::mask::{is_masked, starts_with_a_mask};
 use crate::rules::ValueSyntax;
 use crate::rules::validators::looks_random;
 use crate::work;
@@ -210,6 +210,9 @@ impl KeyedMatcher {
         // The word before named whose the secret is (`for`, `user`): this one is not it.
         let mut subject = false;
         let mut open = None;
+        // Whether the clause's value was read (taken, or one of our masks where it was): then
+        // a bracket at the line's end opens no members for it, masked or not.
+        let mut value_found = false;
         // After `key=` / `key:`: Some(whether the key names something else than the noun).
         let mut assigned: Option<bool> = if ends.clause_to > v {
             ends.clause_key
@@ -221,6 +224,7 @@ impl KeyedMatcher {
             if i >= limit {
                 break;
             }
+            value_found |= starts_with_a_mask(&line[i..]);
             match line[i] {
                 b'{' | b'(' | b'[' if assigned == Some(true) => {
                     // The value of a key that is not the noun's, bracketed (`tenant_id: { S:
@@ -237,7 +241,9 @@ impl KeyedMatcher {
                 }
                 b'{' | b'(' | b'[' if only_margin_from(line, i + 1) => {
                     // Its members follow, one a line (tslog, util.inspect).
-                    open = Some(Pending::new(rule, Open::Clause));
+                    if !value_found {
+                        open = Some(Pending::new(rule, Open::Clause));
+                    }
                     i = line.len();
                     break;
                 }
@@ -291,6 +297,7 @@ impl KeyedMatcher {
                     rule,
                     span: body..end,
                 });
+                value_found = true;
                 i = end + 1;
                 assigned = None;
                 continue;
@@ -375,7 +382,9 @@ impl KeyedMatcher {
                 && self.accept(rule, val)
             {
                 out.push(KeyedHit { rule, span: value });
+                value_found = true;
             }
+            value_found |= is_masked(val);
             // `key:` / `key =`: the next word or quoted value is the key's; so it is after
             // a verb that says a value was supplied (`tried`, `got`).
             let plain =
