@@ -313,16 +313,15 @@ pub(super) fn quote_ends_value(line: &[u8], i: usize) -> bool {
 }
 
 /// Does an `&` at `i` end an unquoted value? Where it separates query or form parameters
-/// (`token=abc&user=42`, `&amp;`-escaped or not), starts an HTML character reference, or
-/// nothing token-like follows it; a
-/// generated password holds `&` as any other byte (`password=wS2&hGok9q`).
+/// (`token=abc&user=42`), starts an HTML character reference (`&amp;user=42`, `&#x27;`), or
+/// nothing token-like follows it; a generated password holds `&` as any other byte
+/// (`password=wS2&hGok9q`).
 pub(super) fn ampersand_ends_value(line: &[u8], i: usize) -> bool {
     // An HTML character reference (`&#x27;`, `&quot;`) is an escaped quote or markup.
     if crate::layers::entity(&line[i..]).is_some() {
         return true;
     }
     let rest = &line[i + 1..];
-    let rest = rest.strip_prefix(b"amp;").unwrap_or(rest);
     let name = rest
         .iter()
         .take(MAX_PARAMETER_NAME + 1)

@@ -34,15 +34,11 @@ pub(super) fn wrapper_call(line: &[u8], v: usize) -> Option<usize> {
     closes.then_some(open)
 }
 
-/// `name(…)` at `v`, a function or method call (`getpass("Password: ")`, `vault.read('…')`,
-/// `request.headers.get('X-Api-Token')`): the value is computed from its arguments, which are
-/// not the value. A call's name (the last segment of a dotted one) is a word in lower case; a
-/// constructor, `SecretStr('…')`, wraps the value instead.
-pub(super) fn function_call(line: &[u8], v: usize) -> bool {
-    let Some(open) = wrapper_call(line, v) else {
-        return false;
-    };
-    let name = &line[v..open];
+/// Is `name`, the name of a call, a function's or method's (`getpass("Password: ")`,
+/// `vault.read('…')`, `request.headers.get('X-Api-Token')`)? Such a call computes the value
+/// from its arguments, which are not the value. Its name (the last segment of a dotted one) is
+/// a word in lower case; a constructor, `SecretStr('…')`, wraps the value instead.
+pub(super) fn is_function_name(name: &[u8]) -> bool {
     let last = name.rsplit(|&b| b == b'.').next().unwrap_or(name);
     last.first().is_some_and(u8::is_ascii_lowercase) && last.len() >= 3 && !looks_random(name, 8)
 }
@@ -127,12 +123,14 @@ impl KeyedMatcher {
         } else if matches!(line[v], b'[' | b'(') {
             self.parse_list(line, rule, v, false, ends, out);
             return None;
-        } else if line[v] == b'{' || function_call(line, v) {
-            // An object not read above; a call that computes the value from its arguments.
+        } else if line[v] == b'{' {
             return None;
         } else if let Some(open) = wrapper_call(line, v) {
             // A constructor around the value (`SecretStr('…')`, `Secret("…")`): its argument.
-            self.parse_list(line, rule, open, false, ends, out);
+            // A function call computes the value from its arguments: none is the value.
+            if !is_function_name(&line[v..open]) {
+                self.parse_list(line, rule, open, false, ends, out);
+            }
             return None;
         } else if !matches!(
             self.rules[rule].value,
@@ -433,7 +431,7 @@ impl KeyedMatcher {
 
 #[cfg(test)]
 mod tests {
-    use super::function_call;
+    use super::{is_function_name, wrapper_call};
     use crate::keyed::test_support::*;
 
     #[test]
@@ -491,12 +489,9 @@ mod tests {
             (b"password = xQ7kP2mN9vRt(a)", false),
         ] {
             let v = line.iter().position(|&b| b == b'=').unwrap() + 2;
-            assert_eq!(
-                function_call(line, v),
-                call,
-                "{}",
-                String::from_utf8_lossy(line)
-            );
+            let function_call =
+                wrapper_call(line, v).is_some_and(|open| is_function_name(&line[v..open]));
+            assert_eq!(function_call, call, "{}", String::from_utf8_lossy(line));
         }
     }
 
