@@ -7,7 +7,7 @@
 //! with a few shuffles. Nibbles alias (a bucket holding `tok` and `ses` also lets `tes` and
 //! `sek` through, and more): the verifier turns those away.
 
-use super::{LineEnds, assign_buckets};
+use super::{LOG_BYTE_PER_10K, LineEnds, assign_buckets};
 use aho_corasick::Match;
 
 /// How many leading bytes of each keyword the stage looks at.
@@ -139,20 +139,6 @@ impl NibbleTables {
         super::search_blocks::<LANES, L>(hay, from, WINDOW, block, verify, lines)
     }
 }
-
-/// How often each printable byte (0x20 to 0x7e) occurs in log text, per 10,000 bytes (at
-/// least 1): measured once on the Flask, Express, Lambda, Django, FastAPI, nginx and Node logs
-/// of `testdata/` and on generated web-app logs. Buckets are filled by what they would let
-/// through in real text, not in uniform bytes: a bucket that passes `/` plus any lowercase
-/// letter costs far more than one passing `$2` plus a letter.
-static LOG_BYTE_PER_10K: [u16; 95] = [
-    562, 1, 397, 9, 4, 1, 1, 219, 12, 12, 7, 10, 175, 231, 172, 124, //
-    289, 297, 292, 161, 169, 150, 150, 121, 122, 120, 303, 11, 10, 27, 11, 4, //
-    2, 46, 40, 40, 43, 60, 27, 44, 30, 49, 21, 19, 23, 30, 39, 32, //
-    37, 17, 30, 47, 75, 40, 17, 25, 20, 17, 27, 28, 24, 28, 7, 69, //
-    1, 369, 142, 224, 234, 592, 133, 98, 102, 237, 32, 53, 155, 166, 263, 326, //
-    160, 42, 263, 275, 372, 135, 49, 39, 57, 72, 38, 41, 1, 41, 1,
-];
 
 /// [`LOG_BYTE_PER_10K`] by the nibbles of the folded byte (`b | 0x20`), as the nibble tables
 /// see text: `[high][low]`.
