@@ -10,6 +10,10 @@
 //! | `TOKENSCRUB_CONFIG` | an inline TOML config, as the CLI's `--config` |
 //! | `METRIC_NAMESPACE` | namespace of the EMF metrics (default: `tokenscrub`) |
 //!
+//! `TOKENSCRUB_HMAC_KEY` and `TOKENSCRUB_CONFIG` may instead be read from SSM Parameter Store or
+//! Secrets Manager at cold start (`crate::remote`): the deployed function keeps its key out of
+//! the environment.
+//!
 //! Errors name the variable and never echo its value (a config may hold the HMAC key).
 
 use tokenscrub::{Config, Engine, FingerprintKey, MaskStyle, Masker, Severity};

@@ -1,8 +1,13 @@
 //! The function: a plain `async fn` that tests call directly; `main` only wires the runtime.
 //!
 //! The event's shape chooses the mode:
-//! * a CloudWatch Logs subscription event (`{"awslogs":{"data":…}}`): find leaks, write one
-//!   finding per leak to the findings log group, print one EMF metric line;
+//! * a CloudWatch Logs subscription event (`{"awslogs":{"data":…}}`, the function subscribed
+//!   directly): find leaks, write one finding per leak to the findings log group, print one EMF
+//!   metric line;
+//! * a Kinesis Data Streams event (`{"Records":[{"kinesis":{"data":…}}]}`, log groups subscribed
+//!   to a stream that the function reads): each record is one subscription payload, handled as
+//!   above. A batch whose findings cannot be delivered answers `batchItemFailures` from its
+//!   first record with findings, so Lambda retries from there (records before it had none);
 //! * a Kinesis Firehose transformation event (`{"invocationId":…, "records":[…]}`) whose records
 //!   hold gzip'd CloudWatch Logs payloads: each comes back masked in the same form (`Ok`),
 //!   CONTROL_MESSAGE records are `Dropped`. A record that is no payload (another source's
@@ -11,17 +16,20 @@
 //!   came, unmasked. A record that is not even base64 is `Dropped`.
 //!
 //! A malformed payload is reported (what is wrong, never its content) and dropped, not failed:
-//! Lambda would retry it forever. The function's own log lines hold counts and ids only.
+//! Lambda would retry it forever (and a Kinesis shard would stall behind it). Findings that
+//! cannot be delivered fail the invocation (or the batch item) and count in the
+//! `FindingsDeliveryFailures` metric. The function's own log lines hold counts and ids only.
 
 use crate::config::Settings;
-use crate::metrics::{LeakCounts, emf_line};
+use crate::metrics::{LeakCounts, delivery_failure_line, emf_line};
 use crate::sink::{FindingEvent, FindingSink};
 use aws_lambda_events::event::firehose::{KinesisFirehoseResponse, KinesisFirehoseResponseRecord};
+use aws_lambda_events::event::streams::{KinesisBatchItemFailure, KinesisEventResponse};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use tokenscrub::cloudwatch;
+use tokenscrub::cloudwatch::{self, LogsPayload, PayloadError};
 use tokenscrub::report::FindingRecord;
 
 fn now_ms() -> i64 {
@@ -35,6 +43,14 @@ fn log(fields: Value) {
     println!("{fields}");
 }
 
+/// Is this a Kinesis Data Streams event (`Records` whose entries hold `kinesis`)?
+fn is_kinesis(event: &Value) -> bool {
+    event
+        .get("Records")
+        .and_then(Value::as_array)
+        .is_some_and(|r| r.first().is_some_and(|r| r.get("kinesis").is_some()))
+}
+
 /// Handle one invocation. An `Err` makes Lambda retry the invocation.
 pub async fn handle<S: FindingSink>(
     settings: &Settings,
@@ -43,11 +59,13 @@ pub async fn handle<S: FindingSink>(
 ) -> Result<Value, String> {
     if event.get("awslogs").is_some() {
         subscription(settings, sink, &event).await
+    } else if is_kinesis(&event) {
+        Ok(kinesis(settings, sink, &event).await)
     } else if event.get("records").is_some() && event.get("invocationId").is_some() {
         Ok(firehose(settings, &event))
     } else {
         log(
-            json!({"level": "error", "msg": "unsupported event dropped: expected a CloudWatch Logs subscription or a Firehose transformation event"}),
+            json!({"level": "error", "msg": "unsupported event dropped: expected a CloudWatch Logs subscription, a Kinesis or a Firehose transformation event"}),
         );
         Ok(json!({ "dropped": 1 }))
     }
@@ -60,23 +78,33 @@ fn severe_enough(settings: &Settings, mut records: Vec<FindingRecord>) -> Vec<Fi
     records
 }
 
-async fn subscription<S: FindingSink>(
-    settings: &Settings,
-    sink: &S,
-    event: &Value,
-) -> Result<Value, String> {
-    let payload = match cloudwatch::decode_value(event) {
+/// What one subscription payload came to.
+enum Scan {
+    Malformed,
+    Control,
+    /// From the function's own or the findings log group.
+    Ignored,
+    Done {
+        log_group: String,
+        events: usize,
+        findings: Vec<FindingRecord>,
+    },
+}
+
+/// Decode and scan one subscription payload (not yet delivered).
+fn scan(settings: &Settings, decoded: Result<LogsPayload, PayloadError>) -> Scan {
+    let payload = match decoded {
         Ok(p) => p,
         Err(e) => {
             log(
                 json!({"level": "error", "msg": "malformed payload dropped", "error": e.to_string()}),
             );
-            return Ok(json!({ "malformed": 1 }));
+            return Scan::Malformed;
         }
     };
     if payload.is_control() {
         log(json!({"level": "info", "msg": "control message acknowledged"}));
-        return Ok(json!({ "control": 1 }));
+        return Scan::Control;
     }
     // Subscribed to itself (or to its findings): scanning would feed back forever.
     let own = [&settings.own_log_group, &settings.findings_log_group];
@@ -87,53 +115,158 @@ async fn subscription<S: FindingSink>(
         log(
             json!({"level": "warn", "msg": "payload from the function's own or findings log group ignored", "log_group": payload.log_group}),
         );
-        return Ok(json!({ "ignored": 1 }));
+        return Scan::Ignored;
     }
-    let records = severe_enough(
+    let findings = severe_enough(
         settings,
         cloudwatch::payload_findings(&settings.engine, &settings.masker, &payload),
     );
-    let mut counts = LeakCounts::default();
-    for r in &records {
-        counts.add(r);
-    }
-    if !records.is_empty() {
-        let group = settings
-            .findings_log_group
-            .as_deref()
-            .ok_or("FINDINGS_LOG_GROUP is not set: findings cannot be delivered")?;
-        let now = now_ms();
-        let events: Vec<FindingEvent> = records
-            .iter()
-            .map(|r| FindingEvent {
-                timestamp: now,
-                message: serde_json::to_string(r).expect("a record serializes"),
-            })
-            .collect();
-        sink.put(&events).await.map_err(|e| {
-            log(json!({"level": "error", "msg": "findings not delivered; the invocation fails so Lambda retries it", "findings_log_group": group, "error": e}));
-            e
-        })?;
-    }
-    let ids: Vec<&str> = records.iter().filter_map(|r| r.id.as_deref()).collect();
+    let ids: Vec<&str> = findings.iter().filter_map(|r| r.id.as_deref()).collect();
     log(json!({
         "level": "info",
         "msg": "payload scanned",
         "log_group": payload.log_group,
         "events": payload.log_events.len(),
-        "findings": records.len(),
+        "findings": findings.len(),
         "finding_ids": ids,
     }));
-    println!(
-        "{}",
-        emf_line(
-            &settings.metric_namespace,
-            &payload.log_group,
-            &counts,
-            now_ms()
-        )
-    );
-    Ok(json!({ "events": payload.log_events.len(), "findings": records.len() }))
+    Scan::Done {
+        events: payload.log_events.len(),
+        log_group: payload.log_group,
+        findings,
+    }
+}
+
+/// Write `findings` to the findings log group. A failure is logged and counted in the
+/// `FindingsDeliveryFailures` metric (an alarm watches it); the caller fails what Lambda retries.
+async fn deliver<S: FindingSink>(
+    settings: &Settings,
+    sink: &S,
+    findings: &[FindingRecord],
+) -> Result<(), String> {
+    if findings.is_empty() {
+        return Ok(());
+    }
+    let now = now_ms();
+    let delivered = match settings.findings_log_group.as_deref() {
+        None => Err("FINDINGS_LOG_GROUP is not set: findings cannot be delivered".to_string()),
+        Some(_) => {
+            let events: Vec<FindingEvent> = findings
+                .iter()
+                .map(|r| FindingEvent {
+                    timestamp: now,
+                    message: serde_json::to_string(r).expect("a record serializes"),
+                })
+                .collect();
+            sink.put(&events).await
+        }
+    };
+    if let Err(e) = &delivered {
+        log(
+            json!({"level": "error", "msg": "findings not delivered; Lambda retries the payload", "findings_log_group": settings.findings_log_group, "findings": findings.len(), "error": e}),
+        );
+        println!(
+            "{}",
+            delivery_failure_line(&settings.metric_namespace, findings.len() as u64, now)
+        );
+    }
+    delivered
+}
+
+fn leak_counts(findings: &[FindingRecord]) -> LeakCounts {
+    let mut counts = LeakCounts::default();
+    for r in findings {
+        counts.add(r);
+    }
+    counts
+}
+
+async fn subscription<S: FindingSink>(
+    settings: &Settings,
+    sink: &S,
+    event: &Value,
+) -> Result<Value, String> {
+    match scan(settings, cloudwatch::decode_value(event)) {
+        Scan::Malformed => Ok(json!({ "malformed": 1 })),
+        Scan::Control => Ok(json!({ "control": 1 })),
+        Scan::Ignored => Ok(json!({ "ignored": 1 })),
+        Scan::Done {
+            log_group,
+            events,
+            findings,
+        } => {
+            deliver(settings, sink, &findings).await?;
+            println!(
+                "{}",
+                emf_line(
+                    &settings.metric_namespace,
+                    &log_group,
+                    &leak_counts(&findings),
+                    now_ms()
+                )
+            );
+            Ok(json!({ "events": events, "findings": findings.len() }))
+        }
+    }
+}
+
+/// A Kinesis batch: every record's payload scanned, the findings delivered together. The
+/// answer is `ReportBatchItemFailures`' (the event source mapping turns it on): empty when all
+/// was delivered, else the first record with findings, from which Lambda retries the shard.
+async fn kinesis<S: FindingSink>(settings: &Settings, sink: &S, event: &Value) -> Value {
+    let empty = Vec::new();
+    let records = event["Records"].as_array().unwrap_or(&empty);
+    let mut findings = Vec::new();
+    let mut first_with_findings: Option<String> = None;
+    let mut by_group: BTreeMap<String, Vec<FindingRecord>> = BTreeMap::new();
+    let (mut events, mut malformed) = (0usize, 0usize);
+    for rec in records {
+        let data = rec["kinesis"]["data"].as_str().unwrap_or_default();
+        let decoded = cloudwatch::decode_data(data.as_bytes())
+            .and_then(|json| cloudwatch::decode_json(&json));
+        match scan(settings, decoded) {
+            Scan::Malformed => malformed += 1,
+            Scan::Control | Scan::Ignored => {}
+            Scan::Done {
+                log_group,
+                events: n,
+                findings: found,
+            } => {
+                events += n;
+                if !found.is_empty() && first_with_findings.is_none() {
+                    first_with_findings = rec["kinesis"]["sequenceNumber"]
+                        .as_str()
+                        .map(str::to_string);
+                }
+                findings.extend(found.iter().cloned());
+                by_group.entry(log_group).or_default().extend(found);
+            }
+        }
+    }
+    let mut response = KinesisEventResponse::default();
+    if deliver(settings, sink, &findings).await.is_err() {
+        let mut failure = KinesisBatchItemFailure::default();
+        failure.item_identifier = first_with_findings;
+        response.batch_item_failures.push(failure);
+    } else {
+        let now = now_ms();
+        for (group, found) in &by_group {
+            println!(
+                "{}",
+                emf_line(&settings.metric_namespace, group, &leak_counts(found), now)
+            );
+        }
+    }
+    log(json!({
+        "level": "info",
+        "msg": "kinesis batch scanned",
+        "records": records.len(),
+        "events": events,
+        "malformed": malformed,
+        "findings": findings.len(),
+        "delivered": response.batch_item_failures.is_empty(),
+    }));
+    serde_json::to_value(&response).expect("JSON")
 }
 
 /// A record's bytes masked line by line as log text, in the form they came: gzip'd (every
@@ -389,6 +522,99 @@ mod tests {
             ..Default::default()
         };
         assert!(block_on(handle(&s, &failing, event)).is_err());
+    }
+
+    /// A Kinesis event whose records hold `payloads` (what CloudWatch Logs puts on a stream:
+    /// the gzip'd payload, base64 in the Lambda event), with sequence numbers `seq-<i>`.
+    fn kinesis_event(data: &[&Value]) -> Value {
+        let records: Vec<Value> = data
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                json!({
+                    "kinesis": {
+                        "kinesisSchemaVersion": "1.0",
+                        "partitionKey": "p",
+                        "sequenceNumber": format!("seq-{i}"),
+                        "data": d,
+                        "approximateArrivalTimestamp": 1_764_750_000.5
+                    },
+                    "eventSource": "aws:kinesis",
+                    "eventVersion": "1.0",
+                    "eventID": format!("shardId-000000000000:seq-{i}"),
+                    "eventName": "aws:kinesis:record",
+                    "awsRegion": "us-east-1",
+                    "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/tokenscrub"
+                })
+            })
+            .collect();
+        json!({ "Records": records })
+    }
+
+    #[test]
+    fn kinesis_records_yield_the_findings_of_their_payloads() {
+        let s = settings();
+        let payloads = corpus_payloads();
+        let bad = json!("!!not base64");
+        let mut data: Vec<&Value> = payloads.iter().map(|p| &p.1["awslogs"]["data"]).collect();
+        data.insert(1, &bad);
+        let sink = MemorySink::default();
+        let out = block_on(handle(&s, &sink, kinesis_event(&data))).unwrap();
+        assert_eq!(out["batchItemFailures"], json!([]), "{out}");
+        let events = sink.events.borrow();
+        let records: Vec<Value> = events
+            .iter()
+            .map(|e| serde_json::from_str(&e.message).unwrap())
+            .collect();
+        let mut secret_events = 0;
+        for (name, _, truth) in &payloads {
+            if truth["messageType"] == "CONTROL_MESSAGE" {
+                continue;
+            }
+            for ev in truth["events"].as_array().unwrap() {
+                secret_events += 1;
+                assert!(
+                    records.iter().any(|r| r["event_id"] == ev["id"]),
+                    "{name}: event {} has no finding",
+                    ev["id"]
+                );
+            }
+            for e in events.iter() {
+                for f in fragments(truth) {
+                    assert!(!e.message.contains(&f), "a finding holds a secret fragment");
+                }
+            }
+        }
+        assert!(secret_events > 10, "the corpus has secret events");
+    }
+
+    #[test]
+    fn an_undelivered_kinesis_batch_is_retried_from_its_first_record_with_findings() {
+        let s = settings();
+        let payloads = corpus_payloads();
+        let control = payloads
+            .iter()
+            .find(|p| p.2["messageType"] == "CONTROL_MESSAGE")
+            .unwrap();
+        let leaky = payloads
+            .iter()
+            .find(|p| p.0 == "lambda_node_text_1.json")
+            .unwrap();
+        // Record 0 has nothing to deliver; record 1 is the first with findings.
+        let data = [
+            &control.1["awslogs"]["data"],
+            &leaky.1["awslogs"]["data"],
+            &leaky.1["awslogs"]["data"],
+        ];
+        let failing = MemorySink {
+            fail: true,
+            ..Default::default()
+        };
+        let out = block_on(handle(&s, &failing, kinesis_event(&data))).unwrap();
+        assert_eq!(
+            out["batchItemFailures"],
+            json!([{ "itemIdentifier": "seq-1" }])
+        );
     }
 
     #[test]

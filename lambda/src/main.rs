@@ -1,12 +1,14 @@
 //! `bootstrap`: tokenscrub as an AWS Lambda function (`provided.al2023`).
 //!
-//! `main` only wires things: settings from the environment (validated before the runtime
+//! `main` only wires things: settings from the environment and from SSM Parameter Store or
+//! Secrets Manager where the environment names them (read and validated before the runtime
 //! starts, so a bad setting fails the cold start with a clear error), the engine, the findings
 //! sink, and the Lambda runtime. The work is in `handler::handle`.
 
 mod config;
 mod handler;
 mod metrics;
+mod remote;
 mod sink;
 
 use aws_config::BehaviorVersion;
@@ -38,24 +40,29 @@ fn install_panic_hook() {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     install_panic_hook();
-    let settings = config::Settings::from_vars(|k| std::env::var(k).ok()).map_err(|e| {
+    let bad_configuration = |e: String| {
         println!(
             "{}",
             serde_json::json!({"level": "error", "msg": "bad configuration", "error": e})
         );
         Error::from(e)
-    })?;
-    if settings.random_key {
-        println!(
-            "{}",
-            serde_json::json!({"level": "warn", "msg": "TOKENSCRUB_HMAC_KEY is not set: fingerprints use a random key and only correlate within this instance"})
-        );
-    }
+    };
     // The SDK reads its region, credentials and AWS_ENDPOINT_URL from the environment.
     let sdk = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(5))
         .load()
         .await;
+    let env = |k: &str| std::env::var(k).ok();
+    let remote = remote::RemoteSettings::from_vars(env).map_err(bad_configuration)?;
+    let fetched = remote.fetch(&sdk).await.map_err(bad_configuration)?;
+    let settings = config::Settings::from_vars(|k| fetched.get(k).cloned().or_else(|| env(k)))
+        .map_err(bad_configuration)?;
+    if settings.random_key {
+        println!(
+            "{}",
+            serde_json::json!({"level": "warn", "msg": "no fingerprint key (TOKENSCRUB_HMAC_KEY, _PARAMETER or _SECRET): fingerprints use a random key and only correlate within this instance"})
+        );
+    }
     let sink = sink::CloudWatchLogsSink::new(
         aws_sdk_cloudwatchlogs::Client::new(&sdk),
         settings.findings_log_group.clone().unwrap_or_default(),

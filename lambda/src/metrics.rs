@@ -3,7 +3,8 @@
 //! event), `CriticalLeaks` (critical severity, unsigned tokens among them) and `Leaks_<rule>` per
 //! rule, each with the source log group as dimension and without dimensions, so one alarm on a
 //! dimensionless metric fires on any such leak (the template's `AlarmOn` picks which) and a
-//! dashboard can break it down by log group and rule.
+//! dashboard can break it down by log group and rule. Findings that could not be written count
+//! in `FindingsDeliveryFailures` (no dimension), which the template's delivery alarm watches.
 
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -58,6 +59,23 @@ pub fn emf_line(namespace: &str, log_group: &str, counts: &LeakCounts, now_ms: i
         }),
     );
     serde_json::to_string(&Value::Object(doc)).expect("JSON serializes")
+}
+
+/// One EMF line counting findings that could not be delivered (the invocation fails and Lambda
+/// retries; an alarm on this metric says the findings log group is not taking writes).
+pub fn delivery_failure_line(namespace: &str, findings: u64, now_ms: i64) -> String {
+    json!({
+        "FindingsDeliveryFailures": findings,
+        "_aws": {
+            "Timestamp": now_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [[]],
+                "Metrics": [{ "Name": "FindingsDeliveryFailures", "Unit": "Count" }],
+            }],
+        },
+    })
+    .to_string()
 }
 
 #[cfg(test)]

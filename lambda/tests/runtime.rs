@@ -285,7 +285,6 @@ fn bootstrap(runtime: u16, logs_port: u16) -> Proc {
 fn bootstrap_with(runtime: u16, logs_port: u16, extra_env: &[(&str, &str)]) -> Proc {
     let child = Command::new(env!("CARGO_BIN_EXE_bootstrap"))
         .env_clear()
-        .envs(extra_env.iter().copied())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{runtime}"))
         .env("AWS_LAMBDA_FUNCTION_NAME", "tokenscrub")
@@ -297,6 +296,8 @@ fn bootstrap_with(runtime: u16, logs_port: u16, extra_env: &[(&str, &str)]) -> P
         .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{logs_port}"))
         .env("FINDINGS_LOG_GROUP", FINDINGS_GROUP)
         .env("TOKENSCRUB_HMAC_KEY", "runtime-test")
+        // After the defaults, so that a test can override one (or unset it with "").
+        .envs(extra_env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -305,6 +306,10 @@ fn bootstrap_with(runtime: u16, logs_port: u16, extra_env: &[(&str, &str)]) -> P
 }
 
 fn read_findings(rt: &tokio::runtime::Runtime, logs: &Client) -> Vec<Value> {
+    read_stream(rt, logs, "tokenscrub-findings")
+}
+
+fn read_stream(rt: &tokio::runtime::Runtime, logs: &Client, stream: &str) -> Vec<Value> {
     rt.block_on(async {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
@@ -312,7 +317,7 @@ fn read_findings(rt: &tokio::runtime::Runtime, logs: &Client) -> Vec<Value> {
             let resp = logs
                 .get_log_events()
                 .log_group_name(FINDINGS_GROUP)
-                .log_stream_name("tokenscrub-findings")
+                .log_stream_name(stream)
                 .start_from_head(true)
                 .set_next_token(token.clone())
                 .send()
@@ -558,4 +563,130 @@ fn the_largest_payload_fits_the_function_memory() {
 fn base64_of_gzip(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(tokenscrub::cloudwatch::gzip(bytes))
+}
+
+/// The SDK config of a test client talking to moto on `port`.
+macro_rules! moto_client {
+    ($sdk:ident, $port:expr) => {{
+        let conf = $sdk::Config::builder()
+            .behavior_version($sdk::config::BehaviorVersion::latest())
+            .region($sdk::config::Region::new("us-east-1"))
+            .endpoint_url(format!("http://127.0.0.1:{}", $port))
+            .credentials_provider($sdk::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        $sdk::Client::from_conf(conf)
+    }};
+}
+
+/// The fingerprint key read from SSM Parameter Store (SecureString) or Secrets Manager at cold
+/// start, with no key in the environment, gives the fingerprints that the same key given in
+/// `TOKENSCRUB_HMAC_KEY` gives; another key gives others (they do depend on the key). A
+/// parameter that is not there fails the cold start, naming it and not the key.
+#[test]
+fn the_key_from_ssm_or_secrets_manager_fingerprints_as_the_key_itself() {
+    const KEY: &str = "FAKE-fingerprint-key-0123456789";
+    let (_moto, port) = moto();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let logs = logs_client(port);
+    rt.block_on(async {
+        logs.create_log_group()
+            .log_group_name(FINDINGS_GROUP)
+            .send()
+            .await
+            .unwrap();
+        moto_client!(aws_sdk_ssm, port)
+            .put_parameter()
+            .name("/tokenscrub/hmac-key")
+            .value(KEY)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .send()
+            .await
+            .unwrap();
+        moto_client!(aws_sdk_secretsmanager, port)
+            .create_secret()
+            .name("tokenscrub/hmac-key")
+            .secret_string(KEY)
+            .send()
+            .await
+            .unwrap();
+    });
+    let fingerprints_with = |stream: &str, env: &[(&str, &str)]| -> Vec<String> {
+        let api = RuntimeApi::start();
+        let mut all_env = vec![("FINDINGS_LOG_STREAM", stream)];
+        all_env.extend_from_slice(env);
+        let mut function = bootstrap_with(api.port, port, &all_env);
+        api.push("inv", payload("lambda_node_text_1.json"));
+        let outcomes = api.wait_outcomes(1);
+        assert!(
+            matches!(outcomes[0].1, Outcome::Response(_)),
+            "{stream}: {:?}",
+            outcomes[0]
+        );
+        let _ = function.0.kill();
+        let mut stdout = String::new();
+        let _ = function
+            .0
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut stdout);
+        assert!(!stdout.contains(KEY), "the function logged its key");
+        read_stream(&rt, &logs, stream)
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let direct = fingerprints_with("direct", &[("TOKENSCRUB_HMAC_KEY", KEY)]);
+    assert!(!direct.is_empty());
+    let from_ssm = fingerprints_with(
+        "ssm",
+        &[
+            ("TOKENSCRUB_HMAC_KEY", ""),
+            ("TOKENSCRUB_HMAC_KEY_PARAMETER", "/tokenscrub/hmac-key"),
+        ],
+    );
+    assert_eq!(from_ssm, direct);
+    let from_secret = fingerprints_with(
+        "secret",
+        &[
+            ("TOKENSCRUB_HMAC_KEY", ""),
+            ("TOKENSCRUB_HMAC_KEY_SECRET", "tokenscrub/hmac-key"),
+        ],
+    );
+    assert_eq!(from_secret, direct);
+    let other = fingerprints_with("other", &[("TOKENSCRUB_HMAC_KEY", "another-key")]);
+    assert_eq!(other.len(), direct.len());
+    assert!(other.iter().all(|f| !direct.contains(f)));
+
+    // A parameter that is not there: the cold start fails and says which.
+    let api = RuntimeApi::start();
+    let mut function = bootstrap_with(
+        api.port,
+        port,
+        &[
+            ("TOKENSCRUB_HMAC_KEY", ""),
+            ("TOKENSCRUB_HMAC_KEY_PARAMETER", "/tokenscrub/missing"),
+        ],
+    );
+    let status = function.0.wait().unwrap();
+    assert!(!status.success());
+    let mut stdout = String::new();
+    function
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert!(
+        stdout.contains("bad configuration")
+            && stdout.contains("/tokenscrub/missing")
+            && stdout.contains("ParameterNotFound"),
+        "{stdout}"
+    );
 }
