@@ -1,26 +1,30 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what the tests need (moto's server, for the CloudWatch Logs
-# API; cfn-lint), runs every Rust test in the workspace (the tests start and stop their
-# servers), then lints the Lambda's deployment template.
+# The whole test suite: installs what the tests need into a virtual environment of its own
+# (target/test-venv, from the pinned scripts/test-requirements.txt: moto's server for the AWS
+# APIs, cfn-lint and SAM CLI for the template), runs every Rust test in the workspace (the tests
+# start and stop their servers), then lints the Lambda's deployment template.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Where pip puts console scripts (pyenv shims may not know a fresh install yet).
-PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+VENV=target/test-venv
+if ! cmp -s scripts/test-requirements.txt "$VENV/requirements.txt" 2>/dev/null; then
+  echo "== installing the test tools into $VENV (moto, cfn-lint, SAM CLI; pinned)"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r scripts/test-requirements.txt
+  cp scripts/test-requirements.txt "$VENV/requirements.txt"
+fi
+PATH="$PWD/$VENV/bin:$PATH"
 export PATH
-
-if ! command -v moto_server >/dev/null 2>&1; then
-  echo "== installing moto[server] (a local CloudWatch Logs API for the tests)"
-  python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "moto[server]"
-fi
-command -v moto_server >/dev/null || { echo "moto_server is still not on PATH" >&2; exit 1; }
-if ! command -v cfn-lint >/dev/null 2>&1; then
-  echo "== installing cfn-lint (checks the Lambda's deployment template)"
-  python3 -m pip install --quiet --disable-pip-version-check --break-system-packages cfn-lint
-fi
+for tool in moto_server cfn-lint sam; do
+  command -v "$tool" >/dev/null || { echo "$tool is not in $VENV" >&2; exit 1; }
+done
 
 cargo test --workspace "$@"
 
 echo "== cfn-lint lambda/template.yaml"
 cfn-lint lambda/template.yaml
 echo "cfn-lint: template clean"
+echo "== sam validate --lint"
+SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}" \
+  sam validate --lint --template-file lambda/template.yaml

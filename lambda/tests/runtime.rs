@@ -690,3 +690,138 @@ fn the_key_from_ssm_or_secrets_manager_fingerprints_as_the_key_itself() {
         "{stdout}"
     );
 }
+
+/// A Lambda Invoke API (`POST /2015-03-31/functions/<name>/invocations`) in front of the
+/// Runtime API: what boto3's `invoke` sends becomes an invocation of the running bootstrap, and
+/// its outcome the answer (an error as `X-Amz-Function-Error`).
+fn invoke_bridge(api: &RuntimeApi) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (queue, outcomes) = (api.queue.clone(), api.outcomes.clone());
+    let next = Arc::new(AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let (queue, outcomes, next) = (queue.clone(), outcomes.clone(), next.clone());
+            std::thread::spawn(move || {
+                let mut writer = conn.try_clone().unwrap();
+                let mut reader = BufReader::new(conn);
+                while let Some((_, path, body)) = read_request(&mut reader) {
+                    assert!(path.ends_with("/invocations"), "{path}");
+                    let id = format!("replay-{}", next.fetch_add(1, Ordering::SeqCst));
+                    let event: Value = serde_json::from_slice(&body).unwrap();
+                    queue.lock().unwrap().push_back((id.clone(), event));
+                    let outcome = loop {
+                        let done = outcomes.lock().unwrap().clone();
+                        if let Some((_, o)) = done.into_iter().find(|(i, _)| *i == id) {
+                            break o;
+                        }
+                        std::thread::sleep(Duration::from_millis(20));
+                    };
+                    let (extra, body) = match outcome {
+                        Outcome::Response(v) => (String::new(), v.to_string()),
+                        Outcome::Error(e) => ("X-Amz-Function-Error: Unhandled\r\n".into(), e),
+                    };
+                    let _ = write!(
+                        writer,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                }
+            });
+        }
+    });
+    port
+}
+
+/// The failure queue, as Lambda fills it (a direct event's on-failure record with the whole
+/// event; a Kinesis batch's, which points into the stream; one that is neither), is replayed
+/// by `scripts/replay-failures.py` into the function: the two batches are delivered again and
+/// their leaks reach the findings log group, the third message is kept and reported, and
+/// nothing of the log text is printed.
+#[test]
+fn the_failure_queue_is_replayed_into_the_function() {
+    let (_moto, port) = moto();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let logs = logs_client(port);
+    rt.block_on(
+        logs.create_log_group()
+            .log_group_name(FINDINGS_GROUP)
+            .send(),
+    )
+    .unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus = dir.join("../testdata/corpus/cloudwatch");
+    let (direct, streamed) = ("lambda_node_text_1.json", "lambda_python_text_1.json");
+    let aws_env = [
+        ("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{port}")),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_DEFAULT_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+    ];
+    let setup = Command::new("python3")
+        .arg(dir.join("tests/failure_queue_setup.py"))
+        .arg(corpus.join(direct))
+        .arg(corpus.join(streamed))
+        .arg(corpus.join(direct))
+        .envs(aws_env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .unwrap();
+    assert!(
+        setup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    let made: Value = serde_json::from_slice(&setup.stdout).unwrap();
+
+    let api = RuntimeApi::start();
+    let mut function = bootstrap(api.port, port);
+    let bridge = invoke_bridge(&api);
+    let replay = Command::new("python3")
+        .arg(dir.join("../scripts/replay-failures.py"))
+        .args(["--queue-url", made["queue_url"].as_str().unwrap()])
+        .args(["--function", "tokenscrub"])
+        .envs(aws_env.iter().map(|(k, v)| (k, v)))
+        .env(
+            "AWS_ENDPOINT_URL_LAMBDA",
+            format!("http://127.0.0.1:{bridge}"),
+        )
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&replay.stdout),
+        String::from_utf8_lossy(&replay.stderr),
+    );
+    assert_eq!(
+        replay.status.code(),
+        Some(1),
+        "one message kept: {out}{err}"
+    );
+    assert!(out.contains("replayed 2, kept 1"), "{out}{err}");
+    assert!(out.contains("event invoked again"), "{out}");
+    assert!(out.contains("2 Kinesis records delivered again"), "{out}");
+    assert!(err.contains("not an on-failure record"), "{err}");
+
+    let findings = read_findings(&rt, &logs);
+    for name in [direct, streamed] {
+        let truth = payload(&name.replace(".json", ".truth.json"));
+        for ev in truth["events"].as_array().unwrap() {
+            assert!(
+                findings.iter().any(|f| f["event_id"] == ev["id"]),
+                "{name}: event {} has no finding after the replay",
+                ev["id"]
+            );
+        }
+        for f in fragments(name) {
+            assert!(
+                !out.contains(&f) && !err.contains(&f),
+                "the replay printed a secret"
+            );
+        }
+    }
+    let _ = function.0.kill();
+}
