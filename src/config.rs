@@ -101,6 +101,27 @@ fn without_config_text(message: &str) -> String {
 }
 
 impl Config {
+    /// A config given as one setting (`TOKENSCRUB_CONFIG`, which the CLI and the Lambda read
+    /// alike): the path of a TOML file, or the TOML itself. A value that names a file is read
+    /// from it; one without `=` or `[` can be no config, and is taken for a path that is not
+    /// there; anything else is the TOML. `name` names the setting in errors, which quote a path
+    /// but never the TOML (it may hold the HMAC key).
+    pub fn from_setting(value: &str, name: &str) -> Result<Config, ConfigError> {
+        let path = std::path::Path::new(value.trim());
+        if !value.contains('\n') && path.is_file() {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError(format!("{name}: cannot read {}: {e}", path.display())))?;
+            return Config::from_toml(&text, &format!("{name} ({})", path.display()));
+        }
+        if !value.contains('=') && !value.contains('[') {
+            return Err(ConfigError(format!(
+                "{name}: {} is no file (the setting holds a config file's path, or its TOML)",
+                path.display()
+            )));
+        }
+        Config::from_toml(value, name)
+    }
+
     /// Parse a config. `origin` names it in errors (a file name).
     pub fn from_toml(text: &str, origin: &str) -> Result<Config, ConfigError> {
         toml::from_str(text).map_err(|e| {
@@ -123,6 +144,33 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_setting_is_a_path_or_the_toml_itself() {
+        let dir = std::env::temp_dir().join(format!("tokenscrub-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("c.toml");
+        std::fs::write(&file, "disable = [\"password\"]\n").unwrap();
+        let from_file = Config::from_setting(file.to_str().unwrap(), "TOKENSCRUB_CONFIG").unwrap();
+        assert_eq!(from_file.disable, ["password"]);
+        let inline = Config::from_setting("disable = [\"token\"]", "TOKENSCRUB_CONFIG").unwrap();
+        assert_eq!(inline.disable, ["token"]);
+        let e = Config::from_setting("/no/such/tokenscrub.toml", "TOKENSCRUB_CONFIG")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("/no/such/tokenscrub.toml") && e.contains("no file"),
+            "{e}"
+        );
+        let e = Config::from_setting("hmac_key = \"SUPERSECRET\"\nbad", "TOKENSCRUB_CONFIG")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("TOKENSCRUB_CONFIG") && !e.contains("SUPERSECRET"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     use super::*;
 
     #[test]

@@ -8,7 +8,7 @@
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_cloudwatchlogs::Client;
-use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
+use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
 use tokenscrub::cloudwatch::LogEvent;
 
 /// Which events to read.
@@ -32,6 +32,73 @@ impl LogQuery {
 }
 
 /// Read every event the query selects; `on_event(group, stream, event)` sees them in order.
+/// A failed AWS call in one line, with the hint that fits (credentials, region, network,
+/// permissions) instead of the SDK's nested dump. `needs` names the IAM action of the call.
+pub fn one_line<E, R>(e: &SdkError<E, R>, needs: &str) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let with_hint = |what: String, hint: &str| {
+        if hint.is_empty() {
+            what
+        } else {
+            format!("{what} ({hint})")
+        }
+    };
+    if let SdkError::ServiceError(s) = e {
+        let err = s.err();
+        let code = err.code().unwrap_or("error");
+        let message = err.message().map(|m| format!(": {m}")).unwrap_or_default();
+        let needs = format!("the credentials need {needs}");
+        let hint = match code {
+            "AccessDeniedException" | "AccessDenied" => needs.as_str(),
+            "UnrecognizedClientException"
+            | "InvalidClientTokenId"
+            | "InvalidSignatureException"
+            | "SignatureDoesNotMatch" => {
+                "the credentials are not valid here: check AWS_PROFILE or AWS_ACCESS_KEY_ID, \
+                 and the region"
+            }
+            "ExpiredTokenException" | "ExpiredToken" => {
+                "the session has expired: sign in again (aws sso login) or get new keys"
+            }
+            "ResourceNotFoundException" => "check the name and the region (AWS_REGION)",
+            "ThrottlingException" => "throttled after retries: try later, or a smaller --page-size",
+            _ => "",
+        };
+        return with_hint(format!("{code}{message}"), hint);
+    }
+    // The request was not answered: its innermost cause says why.
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    // One line: the credential chain lists every provider it tried on lines of their own.
+    let detail = cause.to_string();
+    let first = detail.lines().next().unwrap_or_default();
+    let detail = first
+        .strip_suffix(" Attempted:")
+        .unwrap_or(first)
+        .trim_end_matches(':')
+        .to_string();
+    let lower = detail.to_ascii_lowercase();
+    let hint = if lower.contains("credential") {
+        "no usable AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and \
+         AWS_SECRET_ACCESS_KEY, or run where a role is attached"
+    } else if lower.contains("region") {
+        "no AWS region: set AWS_REGION, or a region in the profile"
+    } else if matches!(e, SdkError::TimeoutError(_)) || lower.contains("timed out") {
+        "no answer in time: check the network, the region and --endpoint-url"
+    } else if matches!(e, SdkError::DispatchFailure(_)) {
+        "the endpoint could not be reached: check the network, the region (AWS_REGION) and \
+         --endpoint-url"
+    } else {
+        ""
+    };
+    with_hint(detail, hint)
+}
+
 /// Returns the number of events read.
 pub fn fetch(
     q: &LogQuery,
@@ -68,7 +135,7 @@ async fn fetch_async(
                 .map_err(|e| {
                     format!(
                         "listing log groups with prefix {prefix}: {}",
-                        DisplayErrorContext(&e)
+                        one_line(&e, "logs:DescribeLogGroups")
                     )
                 })?;
             groups.extend(
@@ -99,7 +166,12 @@ async fn fetch_async(
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| format!("reading log group {group}: {}", DisplayErrorContext(&e)))?;
+                .map_err(|e| {
+                    format!(
+                        "reading log group {group}: {}",
+                        one_line(&e, "logs:FilterLogEvents")
+                    )
+                })?;
             for e in resp.events() {
                 let event = LogEvent {
                     id: e.event_id().unwrap_or_default().to_string(),

@@ -9,11 +9,11 @@ mod sarif;
 mod scan;
 mod verify;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
-use std::path::PathBuf;
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tokenscrub::report::{EventTime, FindingRecord};
 use tokenscrub::{
@@ -30,9 +30,44 @@ Examples:
   tokenscrub rules                                     # list the rule catalog
   tokenscrub scan /var/log/app/ archive.log.gz         # report leaks, rewrite nothing
 
+Config: the first of --config FILE, TOKENSCRUB_CONFIG (a TOML file's path, or the TOML
+itself), ./.tokenscrub.toml, $XDG_CONFIG_HOME/tokenscrub/config.toml (~/.config/...).
+
 Environment:
-  TOKENSCRUB_HMAC_KEY   key of the --mask hash fingerprints (else `hmac_key` in --config;
-                        else a random key per run, and fingerprints only correlate within it)";
+  TOKENSCRUB_HMAC_KEY   key of the --mask hash fingerprints (else `hmac_key` in the config;
+                        else a random key per run, and fingerprints only correlate within it)
+  TOKENSCRUB_CONFIG     the config, when --config is not given";
+
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  tokenscrub scan /var/log/app/ archive.log.gz        # a summary by rule
+  tokenscrub scan --format jsonl app.log > findings.jsonl
+  tokenscrub scan --baseline findings.jsonl app.log   # only leaks not reported before
+  tokenscrub scan --exclude '*.gz' --exclude 'debug/**' /var/log/app/
+  tokenscrub scan --format sarif . > tokenscrub.sarif
+  tokenscrub scan --log-group-prefix /aws/lambda/ --since 24h
+  kubectl logs deploy/api | tokenscrub scan
+
+Exit code: 0 no findings, 1 findings, 2 errors (an unreadable path is named and skipped).
+Fingerprints are keyed with TOKENSCRUB_HMAC_KEY (or the config's hmac_key): set one to
+compare runs, as --baseline and .tokenscrubignore do.";
+
+const RULES_EXAMPLES: &str = "\
+Examples:
+  tokenscrub rules                         # id, severity, kind, family, description
+  tokenscrub rules --format json | jq '.[] | select(.severity == \"critical\") | .id'
+  tokenscrub rules --check --config my-rules.toml";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  tokenscrub completions bash > ~/.local/share/bash-completion/completions/tokenscrub
+  tokenscrub completions zsh > ~/.zfunc/_tokenscrub      # with fpath+=~/.zfunc
+  tokenscrub completions fish > ~/.config/fish/completions/tokenscrub.fish";
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  tokenscrub man | man -l -
+  tokenscrub man > /usr/local/share/man/man1/tokenscrub.1";
 
 #[derive(Parser)]
 #[command(
@@ -70,7 +105,8 @@ struct Cli {
     stats: bool,
 
     /// Write one JSON line per finding (rule, severity, line, column, fingerprint, masked
-    /// excerpt; never the secret) to FILE.
+    /// excerpt; never the secret) to FILE; `-` writes them to stdout instead of the masked
+    /// text.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
 
@@ -108,8 +144,10 @@ enum Command {
     /// Report leaks in files, directories (recursive), .gz files, stdin (`-`) and CloudWatch
     /// subscription payload files. Nothing is rewritten. Exit code: 0 no findings, 1
     /// findings, 2 errors.
+    #[command(after_help = SCAN_EXAMPLES)]
     Scan(Box<ScanArgs>),
     /// List the rule catalog (with --config: as configured), or check it.
+    #[command(after_help = RULES_EXAMPLES)]
     Rules {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
@@ -122,6 +160,15 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: RulesFormat,
     },
+    /// Print a shell completion script.
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    #[command(after_help = MAN_EXAMPLES)]
+    Man,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -151,6 +198,20 @@ struct ScanArgs {
     /// Never show the progress line (it is only shown when stderr is a terminal).
     #[arg(long)]
     no_progress: bool,
+    /// Report only findings whose fingerprint is not in FILE, an earlier `--format jsonl`
+    /// output: a leak already known (rotated, or being dealt with) is not reported again.
+    /// Needs a fixed fingerprint key (TOKENSCRUB_HMAC_KEY or the config's hmac_key).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Fingerprints not to report, one a line, each with a comment
+    /// (`1a2b3c4d5e6f7a8b  # rotated 2026-12-01, INC-42`); default: ./.tokenscrubignore
+    /// when there is one. Needs a fixed fingerprint key, as --baseline.
+    #[arg(long, value_name = "FILE")]
+    ignore_file: Option<PathBuf>,
+    /// In directories, skip files whose path below the directory, or whose name, matches
+    /// GLOB (repeatable: `*.gz`, `debug/**`, `**/fixtures/*`).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
     /// Read this CloudWatch log group (repeatable); credentials and region come from the
     /// standard AWS chain (environment, profile, instance role).
     #[arg(long, value_name = "NAME")]
@@ -282,6 +343,18 @@ fn main() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
     let result = match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut text = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "tokenscrub", &mut text);
+            write_stdout(&text)
+        }
+        Some(Command::Man) => {
+            let mut text = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut text)
+                .expect("rendering into memory");
+            write_stdout(&text)
+        }
         Some(Command::Rules {
             config,
             check,
@@ -302,8 +375,10 @@ fn main() -> ExitCode {
                 min_severity: args.min_severity.into(),
                 progress: !args.no_progress,
                 verify: args.verify,
+                exclude: scan::exclude_set(&args.exclude)?,
+                known: Default::default(),
             };
-            run_scan(opts, args.config.as_ref(), &args.disable)
+            run_scan(opts, args, args.config.as_ref(), &args.disable)
         }),
         None => filter(&cli),
     };
@@ -316,15 +391,56 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_engine(config_path: Option<&PathBuf>, disable: &[String]) -> Result<Engine, Fail> {
-    let mut config = match config_path {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| Fail(format!("cannot read config {}: {e}", p.display())))?;
-            Config::from_toml(&text, &p.display().to_string())?
-        }
-        None => Config::default(),
+/// The config: `--config FILE`, else `TOKENSCRUB_CONFIG` (a file's path or the TOML itself, as
+/// the Lambda reads it), else `./.tokenscrub.toml`, else
+/// `$XDG_CONFIG_HOME/tokenscrub/config.toml` (`~/.config/tokenscrub/config.toml`), else the
+/// built-in catalog alone. Returns the config and the name errors give it.
+fn discover_config(flag: Option<&PathBuf>) -> Result<(Config, String), Fail> {
+    let from_file = |p: &Path| -> Result<(Config, String), Fail> {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| Fail(format!("cannot read config {}: {e}", p.display())))?;
+        let name = p.display().to_string();
+        Ok((Config::from_toml(&text, &name)?, name))
     };
+    if let Some(p) = flag {
+        return from_file(p);
+    }
+    if let Some(v) = std::env::var("TOKENSCRUB_CONFIG")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
+        return Ok((
+            Config::from_setting(&v, "TOKENSCRUB_CONFIG")?,
+            "TOKENSCRUB_CONFIG".into(),
+        ));
+    }
+    let local = PathBuf::from(".tokenscrub.toml");
+    if local.is_file() {
+        return from_file(&local);
+    }
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    if let Some(user) = xdg.map(|d| d.join("tokenscrub/config.toml"))
+        && user.is_file()
+    {
+        return from_file(&user);
+    }
+    Ok((Config::default(), String::new()))
+}
+
+/// The closest of `candidates` to `typed`, if it is close enough to be a typo.
+fn did_you_mean<'a>(typed: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| (strsim::damerau_levenshtein(typed, c), c))
+        .filter(|&(d, c)| d <= (c.len() / 4).clamp(1, 3))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn load_engine(config_path: Option<&PathBuf>, disable: &[String]) -> Result<Engine, Fail> {
+    let (mut config, origin) = discover_config(config_path)?;
     if !disable.is_empty() {
         // Ids typed on the command line are named back (the config's are not: its text may
         // hold secrets); checked against every rule the config defines.
@@ -333,17 +449,23 @@ fn load_engine(config_path: Option<&PathBuf>, disable: &[String]) -> Result<Engi
             .iter()
             .find(|id| !all.rules().iter().any(|r| &r.id == *id))
         {
+            let hint = did_you_mean(id, all.rules().iter().map(|r| r.id.as_str()))
+                .map(|c| format!("; did you mean {c}?"))
+                .unwrap_or_default();
             return Err(Fail(format!(
-                "--disable {id}: no such rule (see `tokenscrub rules`)"
+                "--disable {id}: no such rule{hint} (see `tokenscrub rules`)"
             )));
         }
     }
     config.disable.extend(disable.iter().cloned());
     config.disable.sort();
     config.disable.dedup();
-    Engine::new(&config).map_err(|e| match config_path {
-        Some(p) => Fail(format!("{}: {e}", p.display())),
-        None => Fail(e.to_string()),
+    Engine::new(&config).map_err(|e| {
+        if origin.is_empty() {
+            Fail(e.to_string())
+        } else {
+            Fail(format!("{origin}: {e}"))
+        }
     })
 }
 
@@ -474,11 +596,44 @@ fn log_query(args: &ScanArgs) -> Result<logs::LogQuery, Fail> {
 }
 
 fn run_scan(
-    opts: scan::ScanOptions,
+    mut opts: scan::ScanOptions,
+    args: &ScanArgs,
     config: Option<&PathBuf>,
     disable: &[String],
 ) -> Result<ExitCode, Fail> {
     let engine = load_engine(config, disable)?;
+    let default_ignore = PathBuf::from(".tokenscrubignore");
+    let ignore_file = args
+        .ignore_file
+        .as_ref()
+        .or(default_ignore.is_file().then_some(&default_ignore));
+    if args.baseline.is_some() || ignore_file.is_some() {
+        if !fingerprint_key_is_fixed(&engine) {
+            return Err(Fail(format!(
+                "{} needs a fixed fingerprint key (TOKENSCRUB_HMAC_KEY, or hmac_key in the \
+                 config): with a random one no fingerprint matches an earlier run's",
+                if args.baseline.is_some() {
+                    "--baseline".to_string()
+                } else {
+                    ignore_file.expect("checked").display().to_string()
+                }
+            )));
+        }
+        if let Some(b) = &args.baseline {
+            opts.known.extend(scan::read_baseline(b).map_err(Fail)?);
+        }
+        if let Some(i) = ignore_file {
+            opts.known.extend(scan::read_ignore_file(i).map_err(Fail)?);
+        }
+    }
+    let reads_stdin = (opts.paths.is_empty() && opts.logs.is_empty())
+        || opts.paths.iter().any(|p| p.as_os_str() == "-");
+    if reads_stdin && io::stdin().is_terminal() {
+        eprintln!(
+            "tokenscrub: scanning log lines from the terminal; pipe logs in \
+             (kubectl logs … | tokenscrub scan) or name paths; Ctrl-D ends"
+        );
+    }
     if opts.verify {
         // Said before anything is sent: --verify sends the keys found to this service.
         eprintln!(
@@ -501,6 +656,12 @@ fn run_scan(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Whether fingerprints have a key that the next run has too.
+fn fingerprint_key_is_fixed(engine: &Engine) -> bool {
+    std::env::var_os("TOKENSCRUB_HMAC_KEY").is_some_and(|k| !k.is_empty())
+        || engine.config_hmac_key().is_some()
 }
 
 /// The key of fingerprints: `TOKENSCRUB_HMAC_KEY`, else the config's `hmac_key`, else random
@@ -555,12 +716,22 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
     let engine = load_engine(cli.config.as_ref(), &cli.disable)?;
     let style: MaskStyle = cli.mask.into();
     let key = fingerprint_key(&engine, style == MaskStyle::Hash || cli.report.is_some());
-    let mut report = match &cli.report {
-        Some(p) => Some(BufWriter::new(File::create(p).map_err(|e| {
+    // `--report -`: the records go to stdout, and the masked text nowhere.
+    let report_to_stdout = cli.report.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    let mut report: Option<BufWriter<Box<dyn Write>>> = match &cli.report {
+        Some(_) if report_to_stdout => Some(BufWriter::new(Box::new(io::stdout()))),
+        Some(p) => Some(BufWriter::new(Box::new(File::create(p).map_err(|e| {
             Fail(format!("cannot create report {}: {e}", p.display()))
-        })?)),
+        })?))),
         None => None,
     };
+    let reads_stdin = cli.files.is_empty() || cli.files.iter().any(|p| p.as_os_str() == "-");
+    if reads_stdin && io::stdin().is_terminal() {
+        eprintln!(
+            "tokenscrub: reading log lines from the terminal; pipe logs in \
+             (app 2>&1 | tokenscrub) or name files (tokenscrub --help); Ctrl-D ends"
+        );
+    }
     // As `cat` does: a FILE that cannot be read is named on stderr and the others are still
     // filtered; the exit code says so at the end.
     let mut unreadable = false;
@@ -580,7 +751,11 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
                 }
                 Ok((f, _)) => inputs.push((p.display().to_string(), Box::new(f))),
                 Err(e) => {
-                    eprintln!("tokenscrub: cannot open {}: {e}", p.display());
+                    eprintln!(
+                        "tokenscrub: cannot open {}: {e}{}",
+                        p.display(),
+                        subcommand_hint(p)
+                    );
                     unreadable = true;
                 }
             }
@@ -591,7 +766,11 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
         max_line: cli.max_line,
         ..StreamOptions::default()
     };
-    let mut stdout = Counted::new(io::stdout().lock());
+    let mut stdout = Counted::new(if report_to_stdout {
+        Output::Discard
+    } else {
+        Output::Stdout(io::stdout().lock())
+    });
     let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
     let mut total = tokenscrub::StreamSummary::default();
     let mut report_error: Option<io::Error> = None;
@@ -732,6 +911,48 @@ fn filter(cli: &Cli) -> Result<ExitCode, Fail> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the masked text goes: stdout, or nowhere when stdout carries the report.
+enum Output {
+    Stdout(io::StdoutLock<'static>),
+    Discard,
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Stdout(w) => w.write(buf),
+            Output::Discard => Ok(buf.len()),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.write_all(buf),
+            Output::Discard => Ok(()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout(w) => w.flush(),
+            Output::Discard => Ok(()),
+        }
+    }
+}
+
+/// A FILE that is not there but is spelled like a subcommand (`tokenscrub scna`) was meant as
+/// one: say which.
+fn subcommand_hint(path: &Path) -> String {
+    if path.exists() || path.components().count() != 1 {
+        return String::new();
+    }
+    let typed = path.to_string_lossy();
+    let command = Cli::command();
+    did_you_mean(&typed, command.get_subcommands().map(|c| c.get_name()))
+        .map(|c| format!(" (did you mean `tokenscrub {c}`?)"))
+        .unwrap_or_default()
 }
 
 /// Counts the lines that reach the output, and the bytes read: when the reader of our output

@@ -10,6 +10,15 @@ use tokenscrub::report::FindingRecord;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
+fn security_severity(severity: &str) -> &'static str {
+    match severity {
+        "critical" => "9.5",
+        "high" => "8.0",
+        "medium" => "5.5",
+        _ => "3.0",
+    }
+}
+
 fn level(severity: &str) -> &'static str {
     match severity {
         "critical" | "high" => "error",
@@ -28,7 +37,13 @@ pub fn document(engine: &Engine, records: &[FindingRecord]) -> Value {
                 "name": r.id,
                 "shortDescription": { "text": r.description },
                 "defaultConfiguration": { "level": level(r.severity.as_str()) },
-                "properties": { "severity": r.severity.as_str() },
+                "properties": {
+                    "severity": r.severity.as_str(),
+                    // GitHub code scanning's CVSS-like score: >= 9 critical, >= 7 high,
+                    // >= 4 medium, else low.
+                    "security-severity": security_severity(r.severity.as_str()),
+                    "tags": ["security", "secret"],
+                },
             })
         })
         .collect();

@@ -6,7 +6,7 @@
 
 use crate::sarif;
 use crate::verify;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -40,6 +40,69 @@ pub struct ScanOptions {
     pub progress: bool,
     /// Check AWS key pairs found in files with STS (see [`crate::verify`]).
     pub verify: bool,
+    /// Files in directories that are not read (`--exclude`).
+    pub exclude: globset::GlobSet,
+    /// Fingerprints not to report (`--baseline`, the ignore file).
+    pub known: HashSet<String>,
+}
+
+/// `--exclude` patterns, matched against a file's path below the scanned directory and its name.
+pub fn exclude_set(patterns: &[String]) -> Result<globset::GlobSet, String> {
+    let mut set = globset::GlobSetBuilder::new();
+    for p in patterns {
+        let glob = globset::GlobBuilder::new(p)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| format!("--exclude {p}: {}", e.kind()))?;
+        set.add(glob);
+    }
+    set.build().map_err(|e| format!("--exclude: {e}"))
+}
+
+/// The fingerprints of an earlier `--format jsonl` output. A line that is no finding is an
+/// error naming the file and line (never its text).
+pub fn read_baseline(path: &Path) -> Result<HashSet<String>, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("--baseline {}: {e}", path.display()))?;
+    let mut out = HashSet::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fingerprint = serde_json::from_str::<serde_json::Value>(line)
+            .ok()
+            .and_then(|v| v.get("fingerprint")?.as_str().map(str::to_string))
+            .ok_or_else(|| {
+                format!(
+                    "--baseline {}: line {}: not a finding of `scan --format jsonl`",
+                    path.display(),
+                    n + 1
+                )
+            })?;
+        out.insert(fingerprint);
+    }
+    Ok(out)
+}
+
+/// The fingerprints of an ignore file: one a line, `#` starts a comment, blank lines skipped.
+pub fn read_ignore_file(path: &Path) -> Result<HashSet<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = HashSet::new();
+    for (n, line) in text.lines().enumerate() {
+        let fingerprint = line.split('#').next().unwrap_or_default().trim();
+        if fingerprint.is_empty() {
+            continue;
+        }
+        if fingerprint.len() != 16 || !fingerprint.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "{}: line {}: not a fingerprint (16 hex digits, as a finding's `fingerprint`)",
+                path.display(),
+                n + 1
+            ));
+        }
+        out.insert(fingerprint.to_ascii_lowercase());
+    }
+    Ok(out)
 }
 
 /// What a scan found, and what it could not read.
@@ -55,6 +118,8 @@ struct Scan<'a, W: Write> {
     out: W,
     records: Vec<FindingRecord>,
     findings: usize,
+    /// Findings not reported: their fingerprint is known.
+    known: usize,
     errors: usize,
     files: usize,
     bytes: u64,
@@ -62,8 +127,10 @@ struct Scan<'a, W: Write> {
 }
 
 pub fn run<W: Write>(engine: &Engine, opts: &ScanOptions, out: W) -> io::Result<Outcome> {
-    let key = crate::fingerprint_key(engine, false);
-    let progress = (opts.progress && io::stderr().is_terminal()).then(Progress::new);
+    // Every output format carries fingerprints: a random key is said on stderr.
+    let key = crate::fingerprint_key(engine, true);
+    let progress = (opts.progress && io::stderr().is_terminal())
+        .then(|| Progress::new(total_size(&opts.paths, &opts.exclude)));
     let mut scan = Scan {
         engine,
         key,
@@ -71,6 +138,7 @@ pub fn run<W: Write>(engine: &Engine, opts: &ScanOptions, out: W) -> io::Result<
         out,
         records: Vec::new(),
         findings: 0,
+        known: 0,
         errors: 0,
         files: 0,
         bytes: 0,
@@ -82,13 +150,20 @@ pub fn run<W: Write>(engine: &Engine, opts: &ScanOptions, out: W) -> io::Result<
         opts.paths.clone()
     };
     for p in &paths {
-        scan.path(p)?;
+        scan.path(p, None)?;
     }
     if !opts.logs.is_empty() {
         scan.log_groups()?;
     }
     if let Some(p) = scan.progress.as_mut() {
         p.clear();
+    }
+    if scan.known > 0 {
+        eprintln!(
+            "tokenscrub: {} finding(s) not reported: their fingerprint is in the baseline or \
+             the ignore file",
+            scan.known
+        );
     }
     match opts.format {
         Format::Jsonl => {}
@@ -108,7 +183,15 @@ impl<W: Write> Scan<'_, W> {
         eprintln!("tokenscrub: {}: {msg}", what.display());
     }
 
-    fn path(&mut self, path: &Path) -> io::Result<()> {
+    /// One path: given (`root` None), or found in the directory `root`.
+    fn path(&mut self, path: &Path, root: Option<&Path>) -> io::Result<()> {
+        if let Some(root) = root {
+            let below = path.strip_prefix(root).unwrap_or(path);
+            let name = path.file_name().map(Path::new).unwrap_or(below);
+            if self.opts.exclude.is_match(below) || self.opts.exclude.is_match(name) {
+                return Ok(());
+            }
+        }
         if path.as_os_str() == "-" {
             return self.input(path, Box::new(io::stdin().lock()));
         }
@@ -129,7 +212,7 @@ impl<W: Write> Scan<'_, W> {
             };
             entries.sort();
             for e in entries {
-                self.path(&e)?;
+                self.path(&e, Some(root.unwrap_or(path)))?;
             }
             return Ok(());
         }
@@ -389,6 +472,10 @@ impl<W: Write> Scan<'_, W> {
         if rec.severity < self.opts.min_severity {
             return Ok(());
         }
+        if self.opts.known.contains(&rec.fingerprint) {
+            self.known += 1;
+            return Ok(());
+        }
         self.findings += 1;
         match self.opts.format {
             Format::Jsonl => {
@@ -422,18 +509,51 @@ impl<R: Read> Read for CountingReader<'_, R> {
     }
 }
 
+/// The bytes the paths hold, when that is what a scan reads: regular files and directories
+/// only (stdin, a log group, a `.gz` file, whose size is not what is read, leave it unknown).
+fn total_size(paths: &[PathBuf], exclude: &globset::GlobSet) -> Option<u64> {
+    fn walk(path: &Path, root: Option<&Path>, exclude: &globset::GlobSet) -> Option<u64> {
+        if let Some(root) = root {
+            let below = path.strip_prefix(root).unwrap_or(path);
+            let name = path.file_name().map(Path::new).unwrap_or(below);
+            if exclude.is_match(below) || exclude.is_match(name) {
+                return Some(0);
+            }
+        }
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        if meta.is_dir() {
+            let mut sum = 0;
+            for e in std::fs::read_dir(path).ok()? {
+                sum += walk(&e.ok()?.path(), Some(root.unwrap_or(path)), exclude)?;
+            }
+            Some(sum)
+        } else if meta.is_file() && path.extension().is_none_or(|e| e != "gz") {
+            Some(meta.len())
+        } else {
+            None
+        }
+    }
+    if paths.is_empty() {
+        return None;
+    }
+    paths.iter().map(|p| walk(p, None, exclude)).sum()
+}
+
 /// A one-line progress display on stderr (only when it is a terminal).
 struct Progress {
     start: Instant,
     last: Instant,
+    /// The bytes to read, when known: the line then says how far, and how long is left.
+    total: Option<u64>,
 }
 
 impl Progress {
-    fn new() -> Progress {
+    fn new(total: Option<u64>) -> Progress {
         let now = Instant::now();
         Progress {
             start: now,
             last: now,
+            total,
         }
     }
 
@@ -450,13 +570,8 @@ impl Progress {
     }
 
     fn update(&mut self, bytes: u64, findings: usize) {
-        let mb = bytes as f64 / 1e6;
-        self.show(|secs| {
-            format!(
-                "scanned {mb:.1} MB at {:.0} MB/s, {findings} finding(s) so far",
-                mb / secs
-            )
-        });
+        let total = self.total;
+        self.show(|secs| progress_text(bytes, total, secs, findings));
     }
 
     fn update_events(&mut self, events: u64, bytes: u64, findings: usize) {
@@ -471,6 +586,25 @@ impl Progress {
 
     fn clear(&mut self) {
         eprint!("\r\x1b[K");
+    }
+}
+
+/// The progress line: how much was read, how fast, and with a known total how far along and
+/// how long is left.
+fn progress_text(bytes: u64, total: Option<u64>, secs: f64, findings: usize) -> String {
+    let mb = bytes as f64 / 1e6;
+    let rate = mb / secs;
+    match total {
+        Some(t) if t > 0 && bytes <= t => {
+            let left = (t - bytes) as f64 / 1e6 / rate.max(1e-9);
+            format!(
+                "scanned {mb:.1} of {:.1} MB ({:.0}%) at {rate:.0} MB/s, about {left:.0} s left, \
+                 {findings} finding(s) so far",
+                t as f64 / 1e6,
+                bytes as f64 * 100.0 / t as f64
+            )
+        }
+        _ => format!("scanned {mb:.1} MB at {rate:.0} MB/s, {findings} finding(s) so far"),
     }
 }
 
@@ -607,7 +741,19 @@ fn verified_line(records: &[FindingRecord]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::iso8601;
+    use super::{iso8601, progress_text};
+
+    #[test]
+    fn progress_says_how_far_when_the_total_is_known() {
+        assert_eq!(
+            progress_text(25_000_000, Some(100_000_000), 1.0, 3),
+            "scanned 25.0 of 100.0 MB (25%) at 25 MB/s, about 3 s left, 3 finding(s) so far"
+        );
+        assert_eq!(
+            progress_text(25_000_000, None, 1.0, 0),
+            "scanned 25.0 MB at 25 MB/s, 0 finding(s) so far"
+        );
+    }
 
     #[test]
     fn timestamps() {

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tokenscrub"));
-    c.env_remove("TOKENSCRUB_HMAC_KEY");
+    // No key and no config of the user's (config discovery reads the environment).
+    c.env_remove("TOKENSCRUB_HMAC_KEY")
+        .env_remove("TOKENSCRUB_CONFIG")
+        .env("XDG_CONFIG_HOME", "/nonexistent/tokenscrub-tests");
     c
 }
 

@@ -442,3 +442,51 @@ fn verify_asks_sts_once_per_key_and_marks_both_halves() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// AWS errors are one line with the hint that fits, not the SDK's nested debug dump: a log
+/// group that is not there (the service's code and message, and where to look), and no
+/// credentials at all (what to set).
+#[test]
+fn aws_errors_are_one_line_with_a_hint() {
+    let moto = Moto::start();
+    let scan = |group: &str, env: &[(&str, &str)]| {
+        let home = std::env::temp_dir().join(format!("tokenscrub-nohome-{}", std::process::id()));
+        let out = Command::new(env!("CARGO_BIN_EXE_tokenscrub"))
+            .args(["scan", "--log-group", group, "--endpoint-url", &moto.url])
+            .env_clear()
+            .env("HOME", &home)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("TOKENSCRUB_HMAC_KEY", "k")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ];
+    let (code, err) = scan("/no/such/group", &keys);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("reading log group /no/such/group: ResourceNotFoundException")
+            && err.contains("(check the name and the region (AWS_REGION))"),
+        "{err}"
+    );
+    let (code, err) = scan("/aws/lambda/app", &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("no usable AWS credentials: set AWS_PROFILE"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("DispatchFailure") && !err.contains("{"),
+        "{err}"
+    );
+}

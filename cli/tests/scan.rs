@@ -285,6 +285,25 @@ fn sarif_validates_against_the_2_1_0_schema() {
             .len(),
         16
     );
+    // Each rule has GitHub code scanning's `security-severity`, a score that agrees with its
+    // severity.
+    for rule in doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+    {
+        let score: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let band = match rule["properties"]["severity"].as_str().unwrap() {
+            "critical" => 9.0..=10.0,
+            "high" => 7.0..=8.9,
+            "medium" => 4.0..=6.9,
+            _ => 0.1..=3.9,
+        };
+        assert!(band.contains(&score), "{rule}");
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@
 //! | `MASK_STYLE` | `label` (default), `partial`, `hash`, `stars`: masks in excerpts and Firehose output |
 //! | `TOKENSCRUB_HMAC_KEY` | key of the fingerprints (default: random per cold start, said in the log) |
 //! | `MIN_SEVERITY` | `low` (default), `medium`, `high`, `critical`: findings below are not alerted |
-//! | `TOKENSCRUB_CONFIG` | an inline TOML config, as the CLI's `--config` |
+//! | `TOKENSCRUB_CONFIG` | the config: a TOML file's path, or the TOML itself (as the CLI reads it) |
 //! | `METRIC_NAMESPACE` | namespace of the EMF metrics (default: `tokenscrub`) |
 //!
 //! `TOKENSCRUB_HMAC_KEY` and `TOKENSCRUB_CONFIG` may instead be read from SSM Parameter Store or
@@ -59,7 +59,7 @@ impl Settings {
         let config = match non_empty("TOKENSCRUB_CONFIG") {
             None => Config::default(),
             Some(text) => {
-                Config::from_toml(&text, "TOKENSCRUB_CONFIG").map_err(|e| e.to_string())?
+                Config::from_setting(&text, "TOKENSCRUB_CONFIG").map_err(|e| e.to_string())?
             }
         };
         let engine = Engine::new(&config).map_err(|e| format!("TOKENSCRUB_CONFIG: {e}"))?;
