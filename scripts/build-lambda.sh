@@ -4,7 +4,7 @@
 # for arm64 (Graviton) see the README (cargo-lambda or cargo-zigbuild cross-compile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --locked --profile lambda-release -p tokenscrub-lambda
+cargo build --locked --profile dist -p tokenscrub-lambda
 mkdir -p target/lambda/bootstrap
-cp target/lambda-release/bootstrap target/lambda/bootstrap/bootstrap
+cp target/dist/bootstrap target/lambda/bootstrap/bootstrap
 ls -l target/lambda/bootstrap/bootstrap

@@ -5,14 +5,24 @@
 //! `--endpoint-url` for tests (moto) and LocalStack-style setups. Events are handed over as
 //! they arrive, page by page, so a long scan needs no more memory than a page.
 
+#[cfg(feature = "aws")]
 use aws_config::BehaviorVersion;
+#[cfg(feature = "aws")]
 use aws_config::retry::RetryConfig;
+#[cfg(feature = "aws")]
 use aws_sdk_cloudwatchlogs::Client;
+#[cfg(feature = "aws")]
 use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
 use tokenscrub::cloudwatch::LogEvent;
 
+/// What a build without the `aws` feature says when asked for AWS.
+#[cfg(not(feature = "aws"))]
+pub const NO_AWS: &str = "this tokenscrub was built without AWS support (cargo feature `aws`): \
+                          it cannot read log groups or verify keys";
+
 /// Which events to read.
 #[derive(Debug, Clone, Default)]
+#[cfg_attr(not(feature = "aws"), allow(dead_code))] // parsed, then refused without AWS
 pub struct LogQuery {
     pub groups: Vec<String>,
     pub prefixes: Vec<String>,
@@ -31,9 +41,18 @@ impl LogQuery {
     }
 }
 
+#[cfg(not(feature = "aws"))]
+pub fn fetch(
+    _: &LogQuery,
+    _: &mut dyn FnMut(&str, &str, LogEvent) -> std::io::Result<()>,
+) -> Result<u64, String> {
+    Err(NO_AWS.into())
+}
+
 /// Read every event the query selects; `on_event(group, stream, event)` sees them in order.
 /// A failed AWS call in one line, with the hint that fits (credentials, region, network,
 /// permissions) instead of the SDK's nested dump. `needs` names the IAM action of the call.
+#[cfg(feature = "aws")]
 pub fn one_line<E, R>(e: &SdkError<E, R>, needs: &str) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -100,6 +119,7 @@ where
 }
 
 /// Returns the number of events read.
+#[cfg(feature = "aws")]
 pub fn fetch(
     q: &LogQuery,
     on_event: &mut dyn FnMut(&str, &str, LogEvent) -> std::io::Result<()>,
@@ -111,6 +131,7 @@ pub fn fetch(
     rt.block_on(fetch_async(q, on_event))
 }
 
+#[cfg(feature = "aws")]
 async fn fetch_async(
     q: &LogQuery,
     on_event: &mut dyn FnMut(&str, &str, LogEvent) -> std::io::Result<()>,

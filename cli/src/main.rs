@@ -601,6 +601,10 @@ fn run_scan(
     config: Option<&PathBuf>,
     disable: &[String],
 ) -> Result<ExitCode, Fail> {
+    #[cfg(not(feature = "aws"))]
+    if !opts.logs.is_empty() || opts.verify {
+        return Err(Fail(logs::NO_AWS.into()));
+    }
     let engine = load_engine(config, disable)?;
     let default_ignore = PathBuf::from(".tokenscrubignore");
     let ignore_file = args

@@ -4,11 +4,16 @@
 //! (`live` with the account and ARN, `invalid`, or `error`) goes on both findings; the secret
 //! never leaves this module but in the signed request to STS.
 
+#[cfg(feature = "aws")]
 use aws_config::BehaviorVersion;
+#[cfg(feature = "aws")]
 use aws_config::retry::RetryConfig;
+#[cfg(feature = "aws")]
 use aws_sdk_sts::config::{Credentials, Region};
+#[cfg(feature = "aws")]
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use std::collections::HashMap;
+#[cfg(feature = "aws")]
 use std::time::Duration;
 use tokenscrub::report::FindingRecord;
 
@@ -16,6 +21,7 @@ use tokenscrub::report::FindingRecord;
 /// dump, an env listing).
 const NEAR_LINES: u64 = 5;
 /// Time between two STS requests: a scan must not look like credential stuffing.
+#[cfg(feature = "aws")]
 const REQUEST_INTERVAL: Duration = Duration::from_millis(200);
 
 /// What the scan kept of a finding for verification.
@@ -98,6 +104,7 @@ fn nearest<'f>(of: &[&'f Found], line: u64) -> Option<&'f Found> {
 
 /// What STS said of a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "aws"), allow(dead_code))] // only STS gives an answer
 pub enum Verdict {
     Live { account: String, arn: String },
     Invalid,
@@ -165,8 +172,14 @@ impl std::fmt::Debug for Pair {
     }
 }
 
+#[cfg(not(feature = "aws"))]
+pub fn check(_: &[Pair], _: Option<&str>) -> Result<Vec<Verdict>, String> {
+    Err(crate::logs::NO_AWS.into())
+}
+
 /// Ask STS about each pair, one request at a time. `endpoint` replaces AWS's (moto,
 /// LocalStack, a VPC endpoint).
+#[cfg(feature = "aws")]
 pub fn check(pairs: &[Pair], endpoint: Option<&str>) -> Result<Vec<Verdict>, String> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -185,6 +198,7 @@ pub fn check(pairs: &[Pair], endpoint: Option<&str>) -> Result<Vec<Verdict>, Str
     Ok(verdicts)
 }
 
+#[cfg(feature = "aws")]
 async fn check_one(pair: &Pair, endpoint: Option<&str>) -> Verdict {
     let credentials = Credentials::new(
         &pair.key_id,
