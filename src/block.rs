@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 /// A key block longer than this is not a key block.
-pub const MAX_BLOCK_LINES: u32 = 400;
+pub(crate) const MAX_BLOCK_LINES: u32 = 400;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Block {

@@ -26,28 +26,38 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// Values that are not secrets: exact values, or regexes matched against a secret part.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Allowlist {
+    /// Exact values (a whole token, or its secret part).
     #[serde(default)]
     pub values: Vec<String>,
+    /// Regexes matched against the secret part.
     #[serde(default)]
     pub regexes: Vec<String>,
 }
 
+/// A user's configuration: `--config FILE`, `TOKENSCRUB_CONFIG`, TOML (see the module doc).
 #[derive(Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// The key of the fingerprints (`TOKENSCRUB_HMAC_KEY` in the environment wins).
     #[serde(default)]
     pub hmac_key: Option<String>,
+    /// Rule ids to turn off.
     #[serde(default)]
     pub disable: Vec<String>,
+    /// Values that are not secrets, for every rule.
     #[serde(default)]
     pub allowlist: Allowlist,
+    /// More key names for a keyed rule: rule id to names.
     #[serde(default)]
     pub extra_keys: BTreeMap<String, Vec<String>>,
+    /// Extra shaped rules (`[[rule]]`), in the catalog's format.
     #[serde(default)]
     pub rule: Vec<ShapedSpec>,
+    /// Extra keyed rules (`[[keyed]]`), in the catalog's format.
     #[serde(default)]
     pub keyed: Vec<KeyedSpec>,
 }

@@ -12,7 +12,7 @@ use regex::bytes::Regex;
 use std::sync::LazyLock;
 
 /// How many lines after its expression a placeholder binding is looked for.
-pub const BINDING_LINES: u32 = 24;
+pub(crate) const BINDING_LINES: u32 = 24;
 /// At most this many bindings are kept.
 const MAX_BINDINGS: usize = 16;
 

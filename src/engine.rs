@@ -7,13 +7,13 @@
 //! One line goes through:
 //!
 //! 1. an open key block (PEM / PuTTY) takes the line if it is key material;
-//! 2. the keyword prefilter ([`crate::prefilter`], ASCII case-insensitive) finds every rule
+//! 2. the keyword prefilter (`prefilter`, ASCII case-insensitive) finds every rule
 //!    keyword; a line with no hit skips to step 5 (and a stream copies runs of such lines
 //!    through without calling the scanner, see [`Scanner::quiet_prefix`]);
-//! 3. keyed hits are parsed in place ([`crate::keyed`]); shaped rules with a hit run their regex
+//! 3. keyed hits are parsed in place (`keyed`); shaped rules with a hit run their regex
 //!    (anchored at each hit for rules whose matches start at their keyword) and validator;
 //! 4. a `BEGIN … PRIVATE KEY` without its END opens a block;
-//! 5. remembered secrets are looked up ([`crate::memory`]);
+//! 5. remembered secrets are looked up (`memory`);
 //! 6. spans are filtered (allowlists, already masked), overlaps resolved, and sorted.
 
 use crate::block::{self, Block, BodyLine};
@@ -52,19 +52,26 @@ pub enum RuleKind {
 /// What a report needs to know about a rule.
 #[derive(Debug, Clone)]
 pub struct RuleInfo {
+    /// The rule's id (`github-pat`, `password`): what a mask and a report name.
     pub id: String,
+    /// One line for people.
     pub description: String,
+    /// How bad a leak of this kind is.
     pub severity: Severity,
+    /// Found by its shape, or by the key it is the value of.
     pub kind: RuleKind,
     /// The catalog file (family of services) it comes from, `config` for a user's rule.
     pub family: String,
+    /// The literal strings that wake the rule (ASCII case-insensitive).
     pub keywords: Vec<String>,
 }
 
 /// A secret in a line: the rule that found it and the bytes to mask.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// The rule that found it.
     pub rule: RuleIndex,
+    /// The bytes to mask, in the line.
     pub span: Range<usize>,
 }
 
@@ -72,6 +79,7 @@ pub struct Finding {
 /// the next keyword is.
 #[derive(Debug, Clone, Copy)]
 pub struct Quiet {
+    /// Bytes of whole lines with no keyword: they pass through unscanned.
     pub len: usize,
     /// The number of lines in those bytes.
     pub lines: u64,
@@ -105,6 +113,8 @@ enum Target {
     Sql,
 }
 
+/// The compiled catalog (built-in rules and a config's): build it once, share it between
+/// threads, and scan with a [`Scanner`] or a [`crate::Redactor`] each.
 pub struct Engine {
     rules: Vec<RuleInfo>,
     shaped: Vec<ShapedRule>,
@@ -377,6 +387,7 @@ impl Engine {
         &self.rules
     }
 
+    /// The rule at `index` (a [`Finding`]'s `rule`).
     pub fn rule(&self, index: RuleIndex) -> &RuleInfo {
         &self.rules[index]
     }
@@ -522,10 +533,12 @@ impl Learned {
         self.values.len()
     }
 
+    /// No secret is remembered.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
 
+    /// Forget every remembered secret.
     pub fn clear(&mut self) {
         self.bytes.clear();
         self.values.clear();
@@ -781,6 +794,7 @@ impl SpanUnion {
 }
 
 impl<'e> Scanner<'e> {
+    /// The engine this scanner runs.
     pub fn engine(&self) -> &'e Engine {
         self.engine
     }
@@ -1284,7 +1298,7 @@ impl<'e> Scanner<'e> {
     }
 
     /// Look at a line scanned earlier again with what the memory holds now: secrets found
-    /// after it (a bounded batch is read twice, see [`crate::cloudwatch::redact_payload`]) are
+    /// after it (a bounded batch is read twice, see `tokenscrub_report::cloudwatch::redact_payload`) are
     /// added to its `findings`, which stay sorted and non-overlapping. Only for lines where
     /// [`Scanner::saw_keyword`] was true.
     pub fn recall(&mut self, line: &[u8], findings: &mut Vec<Finding>) {

@@ -30,20 +30,28 @@ const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(
 /// The claims of a token that may be printed. Absent claims are left out of the JSON.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct JwtClaims {
+    /// Signature algorithm (`HS256`, `none`...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alg: Option<String>,
+    /// Token type (`JWT`...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub typ: Option<String>,
+    /// Key id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kid: Option<String>,
+    /// Issuer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
+    /// Audience.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aud: Option<Audience>,
+    /// Issued at (seconds since the epoch).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
+    /// Not valid before (seconds since the epoch).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
+    /// Expires at (seconds since the epoch).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
 }
@@ -52,7 +60,9 @@ pub struct JwtClaims {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(untagged)]
 pub enum Audience {
+    /// One audience.
     One(String),
+    /// Several audiences.
     Many(Vec<String>),
 }
 
@@ -71,6 +81,7 @@ pub enum TokenStatus {
 }
 
 impl TokenStatus {
+    /// The status as reports write it (`live`, `expired`...).
     pub fn as_str(self) -> &'static str {
         match self {
             TokenStatus::Live => "live",
@@ -93,7 +104,9 @@ impl TokenStatus {
 /// A token read: its printable claims, and whether it is signed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jwt {
+    /// The claims that may be printed.
     pub claims: JwtClaims,
+    /// `alg: none`, or an empty signature.
     pub unsigned: bool,
 }
 

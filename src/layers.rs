@@ -24,7 +24,7 @@
 use std::ops::Range;
 
 /// How many times escapes are decoded: a string in JSON in JSON in a repr.
-pub const MAX_DEPTH: usize = 3;
+pub(crate) const MAX_DEPTH: usize = 3;
 
 const ESC: u8 = 0x1b;
 

@@ -14,16 +14,18 @@
 //! assert_eq!(out, br#"{"refresh_token": "[REDACTED:token]"}"#);
 //! ```
 //!
-//! Modules, one job each: [`rules`] (the catalog as data), `keyed` (key-context parsing),
+//! Modules, one job each: `rules` (the catalog as data), `keyed` (key-context parsing),
 //! `layers` (escaped text read as raw text), `block` (multi-line keys), `sql` (values by their SQL column), `memory` (secrets seen before), `prefilter` (where keywords
 //! occur), [`engine`] (orchestration), [`mask`], [`redact`], [`stream`] (the streaming
-//! contract), [`parallel`] (one stream on several threads), [`report`]
-//! (the finding record both binaries print), [`jwt`] (what a leaked token says of itself),
-//! [`timestamp`] (the time a line says it was written), [`cloudwatch`] (the subscription payload codec),
-//! [`config`].
+//! contract), [`parallel`] (one stream on several threads), [`jwt`] (what a leaked token says
+//! of itself), [`timestamp`] (the time a line says it was written), [`config`]. The finding
+//! record and the CloudWatch payload codec are the `tokenscrub-report` crate's.
+
+// The public API is what the binaries and `tokenscrub-report` use: each item of it documented,
+// nothing public that is not reachable.
+#![warn(missing_docs, unreachable_pub)]
 
 mod block;
-pub mod cloudwatch;
 pub mod config;
 mod dynamo;
 pub mod engine;
@@ -33,10 +35,15 @@ mod layers;
 pub mod mask;
 mod memory;
 pub mod parallel;
+// The keyword prefilter is the engine's own; the fuzz targets check it directly.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
 pub mod prefilter;
+#[cfg(not(feature = "internals"))]
+#[allow(unreachable_pub)] // its items are public to the fuzz targets, under `internals`
+mod prefilter;
 pub mod redact;
-pub mod report;
-pub mod rules;
+mod rules;
 mod sql;
 pub mod stream;
 pub mod timestamp;
@@ -47,5 +54,8 @@ pub use engine::{Engine, Finding, Learned, RuleIndex, RuleInfo, RuleKind, Scanne
 pub use mask::{FingerprintKey, MaskStyle, Masker};
 pub use parallel::redact_stream_parallel;
 pub use redact::{Redactor, apply_masks, redact_text};
-pub use rules::{RuleError, Severity};
+pub use rules::{
+    BUILTIN_CATALOG, CONFIG_FAMILY, CatalogSource, KeyedSpec, RuleError, Severity, ShapedSpec,
+    ValueSyntax,
+};
 pub use stream::{StreamError, StreamFinding, StreamOptions, StreamSummary, redact_stream};

@@ -3,7 +3,7 @@
 //! Every mask is made of ASCII letters, digits, `[ ] : - *` only: never a quote, backslash or
 //! newline, so a masked JSON string is still a JSON string, a repr still a repr, and a line is
 //! still one line. Every mask is also recognised as "already masked" (here, and only here:
-//! [`is_masked`], [`our_masks`]), which makes scrubbing idempotent.
+//! `is_masked`, `our_masks`), which makes scrubbing idempotent.
 
 use crate::work;
 use hmac::{Hmac, Mac};
@@ -30,6 +30,7 @@ pub enum MaskStyle {
 }
 
 impl MaskStyle {
+    /// The styles' names, as `--mask` and `MASK_STYLE` take them.
     pub const NAMES: &'static [&'static str] = &["label", "partial", "hash", "stars"];
 }
 
@@ -82,6 +83,7 @@ impl fmt::Debug for FingerprintKey {
 }
 
 impl FingerprintKey {
+    /// A key given by the user (`TOKENSCRUB_HMAC_KEY`, `hmac_key`).
     pub fn new(key: &[u8]) -> FingerprintKey {
         FingerprintKey {
             keyed: Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length"),
@@ -99,6 +101,7 @@ impl FingerprintKey {
         }
     }
 
+    /// Whether the key was drawn at random (fingerprints then only correlate within a run).
     pub fn is_random(&self) -> bool {
         self.random
     }
@@ -127,11 +130,14 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// Writes masks.
 #[derive(Debug, Clone)]
 pub struct Masker {
+    /// How secrets are replaced.
     pub style: MaskStyle,
+    /// The key of `hash` masks and of fingerprints.
     pub key: FingerprintKey,
 }
 
 impl Masker {
+    /// A masker writing `style` masks, fingerprints keyed with `key`.
     pub fn new(style: MaskStyle, key: FingerprintKey) -> Masker {
         Masker { style, key }
     }

@@ -14,28 +14,28 @@ use foldhash::HashMap;
 use std::ops::Range;
 
 /// Values shorter than this are not remembered: too likely to occur by chance.
-pub const MIN_LEN: usize = 12;
+pub(crate) const MIN_LEN: usize = 12;
 const _: () = assert!(
     MIN_LEN > 8 && MIN_LEN <= 16,
     "the run test doubles up to 8, then overlaps"
 );
 /// At most this many values, and [`MAX_BYTES`] bytes of them, are remembered; past either
 /// bound the memory starts over.
-pub const CAPACITY: usize = 4096;
-pub const MAX_BYTES: usize = 512 * 1024;
+pub(crate) const CAPACITY: usize = 4096;
+pub(crate) const MAX_BYTES: usize = 512 * 1024;
 
 const BLOOM_BITS: usize = 1 << 16;
 
 /// At most this many remembered values share an index key (their first 16 bytes, or their
 /// first 12): one more is not remembered (a long value still is, but is not found cut short).
-pub const MAX_CHAIN: usize = 8;
+pub(crate) const MAX_CHAIN: usize = 8;
 
 /// Values this long or longer are indexed by their first 16 bytes as well as their first 12.
 const LONG: usize = 16;
 
 /// A remembered value at least this long is also found cut short: its first [`MIN_LEN`] or
 /// more bytes, then a truncation mark (see [`truncated_at`]).
-pub const MIN_TRUNCATED_FROM: usize = 16;
+pub(crate) const MIN_TRUNCATED_FROM: usize = 16;
 
 /// Does a value cut short end at `end`: the end of the line, an ellipsis (`…`, `...`), or
 /// a repr's `'+42` (Python's reprlib), optionally after a closing quote?
@@ -137,7 +137,7 @@ impl SecretMemory {
     /// Remember `value` (found by `rule`): the whole of it when it is one token run, else each
     /// of its token runs that is long enough (`1000000$NO7pMy…$WU0GSk…` repeats as the runs
     /// between its `$`; a JWT's payload and signature between its dots).
-    pub fn remember(&mut self, value: &[u8], rule: usize) {
+    pub(crate) fn remember(&mut self, value: &[u8], rule: usize) {
         if value.len() < MIN_LEN || value.len() > MAX_BYTES {
             return;
         }
@@ -199,7 +199,7 @@ impl SecretMemory {
     }
 
     /// Forget every value, keeping the allocations.
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.short.clear();
         self.long.clear();
         self.entries.clear();
@@ -222,18 +222,18 @@ impl SecretMemory {
     }
 
     /// Nothing remembered?
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// Report every remembered value that starts a token run in `line`.
-    pub fn find(&self, line: &[u8], out: &mut Vec<(Range<usize>, usize)>) {
+    pub(crate) fn find(&self, line: &[u8], out: &mut Vec<(Range<usize>, usize)>) {
         self.find_dispatch(line, out, false);
     }
 
     /// The first remembered value in `text` (the same as [`SecretMemory::find`]'s first), read
     /// no further: a caller that goes on after it reads the rest once, not once per value.
-    pub fn find_first(&self, text: &[u8]) -> Option<(Range<usize>, usize)> {
+    pub(crate) fn find_first(&self, text: &[u8]) -> Option<(Range<usize>, usize)> {
         let mut out = Vec::new();
         self.find_dispatch(text, &mut out, true);
         out.pop()

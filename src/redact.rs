@@ -12,6 +12,7 @@ pub struct Redactor<'e> {
 }
 
 impl<'e> Redactor<'e> {
+    /// A redactor of lines with `engine`'s rules and `masker`'s masks.
     pub fn new(engine: &'e Engine, masker: Masker) -> Redactor<'e> {
         Redactor {
             scanner: engine.scanner(),
@@ -20,14 +21,17 @@ impl<'e> Redactor<'e> {
         }
     }
 
+    /// The engine it runs.
     pub fn engine(&self) -> &'e Engine {
         self.scanner.engine()
     }
 
+    /// How it masks.
     pub fn masker(&self) -> &Masker {
         &self.masker
     }
 
+    /// Its scanner (what it remembers of the secrets seen).
     pub fn scanner(&mut self) -> &mut Scanner<'e> {
         &mut self.scanner
     }
@@ -91,16 +95,18 @@ pub fn apply_masks(
 
 /// Where one mask went: the secret in the input, the mask in the output.
 #[derive(Debug, Clone)]
-pub(crate) struct PlacedMask {
+pub struct PlacedMask {
+    /// The secret, in the input text.
     pub secret: Range<usize>,
-    /// Relative to where this call started writing.
+    /// The mask, relative to where this call started writing.
     pub mask: Range<usize>,
+    /// The rule that found it.
     pub rule: RuleIndex,
 }
 
 /// Append `text[range]` to `out` with the findings (spans in `text`, sorted, non-overlapping)
 /// masked where they fall in `range`; each mask written is added to `placed`.
-pub(crate) fn mask_into(
+pub fn mask_into(
     engine: &Engine,
     masker: &Masker,
     text: &[u8],

@@ -16,9 +16,9 @@ use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher};
 use std::ops::Range;
 
 /// The most columns or parameters read from one statement or tuple.
-pub const MAX_COLUMNS: usize = 64;
+pub(crate) const MAX_COLUMNS: usize = 64;
 /// How many lines after its statement an echo of the parameters is looked for.
-pub const PARAM_LINES: u32 = 3;
+pub(crate) const PARAM_LINES: u32 = 3;
 
 /// The keyed rule owning each placeholder of a statement, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -27,6 +27,7 @@ pub const DEFAULT_MAX_LINE: usize = 1 << 20;
 const READ_CHUNK: usize = 256 * 1024;
 const FIRST_READ: usize = 1024;
 
+/// How a stream is read.
 #[derive(Debug, Clone, Copy)]
 pub struct StreamOptions {
     /// Lines longer than this are scanned in windows (at least `4 * HOLD`).
@@ -59,6 +60,7 @@ pub struct StreamFinding<'a> {
     pub line_number: u64,
     /// 1-based byte column of the secret in its line.
     pub column: u64,
+    /// The rule that found it.
     pub rule: RuleIndex,
     /// The secret itself: for fingerprints only; never print it.
     pub secret: &'a [u8],
@@ -71,15 +73,20 @@ pub struct StreamFinding<'a> {
 /// Totals of one stream.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct StreamSummary {
+    /// Lines read.
     pub lines: u64,
+    /// Bytes read.
     pub bytes_in: u64,
+    /// Secrets masked.
     pub findings: u64,
 }
 
 /// Which side of the stream failed: a closed output is not an error worth reporting.
 #[derive(Debug)]
 pub enum StreamError {
+    /// Reading the input failed.
     Read(io::Error),
+    /// Writing the output failed (a closed pipe among others).
     Write(io::Error),
 }
 

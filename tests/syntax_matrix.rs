@@ -209,7 +209,7 @@ fn layered(layer: &str, template: &str) -> String {
 /// The `[[kind]]` tables of every file of the built-in catalog.
 fn catalog_tables(kind: &str) -> Vec<toml::Value> {
     let mut tables = Vec::new();
-    for file in tokenscrub::rules::BUILTIN_CATALOG {
+    for file in tokenscrub::BUILTIN_CATALOG {
         let file: toml::Value = toml::from_str(file.text).unwrap();
         if let Some(list) = file.get(kind).and_then(|l| l.as_array()) {
             tables.extend(list.iter().cloned());

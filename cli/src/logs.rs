@@ -13,7 +13,7 @@ use aws_config::retry::RetryConfig;
 use aws_sdk_cloudwatchlogs::Client;
 #[cfg(feature = "aws")]
 use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
-use tokenscrub::cloudwatch::LogEvent;
+use tokenscrub_report::cloudwatch::LogEvent;
 
 /// What a build without the `aws` feature says when asked for AWS.
 #[cfg(not(feature = "aws"))]

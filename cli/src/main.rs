@@ -15,11 +15,11 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tokenscrub::report::{EventTime, FindingRecord};
 use tokenscrub::{
     Config, Engine, FingerprintKey, MaskStyle, Masker, Redactor, Severity, StreamError,
     StreamOptions, redact_stream,
 };
+use tokenscrub_report::record::{EventTime, FindingRecord};
 
 const EXAMPLES: &str = "\
 Examples:

@@ -8,8 +8,9 @@
 
 use serde_json::Value;
 use std::io::{self, Read, Write};
-use tokenscrub::report::FindingRecord;
-use tokenscrub::{Engine, Masker, cloudwatch};
+use tokenscrub::{Engine, Masker};
+use tokenscrub_report::cloudwatch;
+use tokenscrub_report::record::FindingRecord;
 
 pub enum PayloadError {
     Read(io::Error),

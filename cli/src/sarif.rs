@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 use std::io::{self, Write};
 use tokenscrub::Engine;
-use tokenscrub::report::FindingRecord;
+use tokenscrub_report::record::FindingRecord;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 

@@ -12,11 +12,11 @@ use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokenscrub::jwt::TokenStatus;
-use tokenscrub::report::{EventTime, FindingRecord};
 use tokenscrub::{
-    Engine, FingerprintKey, MaskStyle, Masker, Redactor, Severity, StreamOptions, cloudwatch,
-    redact_stream,
+    Engine, FingerprintKey, MaskStyle, Masker, Redactor, Severity, StreamOptions, redact_stream,
 };
+use tokenscrub_report::cloudwatch;
+use tokenscrub_report::record::{EventTime, FindingRecord};
 
 /// Payload files larger than this are scanned as text.
 const MAX_PAYLOAD_FILE: u64 = 64 << 20;

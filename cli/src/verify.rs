@@ -15,7 +15,7 @@ use aws_sdk_sts::error::ProvideErrorMetadata;
 use std::collections::HashMap;
 #[cfg(feature = "aws")]
 use std::time::Duration;
-use tokenscrub::report::FindingRecord;
+use tokenscrub_report::record::FindingRecord;
 
 /// Lines apart that a key id and its secret may be and still be one pair (a botocore DEBUG
 /// dump, an env listing).

@@ -22,12 +22,12 @@ use regex::Regex;
 use std::io::Write;
 use std::sync::LazyLock;
 use tokenscrub::MaskStyle;
-use tokenscrub::cloudwatch::{
+use tokenscrub_report::cloudwatch::{
     LogsPayload, PayloadError, decode, decode_data, decode_json, decode_value, encode,
     redact_payload,
 };
 
-/// Every message the codec has (`src/cloudwatch/mod.rs`, `parse.rs`): fields are named, and
+/// Every message the codec has (`report/src/cloudwatch/mod.rs`, `parse.rs`): fields are named, and
 /// only line, column, index and size numbers vary.
 static MESSAGES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(

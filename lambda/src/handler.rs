@@ -29,8 +29,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use tokenscrub::cloudwatch::{self, LogsPayload, PayloadError};
-use tokenscrub::report::FindingRecord;
+use tokenscrub_report::cloudwatch::{self, LogsPayload, PayloadError};
+use tokenscrub_report::record::FindingRecord;
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use tokenscrub::Severity;
 use tokenscrub::jwt::TokenStatus;
-use tokenscrub::report::FindingRecord;
+use tokenscrub_report::record::FindingRecord;
 
 /// The findings of one log group, counted for the metrics.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

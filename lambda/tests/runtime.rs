@@ -507,7 +507,7 @@ fn template_memory_mb() -> u64 {
 /// payload the decoder takes.
 #[test]
 fn the_largest_payload_fits_the_function_memory() {
-    use tokenscrub::cloudwatch::{MAX_DECOMPRESSED, decode_json, encode};
+    use tokenscrub_report::cloudwatch::{MAX_DECOMPRESSED, decode_json, encode};
     let api = RuntimeApi::start();
     let function = bootstrap(api.port, free_port());
     // 10,000 events (CloudWatch's most) of ordinary lines, a few with a key and a value, to
@@ -562,7 +562,7 @@ fn the_largest_payload_fits_the_function_memory() {
 
 fn base64_of_gzip(bytes: &[u8]) -> String {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(tokenscrub::cloudwatch::gzip(bytes))
+    base64::engine::general_purpose::STANDARD.encode(tokenscrub_report::cloudwatch::gzip(bytes))
 }
 
 /// The SDK config of a test client talking to moto on `port`.

@@ -15,7 +15,7 @@ use std::ops::Range;
 /// read the rest of the line: the square of its length. Start it over for every line
 /// ([`ValueEnds::new_line`]).
 #[derive(Default)]
-pub struct ValueEnds {
+pub(crate) struct ValueEnds {
     /// `(what ends it, from, end)` of the last value of each kind read on this line.
     last: Vec<(EndKind, usize, usize)>,
     /// The last unquoted cookie header value read on this line: its pairs were all examined,
@@ -60,7 +60,7 @@ pub(super) enum EndKind {
 }
 
 impl ValueEnds {
-    pub fn new_line(&mut self) {
+    pub(crate) fn new_line(&mut self) {
         self.last.clear();
         self.cookies = None;
         self.found.clear();

@@ -39,7 +39,7 @@ mod plausible;
 mod prose;
 mod values;
 
-pub use lex::ValueEnds;
+pub(crate) use lex::ValueEnds;
 use lex::*;
 pub(crate) use open::{Open, Pending, Typed};
 use plausible::*;
@@ -56,7 +56,7 @@ use std::ops::Range;
 /// key already seen (a log repeats the same few keys on line after line; asking every rule
 /// again showed up in profiles).
 #[derive(Default)]
-pub struct KeyScratch {
+pub(crate) struct KeyScratch {
     /// The ends of the values read on the line being scanned.
     pub ends: ValueEnds,
     norm: Vec<u8>,
@@ -97,10 +97,10 @@ fn is_key_byte(b: u8) -> bool {
 
 /// No key is longer: an identifier that is (`tokentokentoken…`) is not read to its ends at
 /// every keyword inside it, which would cost the square of its length.
-pub const MAX_KEY: usize = 256;
+pub(crate) const MAX_KEY: usize = 256;
 
 /// A value under a secret key longer than this is masked without being checked.
-pub const MAX_VALUE: usize = 64 * 1024;
+pub(crate) const MAX_VALUE: usize = 64 * 1024;
 
 /// How far back from a quoted key the container of a parsed query string is looked for.
 const QUERY_LABEL_REACH: usize = 128;
@@ -139,13 +139,13 @@ fn in_a_parsed_query(line: &[u8], ks: usize) -> bool {
 }
 
 impl KeyedMatcher {
-    pub fn new(rules: Vec<KeyedRule>) -> KeyedMatcher {
+    pub(crate) fn new(rules: Vec<KeyedRule>) -> KeyedMatcher {
         let owners = owners::OwnerIndex::new(&rules);
         KeyedMatcher { rules, owners }
     }
 
     /// The keyed rule that owns `key` in every syntax.
-    pub fn owner(&self, key: &[u8], scratch: &mut KeyScratch) -> Option<usize> {
+    pub(crate) fn owner(&self, key: &[u8], scratch: &mut KeyScratch) -> Option<usize> {
         match self.owner_in_any_syntax(key, scratch) {
             Some((rule, Ownership::Any)) => Some(rule),
             _ => None,
@@ -243,7 +243,7 @@ impl KeyedMatcher {
     /// Look at the key around a keyword hit at `hit`. `done_to` is the end of the last key already
     /// parsed on this line (a key is parsed once even if several keywords hit it). Findings go to
     /// `out`; a key that ends the line with its separator returns the pending state for the next.
-    pub fn scan_at(
+    pub(crate) fn scan_at(
         &self,
         line: &[u8],
         hit: Range<usize>,
@@ -325,7 +325,7 @@ impl KeyedMatcher {
     }
 
     /// Parse what follows a key at `ks..ke` that `rule` owns.
-    pub fn parse_after_key(
+    pub(crate) fn parse_after_key(
         &self,
         line: &[u8],
         rule: usize,
@@ -402,7 +402,7 @@ pub(super) mod test_support {
     use super::*;
 
     /// The built-in catalog's keyed rules.
-    pub fn builtin_matcher() -> KeyedMatcher {
+    pub(crate) fn builtin_matcher() -> KeyedMatcher {
         KeyedMatcher::new(
             crate::rules::parse_catalogs(crate::rules::BUILTIN_CATALOG)
                 .unwrap()
@@ -415,7 +415,7 @@ pub(super) mod test_support {
 
     /// The values `m` finds in `line`, a keyword hit at every byte (as the engine reports
     /// them: left to right).
-    pub fn found(m: &KeyedMatcher, line: &[u8]) -> Vec<String> {
+    pub(crate) fn found(m: &KeyedMatcher, line: &[u8]) -> Vec<String> {
         let mut keys = KeyScratch::default();
         let mut out = Vec::new();
         let (mut done, mut i) = (0, 0);

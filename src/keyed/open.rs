@@ -41,7 +41,7 @@ pub(crate) enum Open {
 }
 
 /// A value left open is not looked for further than this many lines on.
-pub const MAX_PENDING_LINES: u8 = 16;
+pub(super) const MAX_PENDING_LINES: u8 = 16;
 
 impl Pending {
     pub(crate) fn new(rule: usize, open: Open) -> Pending {
@@ -65,7 +65,7 @@ impl Pending {
 impl KeyedMatcher {
     /// The line after one that left a value open ([`Pending`]): what it holds of the value
     /// goes to `out`; returns what is still open after it.
-    pub fn resolve_pending(
+    pub(crate) fn resolve_pending(
         &self,
         line: &[u8],
         p: Pending,

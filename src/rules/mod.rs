@@ -14,8 +14,8 @@
 //! Every rule carries `examples` and `counterexamples`; the test suite runs them all.
 
 mod anchor;
-pub mod token;
-pub mod validators;
+pub(crate) mod token;
+pub(crate) mod validators;
 
 use regex::bytes::{Regex, RegexBuilder};
 use regex_automata::util::syntax;
@@ -28,7 +28,9 @@ use std::sync::OnceLock;
 /// One file of the built-in catalog: the rules of a family of services.
 #[derive(Debug, Clone, Copy)]
 pub struct CatalogSource<'a> {
+    /// The family of services its rules are for (its file name).
     pub family: &'a str,
+    /// The file's TOML.
     pub text: &'a str,
 }
 
@@ -61,14 +63,19 @@ pub const CONFIG_FAMILY: &str = "config";
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Little or no harm alone (an expired token).
     #[default]
     Low,
+    /// Limited harm (a credential of narrow reach).
     Medium,
+    /// A working credential (a live token, a password, an API key).
     High,
+    /// A credential of wide or lasting reach (cloud keys, private keys, unsigned tokens).
     Critical,
 }
 
 impl Severity {
+    /// The name reports and flags use (`low`...`critical`).
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Low => "low",
@@ -104,7 +111,7 @@ pub enum ValueSyntax {
 /// A catalog file: shaped and keyed rules.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CatalogFile {
+pub(crate) struct CatalogFile {
     #[serde(default)]
     pub rule: Vec<ShapedSpec>,
     #[serde(default)]
@@ -115,16 +122,20 @@ pub struct CatalogFile {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShapedSpec {
+    /// The rule's id: lower-case words joined by `-`, unique in the catalog.
     pub id: String,
     /// The catalog file it comes from (or [`CONFIG_FAMILY`]); not written in the file.
     #[serde(skip)]
     pub family: String,
+    /// One line for people.
     pub description: String,
+    /// How bad a leak of this kind is.
     pub severity: Severity,
     /// Literal strings (ASCII case-insensitive) of which one must occur near a match.
     pub keywords: Vec<String>,
     /// A regex with a named group `secret` (the bytes to mask).
     pub pattern: String,
+    /// A check of the match beyond the pattern (`github-crc32`...), by name.
     #[serde(default)]
     pub validator: Option<String>,
     /// Every match starts where one of the keywords starts: the regex then only runs there,
@@ -152,8 +163,10 @@ pub struct ShapedSpec {
     /// Regexes matched against the secret: a match means "not a secret".
     #[serde(default)]
     pub allowlist: Vec<String>,
+    /// Lines the rule must mask (checked when the rule loads).
     #[serde(default)]
     pub examples: Vec<String>,
+    /// Lines the rule must leave alone (checked when the rule loads).
     #[serde(default)]
     pub counterexamples: Vec<String>,
 }
@@ -162,11 +175,14 @@ pub struct ShapedSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyedSpec {
+    /// The rule's id: lower-case words joined by `-`, unique in the catalog.
     pub id: String,
     /// The catalog file it comes from (or [`CONFIG_FAMILY`]); not written in the file.
     #[serde(skip)]
     pub family: String,
+    /// One line for people.
     pub description: String,
+    /// How bad a leak of this kind is.
     pub severity: Severity,
     /// Literal strings that find candidate keys (ASCII case-insensitive).
     pub keywords: Vec<String>,
@@ -187,6 +203,7 @@ pub struct KeyedSpec {
     /// Normalized keys that end with a suffix but are not secrets (`nexttoken`).
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// How the value after the key is read.
     #[serde(default)]
     pub value: ValueSyntax,
     /// Shortest value taken as a secret.
@@ -202,10 +219,13 @@ pub struct KeyedSpec {
     /// Also accept prose, `key value` with a space, when the value is random-looking.
     #[serde(default)]
     pub prose: bool,
+    /// Regexes matched against the value: a match means "not a secret".
     #[serde(default)]
     pub allowlist: Vec<String>,
+    /// Lines the rule must mask (checked when the rule loads).
     #[serde(default)]
     pub examples: Vec<String>,
+    /// Lines the rule must leave alone (checked when the rule loads).
     #[serde(default)]
     pub counterexamples: Vec<String>,
 }
@@ -229,7 +249,7 @@ impl std::error::Error for RuleError {}
 
 /// A compiled shaped rule.
 #[derive(Debug)]
-pub struct ShapedRule {
+pub(crate) struct ShapedRule {
     pub id: String,
     pub family: String,
     pub description: String,
@@ -267,7 +287,7 @@ pub struct ShapedRule {
 
 /// In which syntaxes a keyed rule owns a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ownership {
+pub(crate) enum Ownership {
     Any,
     /// Only as a query-string parameter and/or in prose.
     Limited {
@@ -278,7 +298,7 @@ pub enum Ownership {
 
 /// A compiled keyed rule.
 #[derive(Debug)]
-pub struct KeyedRule {
+pub(crate) struct KeyedRule {
     pub id: String,
     pub family: String,
     pub description: String,
@@ -330,7 +350,7 @@ const SAME_VALUE_QUALIFIERS: &[&str] = &[
 /// Does the (normalized) key say that its value is public (`public_token`, `publishableKey`,
 /// `NEXT_PUBLIC_MAPBOX_TOKEN`)? A token made to be published (a Mapbox `pk.…`, a Stripe
 /// `pk_live_…`, a public key) is no secret, whatever else the key says.
-pub fn names_a_public_value(normalized_key: &[u8]) -> bool {
+pub(crate) fn names_a_public_value(normalized_key: &[u8]) -> bool {
     memchr::memmem::find(normalized_key, b"public").is_some()
         || memchr::memmem::find(normalized_key, b"publishable").is_some()
 }
@@ -339,7 +359,7 @@ pub fn names_a_public_value(normalized_key: &[u8]) -> bool {
 /// without a number (`new_password1`, `api_key_2`), without a qualifier that says which copy
 /// of a value it is (`password_confirm`, `token_old`, `api_key_value`), and the key itself.
 /// The same for every rule, so an index of the rules' names finds their owners by these forms.
-pub fn key_forms(normalized_key: &[u8]) -> [Option<&[u8]>; 3] {
+pub(crate) fn key_forms(normalized_key: &[u8]) -> [Option<&[u8]>; 3] {
     let digits = normalized_key
         .iter()
         .rev()
@@ -357,7 +377,7 @@ pub fn key_forms(normalized_key: &[u8]) -> [Option<&[u8]>; 3] {
 
 impl KeyedRule {
     /// Does this rule own the (normalized) key? Some keys only in prose.
-    pub fn owns(&self, normalized_key: &[u8]) -> Option<Ownership> {
+    pub(crate) fn owns(&self, normalized_key: &[u8]) -> Option<Ownership> {
         if names_a_public_value(normalized_key) {
             return None;
         }
@@ -368,7 +388,7 @@ impl KeyedRule {
     }
 
     /// Does this rule name the (normalized) key as a look-alike it does not own (`nexttoken`)?
-    pub fn excludes(&self, normalized_key: &[u8]) -> bool {
+    pub(crate) fn excludes(&self, normalized_key: &[u8]) -> bool {
         self.exclude.iter().any(|e| e.as_bytes() == normalized_key)
     }
 
@@ -396,7 +416,7 @@ impl KeyedRule {
 }
 
 /// Parse a catalog from TOML text; its rules are of `family`.
-pub fn parse_catalog(text: &str, family: &str) -> Result<CatalogFile, RuleError> {
+pub(crate) fn parse_catalog(text: &str, family: &str) -> Result<CatalogFile, RuleError> {
     let mut file: CatalogFile =
         toml::from_str(text).map_err(|e| RuleError(format!("{family}: {e}")))?;
     for r in &mut file.rule {
@@ -409,7 +429,7 @@ pub fn parse_catalog(text: &str, family: &str) -> Result<CatalogFile, RuleError>
 }
 
 /// Parse catalog files into one catalog, in their order.
-pub fn parse_catalogs(sources: &[CatalogSource<'_>]) -> Result<CatalogFile, RuleError> {
+pub(crate) fn parse_catalogs(sources: &[CatalogSource<'_>]) -> Result<CatalogFile, RuleError> {
     let mut all = CatalogFile::default();
     for source in sources {
         let file = parse_catalog(source.text, source.family)?;
@@ -534,7 +554,7 @@ fn byte_class(body: &str, what: &str) -> Result<Box<[bool; 256]>, RuleError> {
 /// starts if the rest of the pattern matches from there, and the secret then runs to the end
 /// of the match less `after`'s fixed length.
 #[derive(Debug)]
-pub struct SecretSplit {
+pub(crate) struct SecretSplit {
     /// `before`, `None` if empty (the whole match is the secret).
     pub before: Option<meta::Regex>,
     /// The group's pattern and the assertions after it.
@@ -549,14 +569,14 @@ pub struct SecretSplit {
 
 /// The caches a [`SecretSplit`] searches with.
 #[derive(Debug)]
-pub struct SplitCache {
+pub(crate) struct SplitCache {
     before: Option<meta::Cache>,
     secret: meta::Cache,
 }
 
 /// What a [`SecretSplit`] says of an anchored attempt.
 #[derive(Debug, PartialEq, Eq)]
-pub enum SplitMatch {
+pub(crate) enum SplitMatch {
     /// The pattern matches from the attempt's start to `end`, with its secret here.
     Found {
         end: usize,
@@ -570,7 +590,7 @@ pub enum SplitMatch {
 
 impl SecretSplit {
     /// The split of `hir`, if it has the shape.
-    pub fn of(hir: &Hir) -> Option<SecretSplit> {
+    pub(crate) fn of(hir: &Hir) -> Option<SecretSplit> {
         use regex_syntax::hir::{Class, HirKind};
         let items = match hir.kind() {
             HirKind::Concat(items) => items.as_slice(),
@@ -611,7 +631,7 @@ impl SecretSplit {
         })
     }
 
-    pub fn create_cache(&self) -> SplitCache {
+    pub(crate) fn create_cache(&self) -> SplitCache {
         SplitCache {
             before: self.before.as_ref().map(|r| r.create_cache()),
             secret: self.secret.create_cache(),
@@ -619,7 +639,7 @@ impl SecretSplit {
     }
 
     /// The attempt `input` (anchored) of the whole pattern, in two DFA searches.
-    pub fn find(&self, input: &Input<'_>, cache: &mut SplitCache) -> SplitMatch {
+    pub(crate) fn find(&self, input: &Input<'_>, cache: &mut SplitCache) -> SplitMatch {
         let from = match (&self.before, &mut cache.before) {
             (Some(before), Some(c)) => match before.search_half_with(c, input) {
                 Some(end) => end.offset(),
@@ -681,7 +701,7 @@ fn check_id(id: &str) -> Result<(), RuleError> {
 }
 
 impl ShapedSpec {
-    pub fn compile(&self) -> Result<ShapedRule, RuleError> {
+    pub(crate) fn compile(&self) -> Result<ShapedRule, RuleError> {
         check_id(&self.id)?;
         if self.keywords.is_empty() || self.keywords.iter().any(|k| k.is_empty()) {
             return Err(RuleError(format!(
@@ -782,13 +802,13 @@ struct CompiledShape {
 
 impl ShapedRule {
     /// The regex, for anchored searches and capture passes.
-    pub fn regex(&self) -> &meta::Regex {
+    pub(crate) fn regex(&self) -> &meta::Regex {
         &self.compiled().regex
     }
 
     /// Where the pattern allows it and the token walk does not decide every attempt, how a
     /// match's secret is found without a capture pass.
-    pub fn split(&self) -> Option<&SecretSplit> {
+    pub(crate) fn split(&self) -> Option<&SecretSplit> {
         self.compiled().split.as_ref()
     }
 
@@ -811,12 +831,14 @@ impl ShapedRule {
     }
 
     /// Build the automata now (the test suite builds every rule's).
-    pub fn build_now(&self) {
+    #[cfg(test)]
+    pub(crate) fn build_now(&self) {
         self.compiled();
     }
 
     /// No split: the secret is always found by a capture pass (the reference in tests).
-    pub fn without_split(&mut self) {
+    #[cfg(test)]
+    pub(crate) fn without_split(&mut self) {
         self.wants_split = false;
         self.compiled = OnceLock::new();
     }
@@ -838,7 +860,7 @@ fn capture_index(hir: &Hir, name: &str) -> Option<usize> {
 
 /// Lowercase and drop the separators that distinguish `refresh_token`, `refreshToken`,
 /// `Refresh-Token` and `REFRESH.TOKEN`.
-pub fn normalize_key(raw: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn normalize_key(raw: &[u8], out: &mut Vec<u8>) {
     out.clear();
     out.extend(
         raw.iter()
@@ -858,7 +880,7 @@ fn normalized(list: &[String]) -> Vec<String> {
 }
 
 impl KeyedSpec {
-    pub fn compile(&self) -> Result<KeyedRule, RuleError> {
+    pub(crate) fn compile(&self) -> Result<KeyedRule, RuleError> {
         check_id(&self.id)?;
         if self.keywords.is_empty() || self.keywords.iter().any(|k| k.is_empty()) {
             return Err(RuleError(format!(

@@ -37,7 +37,7 @@ enum Step {
 
 /// What a walk of a [`TokenProgram`] found at a start.
 #[derive(Debug, PartialEq, Eq)]
-pub enum TokenMatch {
+pub(crate) enum TokenMatch {
     /// The pattern matches up to `end`, its secret at `secret`.
     Found {
         end: usize,
@@ -49,7 +49,7 @@ pub enum TokenMatch {
 }
 
 #[derive(Debug)]
-pub struct TokenProgram {
+pub(crate) struct TokenProgram {
     steps: Vec<Step>,
 }
 
@@ -61,7 +61,7 @@ impl TokenProgram {
     /// The program for `hir`, if it has the shape: a concatenation of literals, byte classes,
     /// greedy repetitions of one byte class, sets of literals none a prefix of another, `\b`
     /// and `\B`, and the `secret` group (taking part in every match) around some of them.
-    pub fn of(hir: &Hir) -> Option<TokenProgram> {
+    pub(crate) fn of(hir: &Hir) -> Option<TokenProgram> {
         let mut steps = Vec::new();
         flatten(hir, &mut steps)?;
         let secret_marks = steps
@@ -94,7 +94,7 @@ impl TokenProgram {
 
     /// Whether [`TokenProgram::run`] may answer [`TokenMatch::Unknown`] (a `\b` or `\B` with
     /// nothing after it that must match), so that a rule needs another way to decide.
-    pub fn may_be_unknown(&self) -> bool {
+    pub(crate) fn may_be_unknown(&self) -> bool {
         self.steps.iter().any(|s| {
             matches!(
                 s,
@@ -107,7 +107,7 @@ impl TokenProgram {
     }
 
     /// Walk the program from `start` in `hay`.
-    pub fn run(&self, hay: &[u8], start: usize) -> TokenMatch {
+    pub(crate) fn run(&self, hay: &[u8], start: usize) -> TokenMatch {
         let mut at = start;
         let mut secret = start..start;
         for step in &self.steps {

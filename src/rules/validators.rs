@@ -10,7 +10,7 @@ use base64::engine::{DecodePaddingMode, general_purpose};
 
 /// The validators a catalog rule may name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Validator {
+pub(crate) enum Validator {
     /// `header.payload.signature`: header and payload are base64url JSON objects.
     Jwt,
     /// Five-segment JWE: the protected header is a base64url JSON object with `enc`.
@@ -24,10 +24,10 @@ pub enum Validator {
 }
 
 impl Validator {
-    pub const NAMES: &'static [&'static str] =
+    pub(crate) const NAMES: &'static [&'static str] =
         &["jwt", "jwe", "github-crc32", "basic-auth", "random"];
 
-    pub fn from_name(name: &str) -> Option<Validator> {
+    pub(crate) fn from_name(name: &str) -> Option<Validator> {
         Some(match name {
             "jwt" => Validator::Jwt,
             "jwe" => Validator::Jwe,
@@ -39,7 +39,7 @@ impl Validator {
     }
 
     /// Is this match a real secret? `token` is the whole match, `secret` its secret group.
-    pub fn check(self, token: &[u8], secret: &[u8]) -> bool {
+    pub(crate) fn check(self, token: &[u8], secret: &[u8]) -> bool {
         match self {
             Validator::Jwt => jwt(token),
             Validator::Jwe => jwe(token),
@@ -128,7 +128,7 @@ fn basic_auth(secret: &[u8]) -> bool {
 
 /// A value that looks generated rather than written: at least `min_len` long, made only of
 /// token characters, with letters and digits (or both letter cases), and not a plain number.
-pub fn looks_random(v: &[u8], min_len: usize) -> bool {
+pub(crate) fn looks_random(v: &[u8], min_len: usize) -> bool {
     if v.len() < min_len {
         return false;
     }

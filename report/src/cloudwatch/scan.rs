@@ -2,12 +2,11 @@
 //! their CloudWatch location (group, stream, event id, offset in the message).
 
 use super::{LogEvent, LogsPayload};
-use crate::engine::{Engine, Finding, Scanner};
-use crate::mask::Masker;
-use crate::redact::{PlacedMask, mask_into};
-use crate::report::{EventTime, FindingRecord, finding_id};
-use crate::stream::{StreamFinding, split_terminator};
+use crate::record::{EventTime, FindingRecord, finding_id};
 use std::ops::Range;
+use tokenscrub::redact::{PlacedMask, mask_into};
+use tokenscrub::stream::{StreamFinding, split_terminator};
+use tokenscrub::{Engine, Finding, Masker, Scanner};
 
 /// A line of a message that a keyword hit (or a key block took), with what was found in it.
 /// Other lines have no findings and are not kept.
@@ -77,7 +76,7 @@ fn mask_strings(engine: &Engine, masker: &Masker, v: &mut serde_json::Value) {
     use serde_json::Value;
     match v {
         Value::String(s) => {
-            let masked = crate::redact::redact_text(engine, masker, s.as_bytes());
+            let masked = tokenscrub::redact_text(engine, masker, s.as_bytes());
             if masked != s.as_bytes() {
                 // Masks are ASCII and cut whole characters out: still UTF-8.
                 *s = String::from_utf8_lossy(&masked).into_owned();
@@ -313,8 +312,11 @@ fn into_string(bytes: Vec<u8>) -> String {
 
 /// Where an event comes from.
 pub struct EventSource<'a> {
+    /// The event's log group.
     pub log_group: &'a str,
+    /// The event's log stream.
     pub log_stream: &'a str,
+    /// The event.
     pub event: &'a LogEvent,
 }
 
@@ -357,8 +359,8 @@ pub fn redact_event_with_secrets(
 #[cfg(test)]
 mod redact_tests {
     use super::*;
-    use crate::{Engine, FingerprintKey, MaskStyle, Masker};
     use serde_json::Map;
+    use tokenscrub::{Engine, FingerprintKey, MaskStyle, Masker};
 
     #[test]
     fn masks_messages_and_locates_findings() {
@@ -424,8 +426,8 @@ mod redact_tests {
                 .filter(|r| r.event_id.as_deref() == Some(event))
                 .find_map(|r| r.status)
         };
-        assert_eq!(status("0"), Some(crate::jwt::TokenStatus::Live));
-        assert_eq!(status("1"), Some(crate::jwt::TokenStatus::Expired));
+        assert_eq!(status("0"), Some(tokenscrub::jwt::TokenStatus::Live));
+        assert_eq!(status("1"), Some(tokenscrub::jwt::TokenStatus::Expired));
     }
 
     fn payload(messages: &[&str]) -> LogsPayload {

@@ -5,14 +5,12 @@
 //! says what the token says of itself (its printable claims) and whether it still worked when
 //! it was logged: its status sets the record's severity.
 
-use crate::engine::Engine;
-use crate::jwt::{self, JwtClaims, TokenStatus};
-use crate::mask::FingerprintKey;
-use crate::rules::Severity;
-use crate::stream::StreamFinding;
-use crate::timestamp;
 use serde::Serialize;
 use std::ops::Range;
+use tokenscrub::jwt::{self, JwtClaims, TokenStatus};
+use tokenscrub::stream::StreamFinding;
+use tokenscrub::timestamp;
+use tokenscrub::{Engine, FingerprintKey, Severity};
 
 /// Bytes of redacted context kept on each side of the mask in an excerpt.
 pub const EXCERPT_CONTEXT: usize = 60;
@@ -24,26 +22,38 @@ pub const EXCERPT_CONTEXT: usize = 60;
 /// leak found again (a Lambda retry, a second scan) gets the same id, so alerts deduplicate.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct FindingRecord {
+    /// A stable id for a finding in a CloudWatch event (32 hex digits).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The rule's id.
     pub rule: String,
     /// The rule's severity, or for a token whose status is known, the status's.
     pub severity: Severity,
+    /// The file it was found in, when it was one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// The CloudWatch log group.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_group: Option<String>,
+    /// The CloudWatch log stream.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_stream: Option<String>,
+    /// The CloudWatch event's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
+    /// The CloudWatch event's time, in milliseconds since the epoch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<i64>,
+    /// The secret's byte offset in the event's message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
+    /// 1-based line of the secret (in the file, or in the event's message).
     pub line: u64,
+    /// 1-based byte column of the secret in its line.
     pub column: u64,
+    /// Keyed HMAC-SHA256 of the secret, 16 hex digits: the same secret, the same fingerprint.
     pub fingerprint: String,
+    /// Redacted text around the mask; never the secret.
     pub excerpt: String,
     /// A JSON Web Token's state at the event time (see [`EventTime`]).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,8 +65,10 @@ pub struct FindingRecord {
     /// `invalid` or `error`; when live, whose it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<String>,
+    /// The account of a live credential (`scan --verify`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// The identity of a live credential (`scan --verify`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
 }
@@ -68,7 +80,10 @@ pub enum EventTime {
     At(i64),
     /// The line's own time when it starts with one (see [`timestamp::line_time`]), else `now`
     /// (seconds since the epoch: the time of the scan).
-    OfLine { now: i64 },
+    OfLine {
+        /// The time of the scan, in seconds since the epoch.
+        now: i64,
+    },
 }
 
 impl EventTime {
@@ -82,6 +97,7 @@ impl EventTime {
 }
 
 impl FindingRecord {
+    /// The record of a finding in a stream, its token's status judged at `when`.
     pub fn from_stream(
         engine: &Engine,
         key: &FingerprintKey,
@@ -124,7 +140,10 @@ pub fn finding_id(parts: &[&str]) -> String {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p.as_bytes());
     }
-    crate::mask::hex(&h.finalize()[..16])
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Up to [`EXCERPT_CONTEXT`] bytes of redacted text on each side of the mask, as text, with

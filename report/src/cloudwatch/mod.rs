@@ -6,13 +6,13 @@
 //! so that a malformed payload gets an error that says which part is wrong (never quoting its
 //! content) instead of a generic serde message.
 //!
-//! `redact.rs` scans a decoded payload: findings with their CloudWatch location, and the masked
+//! `scan.rs` scans a decoded payload: findings with their CloudWatch location, and the masked
 //! payload.
 
 mod parse;
-mod redact;
+mod scan;
 
-pub use redact::{
+pub use scan::{
     EventSource, SecretHook, payload_findings, payload_findings_with_secrets, redact_event,
     redact_event_with_secrets, redact_payload,
 };
@@ -35,8 +35,11 @@ pub const MAX_DECOMPRESSED: u64 = 16 << 20;
 /// One log event of a subscription payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogEvent {
+    /// The event's id (unique in the log group).
     pub id: String,
+    /// When it was logged, in milliseconds since the epoch.
     pub timestamp: i64,
+    /// The log text.
     pub message: String,
     /// The event's other fields (a subscription filter's `extractedFields`): log text too,
     /// kept and masked like the message.
@@ -48,16 +51,22 @@ pub struct LogEvent {
 pub struct LogsPayload {
     /// `DATA_MESSAGE` or `CONTROL_MESSAGE`.
     pub message_type: String,
+    /// The AWS account of the log group.
     pub owner: String,
+    /// The log group's name.
     pub log_group: String,
+    /// The log stream's name.
     pub log_stream: String,
+    /// The subscription filters that matched.
     pub subscription_filters: Vec<String>,
+    /// The events, in order.
     pub log_events: Vec<LogEvent>,
     /// Fields this codec does not know, kept so that re-encoding loses nothing.
     pub other: Map<String, Value>,
 }
 
 impl LogsPayload {
+    /// A control message (the subscription's test): nothing to scan.
     pub fn is_control(&self) -> bool {
         self.message_type == "CONTROL_MESSAGE"
     }
@@ -431,7 +440,7 @@ mod tests {
     #[test]
     fn decodes_the_corpus_payloads() {
         let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus/cloudwatch");
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/corpus/cloudwatch");
         let mut n = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
