@@ -9,6 +9,9 @@
 //! `scripts/install-shippers.sh` installs rsyslog, syslog-ng and systemd-journal-remote (the
 //! test script runs it); where it cannot, `TOKENSCRUB_SKIP_SHIPPERS=1` skips the daemons, loudly.
 
+mod common;
+
+use common::Dir;
 use serde_json::Value;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
@@ -40,24 +43,6 @@ fn messages() -> Vec<String> {
         format!("calling github with Authorization: token {}", SECRETS[1]),
         format!("set-cookie: session_id={}; HttpOnly", SECRETS[2]),
     ]
-}
-
-/// A scratch directory, removed when dropped.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("tokenscrub-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        Dir(d)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 struct Daemon(Child);

@@ -36,6 +36,18 @@ fn wait_for_port(port: u16, what: &str) {
 /// A child process killed when dropped.
 struct Proc(Child);
 
+impl Proc {
+    /// Stop the process (if it still runs) and return what it printed on stdout.
+    fn stop_and_read_stdout(&mut self) -> String {
+        let _ = self.0.kill();
+        let mut out = String::new();
+        if let Some(mut stdout) = self.0.stdout.take() {
+            let _ = stdout.read_to_string(&mut out);
+        }
+        out
+    }
+}
+
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -264,16 +276,23 @@ fn fragments(name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The SDK config of a test client talking to moto on `port`.
+macro_rules! moto_client {
+    ($sdk:ident, $port:expr) => {{
+        let conf = $sdk::Config::builder()
+            .behavior_version($sdk::config::BehaviorVersion::latest())
+            .region($sdk::config::Region::new("us-east-1"))
+            .endpoint_url(format!("http://127.0.0.1:{}", $port))
+            .credentials_provider($sdk::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build();
+        $sdk::Client::from_conf(conf)
+    }};
+}
+
 fn logs_client(port: u16) -> Client {
-    let conf = aws_sdk_cloudwatchlogs::Config::builder()
-        .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
-        .endpoint_url(format!("http://127.0.0.1:{port}"))
-        .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
-            "testing", "testing", None, None, "test",
-        ))
-        .build();
-    Client::from_conf(conf)
+    moto_client!(aws_sdk_cloudwatchlogs, port)
 }
 
 const FINDINGS_GROUP: &str = "/tokenscrub/findings";
@@ -414,15 +433,7 @@ fn bootstrap_writes_findings_and_survives_putlogevents_failures() {
     }
 
     // The function's own stdout: counts, ids and EMF lines, never message text.
-    let _ = function.0.kill();
-    let mut stdout = String::new();
-    function
-        .0
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
+    let stdout = function.stop_and_read_stdout();
     assert!(
         stdout.contains("\"CloudWatchMetrics\""),
         "an EMF line per invocation"
@@ -465,15 +476,7 @@ fn a_panic_reports_no_payload_text() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = function.0.kill();
-    let mut log = String::new();
-    function
-        .0
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let log = function.stop_and_read_stdout();
     assert!(log.contains("internal error (panic)"), "{log}");
     assert!(!log.contains(SECRET), "{log}");
 }
@@ -565,21 +568,6 @@ fn base64_of_gzip(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(tokenscrub_report::cloudwatch::gzip(bytes))
 }
 
-/// The SDK config of a test client talking to moto on `port`.
-macro_rules! moto_client {
-    ($sdk:ident, $port:expr) => {{
-        let conf = $sdk::Config::builder()
-            .behavior_version($sdk::config::BehaviorVersion::latest())
-            .region($sdk::config::Region::new("us-east-1"))
-            .endpoint_url(format!("http://127.0.0.1:{}", $port))
-            .credentials_provider($sdk::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .build();
-        $sdk::Client::from_conf(conf)
-    }};
-}
-
 /// The fingerprint key read from SSM Parameter Store (SecureString) or Secrets Manager at cold
 /// start, with no key in the environment, gives the fingerprints that the same key given in
 /// `TOKENSCRUB_HMAC_KEY` gives; another key gives others (they do depend on the key). A
@@ -627,14 +615,7 @@ fn the_key_from_ssm_or_secrets_manager_fingerprints_as_the_key_itself() {
             "{stream}: {:?}",
             outcomes[0]
         );
-        let _ = function.0.kill();
-        let mut stdout = String::new();
-        let _ = function
-            .0
-            .stdout
-            .take()
-            .unwrap()
-            .read_to_string(&mut stdout);
+        let stdout = function.stop_and_read_stdout();
         assert!(!stdout.contains(KEY), "the function logged its key");
         read_stream(&rt, &logs, stream)
             .iter()
@@ -675,14 +656,7 @@ fn the_key_from_ssm_or_secrets_manager_fingerprints_as_the_key_itself() {
     );
     let status = function.0.wait().unwrap();
     assert!(!status.success());
-    let mut stdout = String::new();
-    function
-        .0
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
+    let stdout = function.stop_and_read_stdout();
     assert!(
         stdout.contains("bad configuration")
             && stdout.contains("/tokenscrub/missing")
