@@ -302,27 +302,31 @@ impl SecretMemory {
             long &= long >> (MIN_LEN - 8);
             let mut starts = cur & !(cur << 1 | carry) & long as u64;
             while starts != 0 {
-                let found =
-                    self.check_run(line, block * 64 + starts.trailing_zeros() as usize, out);
-                if found && first_only {
+                let start = block * 64 + starts.trailing_zeros() as usize;
+                starts &= starts - 1;
+                // Nearly every run start fails the Bloom test: tested here, without a call.
+                if self.may_hold(&line[start..]) && self.check_run(line, start, out) && first_only {
                     return;
                 }
-                starts &= starts - 1;
             }
             carry = cur >> 63;
             cur = next;
         }
     }
 
-    /// A token run of at least [`MIN_LEN`] bytes starts at `start`: is a remembered value its
-    /// prefix? Returns whether one was added to `out`.
-    #[inline]
+    /// May a remembered value start `run` (at least [`MIN_LEN`] bytes), by the Bloom table?
+    #[inline(always)]
+    fn may_hold(&self, run: &[u8]) -> bool {
+        let slot = bloom_slot(short_key(run));
+        self.bloom[slot / 64] & (1 << (slot % 64)) != 0
+    }
+
+    /// A token run of at least [`MIN_LEN`] bytes starts at `start`, and passed
+    /// [`SecretMemory::may_hold`]: is a remembered value its prefix? Returns whether one was
+    /// added to `out`.
+    #[inline(never)]
     fn check_run(&self, line: &[u8], start: usize, out: &mut Vec<(Range<usize>, usize)>) -> bool {
         let short = short_key(&line[start..]);
-        let slot = bloom_slot(short);
-        if self.bloom[slot / 64] & (1 << (slot % 64)) == 0 {
-            return false;
-        }
         let end = line[start..]
             .iter()
             .position(|&b| !is_run_byte(b))
