@@ -161,6 +161,10 @@ impl LayeredView {
         } else {
             (line, Source::Raw)
         };
+        // A pass writes at most what it reads, but for `\uXXXX` of a character outside ASCII.
+        self.next.text.reserve(text.len());
+        self.next.start.reserve(text.len());
+        self.next.len.reserve(text.len());
         crate::work::read(text.len());
         decode(
             text,
@@ -244,6 +248,10 @@ struct Emit<'a> {
 impl Emit<'_> {
     /// Write input bytes `src` of this pass as they are.
     fn copy(&mut self, text: &[u8], src: Range<usize>) {
+        // Between escapes back to back there is nothing to copy.
+        if src.is_empty() {
+            return;
+        }
         self.out.text.extend_from_slice(&text[src.clone()]);
         match self.from {
             Source::Raw => {
@@ -263,11 +271,17 @@ impl Emit<'_> {
         // Positions fit (the line's length was checked); lengths by the depth bound.
         debug_assert!(raw.len() <= usize::from(u8::MAX));
         let (start, len) = (raw.start as u32, (raw.end - raw.start) as u8);
-        self.out.text.extend_from_slice(bytes);
-        for _ in bytes {
+        if let [b] = bytes {
+            // Most escapes decode to one byte.
+            self.out.text.push(*b);
             self.out.start.push(start);
             self.out.len.push(len);
+            return;
         }
+        self.out.text.extend_from_slice(bytes);
+        let n = self.out.text.len();
+        self.out.start.resize(n, start);
+        self.out.len.resize(n, len);
     }
 }
 
@@ -359,7 +373,13 @@ fn html_unescape(text: &[u8], out: &mut Emit<'_>) {
 fn unescape(text: &[u8], out: &mut Emit<'_>) {
     let mut i = 0;
     while i < text.len() {
-        let Some(off) = memchr::memchr(b'\\', &text[i..]) else {
+        // Escapes come back to back in a deep layer (`\\\"`): the next byte is asked first.
+        let next = if text[i] == b'\\' {
+            Some(0)
+        } else {
+            memchr::memchr(b'\\', &text[i..])
+        };
+        let Some(off) = next else {
             out.copy(text, i..text.len());
             break;
         };
