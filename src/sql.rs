@@ -211,6 +211,10 @@ fn read_insert(
     if line.get(i) != Some(&b'(') {
         return None;
     }
+    // A statement logged with its parameters written in (Django's `last_executed_query`) is
+    // echoed as a tuple of those same values (`VALUES ('a', 'b'); args=('a', 'b')`): when no
+    // item is a placeholder, each item stands for one.
+    let mut items = Vec::new();
     for owner in columns {
         let v = skip_spaces(line, i + 1);
         if let Some(len) = placeholder(line, v) {
@@ -221,11 +225,15 @@ fn read_insert(
             if let (Some(rule), Some(body)) = (owner, body) {
                 keyed.emit_value(line, rule, body, out);
             }
+            items.push(owner);
             i = skip_spaces(line, next);
         }
         if line.get(i) != Some(&b',') {
             break;
         }
+    }
+    if placeholders.is_empty() {
+        *placeholders = items;
     }
     Some(())
 }
@@ -333,6 +341,17 @@ mod tests {
                 "FAKEsessionkey0123456,e30:1xZ4wY:FAKEsignatureFAKEsig"
             ]
         );
+    }
+
+    /// Django logs the statement with its parameters written in, then the parameters: the
+    /// echo's items follow the VALUES items (a password with symbols is no token run, so the
+    /// memory of the first would not find the second).
+    #[test]
+    fn parameters_written_in_are_echoed_in_order() {
+        let got = masked(&[
+            r#"(0.001) INSERT INTO "fleet_loginattempt" ("email", "password_tried", "ok") VALUES ('ann@example.com', 'pw^Q7!zK#2m', 0) RETURNING "fleet_loginattempt"."id"; args=('ann@example.com', 'pw^Q7!zK#2m', False); alias=default"#,
+        ]);
+        assert_eq!(got, ["pw^Q7!zK#2m,pw^Q7!zK#2m"]);
     }
 
     #[test]
