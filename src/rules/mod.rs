@@ -203,6 +203,10 @@ pub struct KeyedSpec {
     /// Normalized keys that end with a suffix but are not secrets (`nexttoken`).
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Endings of normalized keys that are not secrets whatever comes before them
+    /// (`accountsid`: `twilio_account_sid` too).
+    #[serde(default)]
+    pub exclude_suffixes: Vec<String>,
     /// How the value after the key is read.
     #[serde(default)]
     pub value: ValueSyntax,
@@ -309,6 +313,7 @@ pub(crate) struct KeyedRule {
     pub prose_names: Vec<String>,
     pub query_names: Vec<String>,
     pub exclude: Vec<String>,
+    pub exclude_suffixes: Vec<String>,
     pub value: ValueSyntax,
     pub min_len: usize,
     pub token_like: bool,
@@ -390,6 +395,7 @@ impl KeyedRule {
     /// Does this rule name the (normalized) key as a look-alike it does not own (`nexttoken`)?
     pub(crate) fn excludes(&self, normalized_key: &[u8]) -> bool {
         self.exclude.iter().any(|e| e.as_bytes() == normalized_key)
+            || (self.exclude_suffixes.iter()).any(|e| normalized_key.ends_with(e.as_bytes()))
     }
 
     fn owns_exactly(&self, normalized_key: &[u8]) -> Option<Ownership> {
@@ -938,6 +944,7 @@ impl KeyedSpec {
             prose_names: normalized(&self.prose_names),
             query_names: normalized(&self.query_names),
             exclude: normalized(&self.exclude),
+            exclude_suffixes: normalized(&self.exclude_suffixes),
             value: self.value,
             min_len: self.min_len.max(1),
             token_like: self.token_like,
