@@ -31,7 +31,7 @@ struct Corpus {
     keep: f64,
 }
 
-const CORPORA: [Corpus; 8] = [
+const CORPORA: [Corpus; 9] = [
     Corpus {
         dir: "corpus",
         min_secrets: 600,
@@ -101,6 +101,18 @@ const CORPORA: [Corpus; 8] = [
     // public, a bracketed value of a key that is not a clause's noun): 1.000, 1.000, 1.000.
     Corpus {
         dir: "corpus8",
+        min_secrets: 1100,
+        recall: 0.99,
+        macro_recall: 0.97,
+        keep: 0.995,
+    },
+    // Six stacks in no earlier corpus (DRF on Granian with colorlog, BlackSheep with
+    // coloredlogs, Muffin with ecs-logging, express-winston prettyPrint, h3 with tracer,
+    // restana with roarr), made in session 21; unseen: recall 0.981, kinds 0.994, keep 1.000.
+    // After three structural fixes (the `_live_` key convention, parameters written into a
+    // statement and echoed, app session keys ending in `sid`): 1.000, 1.000, 1.000.
+    Corpus {
+        dir: "corpus9",
         min_secrets: 1100,
         recall: 0.99,
         macro_recall: 0.97,
