@@ -1562,6 +1562,61 @@ mod tests {
     /// A prose clause whose value was read (taken, or already masked) opens no members at a
     /// bracket ending its line: masking the value must not make the lines below a value
     /// (the cloudwatch fuzzer found `issued token <JWT> EVENT {` masked twice differently).
+    /// A key may be the value of a naming field, its value in the `value` field after it
+    /// (ECS and Kubernetes environments, tags, HAR headers, CloudFormation parameters, an SSM
+    /// parameter whose name is a path); the other pairs stay.
+    #[test]
+    fn a_key_named_by_its_field_owns_the_value_field() {
+        let masked = |line: &str| {
+            findings(line)
+                .into_iter()
+                .map(|(_, s)| s)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            masked(
+                r#"{"environment": [{"name": "DB_PASSWORD", "value": "Xk8mQ2vLp9zR4wTq"}, {"name": "PORT", "value": "8080"}]}"#
+            ),
+            ["Xk8mQ2vLp9zR4wTq"]
+        );
+        assert_eq!(
+            masked(
+                "{'Parameter': {'Name': '/prod/db/password', 'Type': 'SecureString', 'Value': 'Xk8#mQ2vLp9zR4wT', 'Version': 1}}"
+            ),
+            ["Xk8#mQ2vLp9zR4wT"]
+        );
+        assert_eq!(
+            masked(
+                "{'Tags': [{'Key': 'api_key', 'Value': 'FAKEk8mQ2vLp9zR4wTq0'}, {'Key': 'team', 'Value': 'core'}]}"
+            ),
+            ["FAKEk8mQ2vLp9zR4wTq0"]
+        );
+        assert_eq!(
+            masked(r#"{"ParameterKey": "DbPassword", "ParameterValue": "Xk8mQ2vLp9zR4wTq"}"#),
+            ["Xk8mQ2vLp9zR4wTq"]
+        );
+        for kept in [
+            r#"{"name": "password_reset_required", "value": false}"#,
+            r#"{"name": "password", "value": "[FILTERED]"}"#,
+            r#"{"label": "password", "value": "Xk8mQ2vLp9zR4wTq"}"#,
+            r#"{"name": "DB_PASSWORD", "type": "a", "kind": "b", "mode": "c", "value": "Xk8mQ2vLp9zR4wTq"}"#,
+        ] {
+            assert_eq!(masked(kept), Vec::<String>::new(), "{kept}");
+        }
+    }
+
+    /// A record's time is no secret, whatever clause a message before it opened (taken once,
+    /// it was remembered and masked the hour of every later line).
+    #[test]
+    fn a_timestamp_is_no_secret() {
+        for line in [
+            r#"{"message": "password reset link for a@example.com: https://x.example/a/", "time": "2026-12-07T11:10:14.808880+00:00"}"#,
+            r#"{"message": "password reset for bob", "time": "2026-12-07T11:10:14.808880+00:00"}"#,
+        ] {
+            assert_eq!(findings(line), Vec::<(String, String)>::new(), "{line}");
+        }
+    }
+
     #[test]
     fn a_clause_with_its_value_opens_no_members() {
         let engine = Engine::builtin();

@@ -56,6 +56,16 @@ const SYNTAXES: &[(&str, &str)] = &[
         r#"{"%k": {"id": "%v", "expires": "2026-12-03T08:50:39Z", "n": 3}}"#,
     ),
     ("inspect-object", "{ %k: { ttl: 3600, id: '%v' } }"),
+    // The key as the value of a naming field, its value in the `value` field after it
+    // (ECS and Kubernetes environments, tags, SSM parameters with their type between).
+    (
+        "named-value",
+        r#"[{"name": "%k", "value": "%v"}, {"name": "PORT", "value": "8080"}]"#,
+    ),
+    (
+        "named-value-repr",
+        "{'Name': '%k', 'Type': 'SecureString', 'Value': '%v'}",
+    ),
 ];
 
 /// The value a cell holds under its key: the rule's value syntax around `secret`, but for an

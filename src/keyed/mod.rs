@@ -33,6 +33,7 @@
 //! step reads a bounded span after its keyword.
 
 mod lex;
+mod named;
 mod open;
 mod owners;
 mod plausible;
@@ -93,6 +94,17 @@ static KEY_BYTE: [bool; 256] = {
 
 fn is_key_byte(b: u8) -> bool {
     KEY_BYTE[b as usize]
+}
+
+/// Where the path whose segment starts at `ks` starts: back over its segments, at most
+/// [`MAX_KEY`] bytes.
+fn path_start(line: &[u8], ks: usize) -> usize {
+    let floor = ks.saturating_sub(MAX_KEY);
+    let mut i = ks;
+    while i > floor && (is_key_byte(line[i - 1]) || line[i - 1] == b'/') {
+        i -= 1;
+    }
+    i
 }
 
 /// No key is longer: an identifier that is (`tokentokentoken…`) is not read to its ends at
@@ -212,6 +224,7 @@ impl KeyedMatcher {
             || is_placeholder(v)
             || is_reference(v)
             || is_number(v)
+            || is_timestamp(v)
             || is_word_path(v)
             || is_source_location(v)
         {
@@ -295,22 +308,50 @@ impl KeyedMatcher {
         // nor is a word inside an ARN (`arn:aws:secretsmanager:…:secret:prod/db`) or a segment
         // of a path (`POST /api-keys: {…}`: the path syntaxes read a path's tokens).
         if ks < *done_to
-            || (ks > 0 && line[ks - 1] == b'/')
             || mask::ends_in_a_mask_opening(&line[..ks])
             || in_arn(line, ks, &mut keys.ends)
         {
             return None;
         }
+        if ks > 0 && line[ks - 1] == b'/' {
+            // A path's last segment names a key only as a named value (an SSM parameter
+            // `{'Name': '/prod/db/password', …, 'Value': '…'}`): the last of a quoted path.
+            if !line.get(ke).copied().is_some_and(is_quote) {
+                return None;
+            }
+            *done_to = ke;
+            let path = path_start(line, ks);
+            work::read(ks - path + 1);
+            let found_before = out.len();
+            if let Some((rule, Ownership::Any)) = self.owner_in_any_syntax(&line[ks..ke], keys)
+                && self.parse_named_value(line, rule, path..ke, &mut keys.ends, out)
+            {
+                for h in &out[found_before..] {
+                    keys.ends.add_found(h.span.clone());
+                }
+            }
+            return None;
+        }
         *done_to = ke;
         let found_before = out.len();
         let pending = match self.owner_in_any_syntax(&line[ks..ke], keys)? {
-            (rule, Ownership::Any) => self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out),
+            (rule, Ownership::Any) => {
+                let pending = self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out);
+                // No value after the key: it may be one itself, named by its field.
+                if out.len() == found_before && pending.is_none() {
+                    self.parse_named_value(line, rule, ks..ke, &mut keys.ends, out);
+                }
+                pending
+            }
             (rule, Ownership::Limited { query, prose }) => {
                 let before = ks.checked_sub(1).map(|i| line[i]);
                 let parameter = matches!(before, Some(b'?' | b'&')) && line.get(ke) == Some(&b'=');
                 let quoted = before.is_some_and(is_quote) && line.get(ke) == before.as_ref();
                 if query && (parameter || quoted && in_a_parsed_query(line, ks)) {
                     self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out)
+                } else if self.parse_named_value(line, rule, ks..ke, &mut keys.ends, out) {
+                    // A naming field says it is a key (`Setting key: code to value: …`).
+                    None
                 } else if prose && before == Some(b' ') && line.get(ke) == Some(&b' ') {
                     self.parse_prose(line, rule, ke + 1, &mut keys.ends, out)
                 } else {

@@ -189,6 +189,26 @@ pub(super) fn is_source_location(v: &[u8]) -> bool {
         && !looks_random(name, 12)
 }
 
+/// An ISO 8601 date or time stamp, whole or cut (`2026-12-07T11:10:14.808880+00:00`,
+/// `2026-12-07T11`): what a record's `time` field holds, never a secret.
+pub(super) fn is_timestamp(v: &[u8]) -> bool {
+    let date = |d: &[u8]| {
+        d.len() == 10
+            && d.iter().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    *b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+    };
+    v.len() <= 40
+        && v.get(..10).is_some_and(date)
+        && v[10..].iter().all(|b| {
+            b.is_ascii_digit() || matches!(b, b'T' | b':' | b'.' | b',' | b'+' | b'-' | b'Z' | b' ')
+        })
+}
+
 pub(super) fn is_number(v: &[u8]) -> bool {
     let body = v.strip_prefix(b"-").unwrap_or(v);
     !body.is_empty() && body.iter().all(|b| b.is_ascii_digit() || *b == b'.')
@@ -254,6 +274,27 @@ pub(super) fn is_uuid(v: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::mask::is_masked;
+
+    #[test]
+    fn timestamps_whole_or_cut() {
+        for t in [
+            &b"2026-12-07T11:10:14.808880+00:00"[..],
+            b"2026-12-07T11",
+            b"2026-12-07",
+            b"2026-12-07 11:10:14,808",
+            b"2026-12-07T11:10:14Z",
+        ] {
+            assert!(is_timestamp(t), "{t:?}");
+        }
+        for v in [
+            &b"2026-12-07Tx9Kq"[..],
+            b"20261207T111014",
+            b"2026-1-07",
+            b"FAKE2026-12-07",
+        ] {
+            assert!(!is_timestamp(v), "{v:?}");
+        }
+    }
 
     #[test]
     fn quoted_values_with_spaces_are_passwords_only_when_generated() {

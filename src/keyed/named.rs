@@ -1,0 +1,205 @@
+//! A key named by a sibling field: the key is the value of a naming field, and its value is in
+//! the `value` field that follows.
+//!
+//! `{"name": "DB_PASSWORD", "value": "…"}` (ECS and Kubernetes environments, HAR headers),
+//! `{'Key': 'api_key', 'Value': '…'}` (tags), `"ParameterKey": "DbPassword", "ParameterValue":
+//! "…"` (CloudFormation), and in prose `Setting key: code to value: …` (Robyn's query parser).
+//!
+//! Work: from the end of the key, at most the spaces, one separator and one field name are read
+//! before the value is parsed as any key's: constant beside the value's own parse.
+
+use super::lex::{is_quote, skip_spaces};
+use super::{KeyedHit, KeyedMatcher, ValueEnds};
+
+/// The longest field name read (`parameterValue`, `attributeName`): a longer one is another
+/// thing.
+const MAX_FIELD: usize = 24;
+
+/// Is `field` (as written) a name that names a key: `name`, `key`, `Name`, `ParameterKey`,
+/// `headerName`, `field`?
+fn names_a_key(field: &[u8]) -> bool {
+    let lower = field.to_ascii_lowercase();
+    lower.ends_with(b"name")
+        || lower.ends_with(b"key")
+        || matches!(
+            &lower[..],
+            b"field"
+                | b"param"
+                | b"parameter"
+                | b"header"
+                | b"var"
+                | b"variable"
+                | b"setting"
+                | b"option"
+                | b"attribute"
+        )
+}
+
+/// Does `field` hold the named key's value: `value`, `Value`, `ParameterValue`?
+fn holds_the_value(field: &[u8]) -> bool {
+    field.len() >= 5 && field[field.len() - 5..].eq_ignore_ascii_case(b"value")
+}
+
+/// The field name that ends right before `end` (its quote, the separator and spaces before
+/// `end` skipped): where it starts and ends.
+fn field_before(line: &[u8], end: usize) -> Option<(usize, usize)> {
+    let mut i = end;
+    while i > 0 && line[i - 1] == b' ' {
+        i -= 1;
+    }
+    if i == 0 || !matches!(line[i - 1], b':' | b'=') {
+        return None;
+    }
+    i -= 1;
+    while i > 0 && line[i - 1] == b' ' {
+        i -= 1;
+    }
+    let quote = i.checked_sub(1).map(|p| line[p]).filter(|&q| is_quote(q));
+    let fe = i - usize::from(quote.is_some());
+    let floor = fe.saturating_sub(MAX_FIELD);
+    let mut fs = fe;
+    while fs > floor && line[fs - 1].is_ascii_alphabetic() {
+        fs -= 1;
+    }
+    if fs == fe {
+        return None;
+    }
+    if let Some(q) = quote
+        && (fs == 0 || line[fs - 1] != q)
+    {
+        return None;
+    }
+    Some((fs, fe))
+}
+
+impl KeyedMatcher {
+    /// The key written at `name` (which `rule` owns; a path whose last segment it is), as the
+    /// value of a naming field: the value of the `value` field after it goes to `out`.
+    /// Returns whether a value was found.
+    pub(super) fn parse_named_value(
+        &self,
+        line: &[u8],
+        rule: usize,
+        name: std::ops::Range<usize>,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) -> bool {
+        let (ks, ke) = (name.start, name.end);
+        // The key, quoted as a value is, or bare.
+        let quote = ks.checked_sub(1).map(|p| line[p]).filter(|&q| is_quote(q));
+        let mut i = ke;
+        if let Some(q) = quote {
+            if line.get(i) != Some(&q) {
+                return false;
+            }
+            i += 1;
+        }
+        let name_start = ks - usize::from(quote.is_some());
+        let Some((fs, fe)) = field_before(line, name_start) else {
+            return false;
+        };
+        if !names_a_key(&line[fs..fe]) {
+            return false;
+        }
+        // `, "value":` in a record (after at most [`MAX_BETWEEN`] other fields: SSM's
+        // `'Type': 'SecureString'`), ` to value:` in prose.
+        i = skip_spaces(line, i);
+        match line.get(i) {
+            Some(b',') => i = skip_spaces(line, i + 1),
+            Some(b't') if line[i..].starts_with(b"to ") => i = skip_spaces(line, i + 3),
+            _ => return false,
+        }
+        for _ in 0..=MAX_BETWEEN {
+            let (vs, ve, after) = field_at(line, i);
+            if holds_the_value(&line[vs..ve]) {
+                let found = out.len();
+                self.parse_after_key(line, rule, vs, ve, ends, out);
+                return out.len() > found;
+            }
+            // Another field, with a short simple value: skipped.
+            let Some(next) = after.and_then(|a| past_simple_value(line, a)) else {
+                return false;
+            };
+            i = next;
+        }
+        false
+    }
+}
+
+/// Fields skipped between a name and its value.
+const MAX_BETWEEN: usize = 2;
+
+/// The field name at `i` (maybe quoted): its bounds, and where its value starts if a
+/// separator follows.
+fn field_at(line: &[u8], i: usize) -> (usize, usize, Option<usize>) {
+    let quote = line.get(i).copied().filter(|&q| is_quote(q));
+    let fs = i + usize::from(quote.is_some());
+    let fe = fs
+        + line[fs.min(line.len())..line.len().min(fs + MAX_FIELD)]
+            .iter()
+            .take_while(|b| b.is_ascii_alphabetic())
+            .count();
+    let mut j = fe;
+    if let Some(q) = quote {
+        if line.get(j) != Some(&q) {
+            return (fs, fe, None);
+        }
+        j += 1;
+    }
+    j = skip_spaces(line, j);
+    let after = matches!(line.get(j), Some(b':' | b'=')).then(|| skip_spaces(line, j + 1));
+    (fs, fe, after)
+}
+
+/// Past a short value with no nesting (`'SecureString'`, `1`, `null`) and the comma after
+/// it: where the next field starts.
+fn past_simple_value(line: &[u8], v: usize) -> Option<usize> {
+    const LONGEST: usize = 64;
+    let end = match line.get(v)? {
+        &q if is_quote(q) => {
+            v + 1 + memchr::memchr(q, &line[v + 1..line.len().min(v + 1 + LONGEST)])? + 1
+        }
+        _ => {
+            v + line[v..line.len().min(v + LONGEST)]
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+                .count()
+        }
+    };
+    let j = skip_spaces(line, end);
+    (line.get(j) == Some(&b',')).then(|| skip_spaces(line, j + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn naming_and_value_fields() {
+        for f in ["name", "Name", "key", "ParameterKey", "headerName", "field"] {
+            assert!(names_a_key(f.as_bytes()), "{f}");
+        }
+        for f in ["type", "label", "id"] {
+            assert!(!names_a_key(f.as_bytes()), "{f}");
+        }
+        assert!(holds_the_value(b"Value") && holds_the_value(b"ParameterValue"));
+        assert!(!holds_the_value(b"val") && !holds_the_value(b"values_count"));
+    }
+
+    #[test]
+    fn the_field_before_a_value() {
+        let line = br#"{"name": "DB_PASSWORD", 'Key'='x', key: y"#;
+        let at = |s: &str| {
+            line.windows(s.len())
+                .position(|w| w == s.as_bytes())
+                .unwrap()
+        };
+        let (fs, fe) = field_before(line, at("\"DB_")).unwrap();
+        assert_eq!(&line[fs..fe], b"name");
+        let (fs, fe) = field_before(line, at("'x'")).unwrap();
+        assert_eq!(&line[fs..fe], b"Key");
+        let (fs, fe) = field_before(line, at(" y") + 1).unwrap();
+        assert_eq!(&line[fs..fe], b"key");
+        assert_eq!(field_before(b"{ DB_PASSWORD", 2), None);
+    }
+}
