@@ -31,7 +31,7 @@ struct Corpus {
     keep: f64,
 }
 
-const CORPORA: [Corpus; 9] = [
+const CORPORA: [Corpus; 10] = [
     Corpus {
         dir: "corpus",
         min_secrets: 600,
@@ -113,6 +113,17 @@ const CORPORA: [Corpus; 9] = [
     // statement and echoed, app session keys ending in `sid`): 1.000, 1.000, 1.000.
     Corpus {
         dir: "corpus9",
+        min_secrets: 1100,
+        recall: 0.99,
+        macro_recall: 0.97,
+        keep: 0.995,
+    },
+    // Six more (Microdot with daiquiri, Robyn with JSON-log-formatter, Pecan with
+    // python-logstash, Connect with loglevel, micro with LogTape, find-my-way with adze), made
+    // in session 21 after corpus9's fixes; unseen: recall 0.995, kinds 0.996, keep 1.000, and
+    // the hour of 456 lines masked (a timestamp taken by a clause), fixed in general.
+    Corpus {
+        dir: "corpus10",
         min_secrets: 1100,
         recall: 0.99,
         macro_recall: 0.97,
