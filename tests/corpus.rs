@@ -121,7 +121,8 @@ const CORPORA: [Corpus; 10] = [
     // Six more (Microdot with daiquiri, Robyn with JSON-log-formatter, Pecan with
     // python-logstash, Connect with loglevel, micro with LogTape, find-my-way with adze), made
     // in session 21 after corpus9's fixes; unseen: recall 0.995, kinds 0.996, keep 1.000, and
-    // the hour of 456 lines masked (a timestamp taken by a clause), fixed in general.
+    // the hour of 456 lines masked (a timestamp taken by a clause), fixed in general; with
+    // Google's `4/0A` codes known by shape: recall 0.997, kinds 0.998, keep 1.000.
     Corpus {
         dir: "corpus10",
         min_secrets: 1100,
