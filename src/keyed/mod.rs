@@ -42,6 +42,7 @@ mod values;
 
 pub(crate) use lex::ValueEnds;
 use lex::*;
+use named::Named;
 pub(crate) use open::{Open, Pending, Typed};
 use plausible::*;
 use values::*;
@@ -323,14 +324,17 @@ impl KeyedMatcher {
             let path = path_start(line, ks);
             work::read(ks - path + 1);
             let found_before = out.len();
-            if let Some((rule, Ownership::Any)) = self.owner_in_any_syntax(&line[ks..ke], keys)
-                && self.parse_named_value(line, rule, path..ke, &mut keys.ends, out)
-            {
-                for h in &out[found_before..] {
-                    keys.ends.add_found(h.span.clone());
-                }
+            let Some((rule, Ownership::Any)) = self.owner_in_any_syntax(&line[ks..ke], keys) else {
+                return None;
+            };
+            let named = self.parse_named_value(line, rule, path..ke, &mut keys.ends, out);
+            for h in &out[found_before..] {
+                keys.ends.add_found(h.span.clone());
             }
-            return None;
+            return match named {
+                Named::NextLine(p) => Some(p),
+                _ => None,
+            };
         }
         *done_to = ke;
         let found_before = out.len();
@@ -339,9 +343,13 @@ impl KeyedMatcher {
                 let pending = self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out);
                 // No value after the key: it may be one itself, named by its field.
                 if out.len() == found_before && pending.is_none() {
-                    self.parse_named_value(line, rule, ks..ke, &mut keys.ends, out);
+                    match self.parse_named_value(line, rule, ks..ke, &mut keys.ends, out) {
+                        Named::NextLine(p) => Some(p),
+                        _ => None,
+                    }
+                } else {
+                    pending
                 }
-                pending
             }
             (rule, Ownership::Limited { query, prose }) => {
                 let before = ks.checked_sub(1).map(|i| line[i]);
@@ -349,9 +357,14 @@ impl KeyedMatcher {
                 let quoted = before.is_some_and(is_quote) && line.get(ke) == before.as_ref();
                 if query && (parameter || quoted && in_a_parsed_query(line, ks)) {
                     self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out)
-                } else if self.parse_named_value(line, rule, ks..ke, &mut keys.ends, out) {
+                } else if let named @ (Named::Found | Named::NextLine(_)) =
+                    self.parse_named_value(line, rule, ks..ke, &mut keys.ends, out)
+                {
                     // A naming field says it is a key (`Setting key: code to value: …`).
-                    None
+                    match named {
+                        Named::NextLine(p) => Some(p),
+                        _ => None,
+                    }
                 } else if prose && before == Some(b' ') && line.get(ke) == Some(&b' ') {
                     self.parse_prose(line, rule, ke + 1, &mut keys.ends, out)
                 } else {

@@ -8,8 +8,33 @@
 //! Work: from the end of the key, at most the spaces, one separator and one field name are read
 //! before the value is parsed as any key's: constant beside the value's own parse.
 
-use super::lex::{is_quote, skip_spaces};
+use super::lex::skip_spaces;
+use super::open::{Open, Pending};
 use super::{KeyedHit, KeyedMatcher, ValueEnds};
+
+/// What [`KeyedMatcher::parse_named_value`] found.
+pub(super) enum Named {
+    /// Not the syntax, or no value in it.
+    No,
+    /// The value, added to the findings.
+    Found,
+    /// The line ended after the name's comma: the value field may open the next line.
+    NextLine(Pending),
+}
+
+/// How a quote may be written: itself, or HTML-escaped (a template's dump of a record).
+const QUOTES: [&[u8]; 6] = [b"\"", b"'", b"&quot;", b"&#x27;", b"&#39;", b"&#34;"];
+
+/// The quote written right before `end`, if any.
+fn quote_ending_at(line: &[u8], end: usize) -> Option<&'static [u8]> {
+    QUOTES.into_iter().find(|q| line[..end].ends_with(q))
+}
+
+/// The quote written at `at`, if any.
+fn quote_starting_at(line: &[u8], at: usize) -> Option<&'static [u8]> {
+    let rest = line.get(at..)?;
+    QUOTES.into_iter().find(|q| rest.starts_with(q))
+}
 
 /// The longest field name read (`parameterValue`, `attributeName`): a longer one is another
 /// thing.
@@ -54,8 +79,8 @@ fn field_before(line: &[u8], end: usize) -> Option<(usize, usize)> {
     while i > 0 && line[i - 1] == b' ' {
         i -= 1;
     }
-    let quote = i.checked_sub(1).map(|p| line[p]).filter(|&q| is_quote(q));
-    let fe = i - usize::from(quote.is_some());
+    let quote = quote_ending_at(line, i);
+    let fe = i - quote.map_or(0, <[u8]>::len);
     let floor = fe.saturating_sub(MAX_FIELD);
     let mut fs = fe;
     while fs > floor && line[fs - 1].is_ascii_alphabetic() {
@@ -65,7 +90,7 @@ fn field_before(line: &[u8], end: usize) -> Option<(usize, usize)> {
         return None;
     }
     if let Some(q) = quote
-        && (fs == 0 || line[fs - 1] != q)
+        && !line[..fs].ends_with(q)
     {
         return None;
     }
@@ -75,7 +100,6 @@ fn field_before(line: &[u8], end: usize) -> Option<(usize, usize)> {
 impl KeyedMatcher {
     /// The key written at `name` (which `rule` owns; a path whose last segment it is), as the
     /// value of a naming field: the value of the `value` field after it goes to `out`.
-    /// Returns whether a value was found.
     pub(super) fn parse_named_value(
         &self,
         line: &[u8],
@@ -83,23 +107,23 @@ impl KeyedMatcher {
         name: std::ops::Range<usize>,
         ends: &mut ValueEnds,
         out: &mut Vec<KeyedHit>,
-    ) -> bool {
+    ) -> Named {
         let (ks, ke) = (name.start, name.end);
         // The key, quoted as a value is, or bare.
-        let quote = ks.checked_sub(1).map(|p| line[p]).filter(|&q| is_quote(q));
+        let quote = quote_ending_at(line, ks);
         let mut i = ke;
         if let Some(q) = quote {
-            if line.get(i) != Some(&q) {
-                return false;
+            if !line[i..].starts_with(q) {
+                return Named::No;
             }
-            i += 1;
+            i += q.len();
         }
-        let name_start = ks - usize::from(quote.is_some());
+        let name_start = ks - quote.map_or(0, <[u8]>::len);
         let Some((fs, fe)) = field_before(line, name_start) else {
-            return false;
+            return Named::No;
         };
         if !names_a_key(&line[fs..fe]) {
-            return false;
+            return Named::No;
         }
         // `, "value":` in a record (after at most [`MAX_BETWEEN`] other fields: SSM's
         // `'Type': 'SecureString'`), ` to value:` in prose.
@@ -107,22 +131,46 @@ impl KeyedMatcher {
         match line.get(i) {
             Some(b',') => i = skip_spaces(line, i + 1),
             Some(b't') if line[i..].starts_with(b"to ") => i = skip_spaces(line, i + 3),
-            _ => return false,
+            _ => return Named::No,
+        }
+        if matches!(line.get(i), None | Some(b'\r')) {
+            return Named::NextLine(Pending::new(rule, Open::NamedValue));
         }
         for _ in 0..=MAX_BETWEEN {
             let (vs, ve, after) = field_at(line, i);
             if holds_the_value(&line[vs..ve]) {
                 let found = out.len();
                 self.parse_after_key(line, rule, vs, ve, ends, out);
-                return out.len() > found;
+                return if out.len() > found {
+                    Named::Found
+                } else {
+                    Named::No
+                };
             }
             // Another field, with a short simple value: skipped.
             let Some(next) = after.and_then(|a| past_simple_value(line, a)) else {
-                return false;
+                return Named::No;
             };
             i = next;
         }
-        false
+        Named::No
+    }
+
+    /// The line after a name that ended its line ([`Open::NamedValue`]): its value field, if
+    /// it opens the line (at `v`), holds the key's value.
+    pub(super) fn named_value_line(
+        &self,
+        line: &[u8],
+        rule: usize,
+        v: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) -> Option<Pending> {
+        let (vs, ve, _) = field_at(line, v);
+        if !holds_the_value(&line[vs..ve]) {
+            return None;
+        }
+        self.parse_after_key(line, rule, vs, ve, ends, out)
     }
 }
 
@@ -132,8 +180,8 @@ const MAX_BETWEEN: usize = 2;
 /// The field name at `i` (maybe quoted): its bounds, and where its value starts if a
 /// separator follows.
 fn field_at(line: &[u8], i: usize) -> (usize, usize, Option<usize>) {
-    let quote = line.get(i).copied().filter(|&q| is_quote(q));
-    let fs = i + usize::from(quote.is_some());
+    let quote = quote_starting_at(line, i);
+    let fs = (i + quote.map_or(0, <[u8]>::len)).min(line.len());
     let fe = fs
         + line[fs.min(line.len())..line.len().min(fs + MAX_FIELD)]
             .iter()
@@ -141,10 +189,10 @@ fn field_at(line: &[u8], i: usize) -> (usize, usize, Option<usize>) {
             .count();
     let mut j = fe;
     if let Some(q) = quote {
-        if line.get(j) != Some(&q) {
+        if !line[j..].starts_with(q) {
             return (fs, fe, None);
         }
-        j += 1;
+        j += q.len();
     }
     j = skip_spaces(line, j);
     let after = matches!(line.get(j), Some(b':' | b'=')).then(|| skip_spaces(line, j + 1));
@@ -155,11 +203,13 @@ fn field_at(line: &[u8], i: usize) -> (usize, usize, Option<usize>) {
 /// it: where the next field starts.
 fn past_simple_value(line: &[u8], v: usize) -> Option<usize> {
     const LONGEST: usize = 64;
-    let end = match line.get(v)? {
-        &q if is_quote(q) => {
-            v + 1 + memchr::memchr(q, &line[v + 1..line.len().min(v + 1 + LONGEST)])? + 1
+    let end = match quote_starting_at(line, v) {
+        Some(q) => {
+            let body = v + q.len();
+            let window = &line[body..line.len().min(body + LONGEST)];
+            body + memchr::memmem::find(window, q)? + q.len()
         }
-        _ => {
+        None => {
             v + line[v..line.len().min(v + LONGEST)]
                 .iter()
                 .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
@@ -173,6 +223,22 @@ fn past_simple_value(line: &[u8], v: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pretty-printed JSON puts the value field on the line after the name.
+    #[test]
+    fn the_value_field_may_open_the_next_line() {
+        let got = crate::dynamo::tests::masked(&[
+            "  \"env\": [",
+            "    {",
+            "      \"name\": \"SECRET_KEY\",",
+            "      \"value\": \"Xk8mQ2vLp9zR4wTq-FAKE\"",
+            "    },",
+            "    {",
+            "      \"name\": \"PORT\",",
+            "      \"value\": \"8080\"",
+        ]);
+        assert_eq!(got, ["", "", "", "Xk8mQ2vLp9zR4wTq-FAKE", "", "", "", ""]);
+    }
 
     #[test]
     fn naming_and_value_fields() {

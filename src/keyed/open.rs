@@ -38,6 +38,10 @@ pub(crate) enum Open {
     /// unquoted: a console handler folded it at its width (rich), and the next line, indented,
     /// goes on with it.
     Folded { quote: Option<u8> },
+    /// A key written as the value of a naming field ended its line with the comma after it
+    /// (`"name": "SECRET_KEY",`, pretty-printed JSON): the next line opens with its value
+    /// field (`"value": "…"`).
+    NamedValue,
 }
 
 /// A value left open is not looked for further than this many lines on.
@@ -86,6 +90,7 @@ impl KeyedMatcher {
                 self.parse_clause(line, p.rule, v, ends, out);
                 p.read_on(Open::Clause)
             }
+            Open::NamedValue => self.named_value_line(line, p.rule, v, ends, out),
             Open::Folded { quote } => {
                 // A folded line goes on indented (rich indents it to the message's column).
                 if v == 0 {
