@@ -31,7 +31,7 @@ struct Corpus {
     keep: f64,
 }
 
-const CORPORA: [Corpus; 10] = [
+const CORPORA: [Corpus; 11] = [
     Corpus {
         dir: "corpus",
         min_secrets: 600,
@@ -130,6 +130,18 @@ const CORPORA: [Corpus; 10] = [
         macro_recall: 0.97,
         keep: 0.995,
     },
+    // Four more (Werkzeug on gevent with logzero, Lilya on Daphne with RFC 5424 syslog and
+    // SQLAlchemy's echo, itty-router with bole, Koa with koa-morgan and simple-node-logger),
+    // made in session 21; unseen: recall 0.997, kinds 0.997, keep 0.998 and attendee ids
+    // masked as session ids. After two fixes (a pretty-printed name/value pair, session ids
+    // generated-looking only): 1.000, 1.000, 1.000.
+    Corpus {
+        dir: "corpus11",
+        min_secrets: 700,
+        recall: 0.99,
+        macro_recall: 0.97,
+        keep: 0.995,
+    },
 ];
 
 /// The logs of one corpus folder with their truth.
@@ -149,7 +161,7 @@ fn logs(corpus: &Corpus) -> Vec<(PathBuf, Value)> {
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     assert!(
-        out.len() >= 6,
+        out.len() >= 4,
         "expected the corpus logs in {}",
         dir.display()
     );
