@@ -1605,6 +1605,14 @@ mod tests {
         }
     }
 
+    /// An OAuth flow's `state` (and an OpenID `nonce`) in a clause about a token is a
+    /// round-trip value, not the token.
+    #[test]
+    fn an_oauth_state_is_not_the_clauses_token() {
+        let line = "WARNING token exchange failed, using stub token set for att_upl0xo5so9 state=2f9b968e4c0f8f8285b2ae4ff74c4a8662a9dfa5 nonce=9b7bcf87ed400b5865386a93270d8a2a0903cfea";
+        assert_eq!(findings(line), Vec::<(String, String)>::new());
+    }
+
     /// A record's time is no secret, whatever clause a message before it opened (taken once,
     /// it was remembered and masked the hour of every later line).
     #[test]

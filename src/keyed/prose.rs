@@ -481,6 +481,9 @@ impl KeyedMatcher {
             // positions in a listing
             b"cursor",
             b"marker",
+            // round-trip values of an OAuth or OpenID flow, no credentials
+            b"state",
+            b"nonce",
             // a token's registered claims name who and what it is for (RFC 7519), and its key
             b"sub",
             b"iss",
