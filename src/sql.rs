@@ -112,9 +112,9 @@ fn item(line: &[u8], i: usize) -> Option<(Option<Range<usize>>, usize)> {
     let mut depth = 0usize;
     while j < line.len() {
         match line[j] {
-            b'(' => depth += 1,
-            b')' if depth == 0 => break,
-            b')' => depth -= 1,
+            b'(' | b'[' => depth += 1,
+            b')' | b']' if depth == 0 => break,
+            b')' | b']' => depth -= 1,
             b',' if depth == 0 => break,
             _ => {}
         }
@@ -309,7 +309,16 @@ pub(crate) fn find_params(
 /// Where an echoed parameter tuple opens: after `args=`, `params=`, `parameters=`, or a `] `
 /// that closes SQLAlchemy's `[generated in …]` / `[cached since …]`.
 fn echo_start(line: &[u8]) -> Option<usize> {
-    for marker in [&b"args=("[..], b"params=(", b"parameters=("] {
+    // A tuple, or a list when a structured logger renders the record's parameters
+    // (django-structlog: `args=['…', '…']`).
+    for marker in [
+        &b"args=("[..],
+        b"params=(",
+        b"parameters=(",
+        b"args=[",
+        b"params=[",
+        b"parameters=[",
+    ] {
         if let Some(at) = memchr::memmem::find(line, marker) {
             return Some(at + marker.len() - 1);
         }
@@ -350,6 +359,15 @@ mod tests {
     fn parameters_written_in_are_echoed_in_order() {
         let got = masked(&[
             r#"(0.001) INSERT INTO "fleet_loginattempt" ("email", "password_tried", "ok") VALUES ('ann@example.com', 'pw^Q7!zK#2m', 0) RETURNING "fleet_loginattempt"."id"; args=('ann@example.com', 'pw^Q7!zK#2m', False); alias=default"#,
+        ]);
+        assert_eq!(got, ["pw^Q7!zK#2m,pw^Q7!zK#2m"]);
+    }
+
+    /// django-structlog renders the parameters as a list.
+    #[test]
+    fn echoed_parameters_may_be_a_list() {
+        let got = masked(&[
+            r#"event='(0.001) INSERT INTO "t_login" ("email", "password_tried", "ok") VALUES ('ann@example.com', 'pw^Q7!zK#2m', 1); args=['ann@example.com', 'pw^Q7!zK#2m', True]; alias=default' logger='django.db.backends'"#,
         ]);
         assert_eq!(got, ["pw^Q7!zK#2m,pw^Q7!zK#2m"]);
     }
