@@ -31,7 +31,7 @@ struct Corpus {
     keep: f64,
 }
 
-const CORPORA: [Corpus; 11] = [
+const CORPORA: [Corpus; 12] = [
     Corpus {
         dir: "corpus",
         min_secrets: 600,
@@ -138,6 +138,17 @@ const CORPORA: [Corpus; 11] = [
     Corpus {
         dir: "corpus11",
         min_secrets: 700,
+        recall: 0.99,
+        macro_recall: 0.97,
+        keep: 0.995,
+    },
+    // Four more (Flask through AWS Lambda Powertools' logger, Django with django-structlog's
+    // key=value lines, Express with Powertools in dev mode, hapi with a winston printf
+    // format), made in session 21; unseen: recall 0.985, kinds 0.997, keep 1.000. After one
+    // fix (parameters echoed as a list): 1.000, 1.000, 1.000.
+    Corpus {
+        dir: "corpus12",
+        min_secrets: 580,
         recall: 0.99,
         macro_recall: 0.97,
         keep: 0.995,
