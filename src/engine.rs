@@ -1613,6 +1613,19 @@ mod tests {
         assert_eq!(findings(line), Vec::<(String, String)>::new());
     }
 
+    /// A clause in a quoted string ends with the string (`event="… (tried '…')" logger='…'`),
+    /// and an error's CamelCase class name after a clause about a token is no token (taken once,
+    /// it was remembered and masked at the head of the stack below).
+    #[test]
+    fn a_clause_ends_with_its_string_and_takes_no_class_name() {
+        let line = r#"level='warning' event="password mismatch for j@example.org (tried 'Hl*amLM3c%3!MfSDL')" logger='lockers.api'"#;
+        let found: Vec<String> = findings(line).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(found, ["Hl*amLM3c%3!MfSDL"]);
+        let line = r#"unknown or revoked refresh token 'rt_KH5ZPIRzLMhezOWlKfK_PQm1dI_MFAJO5_pb8L1dwvk' {"name":"RefreshTokenError","status":500}"#;
+        let found: Vec<String> = findings(line).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(found, ["rt_KH5ZPIRzLMhezOWlKfK_PQm1dI_MFAJO5_pb8L1dwvk"]);
+    }
+
     /// A record's time is no secret, whatever clause a message before it opened (taken once,
     /// it was remembered and masked the hour of every later line).
     #[test]

@@ -189,6 +189,27 @@ pub(super) fn is_source_location(v: &[u8]) -> bool {
         && !looks_random(name, 12)
 }
 
+/// A name in CamelCase (`RefreshTokenError`, `SessionNotFound`): letters only, two parts or
+/// more, each a capital and two letters or more. Random letters do not split so.
+pub(super) fn is_camel_name(v: &[u8]) -> bool {
+    if !v.first().is_some_and(u8::is_ascii_uppercase) || !v.iter().all(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    let (mut parts, mut len) = (0, 0);
+    for &b in v {
+        if b.is_ascii_uppercase() {
+            if parts > 0 && len < 3 {
+                return false;
+            }
+            parts += 1;
+            len = 1;
+        } else {
+            len += 1;
+        }
+    }
+    parts >= 2 && len >= 3
+}
+
 /// An ISO 8601 date or time stamp, whole or cut (`2026-12-07T11:10:14.808880+00:00`,
 /// `2026-12-07T11`): what a record's `time` field holds, never a secret.
 pub(super) fn is_timestamp(v: &[u8]) -> bool {
@@ -274,6 +295,26 @@ pub(super) fn is_uuid(v: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::mask::is_masked;
+
+    #[test]
+    fn camel_case_names() {
+        for n in [
+            &b"RefreshTokenError"[..],
+            b"SessionNotFound",
+            b"InvalidGrant",
+        ] {
+            assert!(is_camel_name(n), "{n:?}");
+        }
+        for v in [
+            &b"XkqMvbTrwPzzLqnJ"[..],
+            b"RefreshToken4Error",
+            b"refreshTokenError",
+            b"ABCDef",
+            b"Refresh",
+        ] {
+            assert!(!is_camel_name(v), "{v:?}");
+        }
+    }
 
     #[test]
     fn timestamps_whole_or_cut() {

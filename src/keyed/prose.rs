@@ -225,6 +225,17 @@ impl KeyedMatcher {
                 break;
             }
             value_found |= starts_with_a_mask(&line[i..]);
+            // A quote glued to what is before it (`…=)" logger=`) closes a string the clause
+            // stands in: the clause ends with it.
+            if is_quote(line[i])
+                && i > 0
+                && !matches!(
+                    line[i - 1],
+                    b' ' | b'\t' | b'=' | b':' | b'(' | b'[' | b'{' | b','
+                )
+            {
+                break;
+            }
             match line[i] {
                 b'{' | b'(' | b'[' if assigned == Some(true) => {
                     // The value of a key that is not the noun's, bracketed (`tenant_id: { S:
@@ -283,7 +294,7 @@ impl KeyedMatcher {
                     continue;
                 }
                 let taken = assigned != Some(true)
-                    && (looks_random(val, 16) && !is_uuid(val)
+                    && (looks_random(val, 16) && !is_uuid(val) && !is_camel_name(val)
                         || assigned.is_some()
                             && takes_quoted
                             && (token_like(val) || generated_with_spaces(val) || pass_phrase(val)))
@@ -379,6 +390,7 @@ impl KeyedMatcher {
                 && looks_random(val, 16)
                 && (val.iter().any(u8::is_ascii_digit) || key.is_some())
                 && !is_uuid(val)
+                && !is_camel_name(val)
                 && self.accept(rule, val)
             {
                 out.push(KeyedHit { rule, span: value });
@@ -438,7 +450,7 @@ impl KeyedMatcher {
                     .any(|&(a, b)| (f.key == a && has(b)) || (f.key == b && has(a)));
             let val = &line[f.value.clone()];
             let taken = counts
-                && (looks_random(val, 16) && !is_uuid(val)
+                && (looks_random(val, 16) && !is_uuid(val) && !is_camel_name(val)
                     || f.quoted
                         && takes_quoted
                         && (token_like(val) || generated_with_spaces(val) || pass_phrase(val)))
