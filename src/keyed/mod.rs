@@ -42,7 +42,6 @@ mod values;
 
 pub(crate) use lex::ValueEnds;
 use lex::*;
-use named::Named;
 pub(crate) use open::{Open, Pending, Typed};
 use plausible::*;
 use values::*;
@@ -331,10 +330,7 @@ impl KeyedMatcher {
             for h in &out[found_before..] {
                 keys.ends.add_found(h.span.clone());
             }
-            return match named {
-                Named::NextLine(p) => Some(p),
-                _ => None,
-            };
+            return named.pending();
         }
         *done_to = ke;
         let found_before = out.len();
@@ -343,10 +339,8 @@ impl KeyedMatcher {
                 let pending = self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out);
                 // No value after the key: it may be one itself, named by its field.
                 if out.len() == found_before && pending.is_none() {
-                    match self.parse_named_value(line, rule, ks..ke, &mut keys.ends, out) {
-                        Named::NextLine(p) => Some(p),
-                        _ => None,
-                    }
+                    self.parse_named_value(line, rule, ks..ke, &mut keys.ends, out)
+                        .pending()
                 } else {
                     pending
                 }
@@ -357,14 +351,12 @@ impl KeyedMatcher {
                 let quoted = before.is_some_and(is_quote) && line.get(ke) == before.as_ref();
                 if query && (parameter || quoted && in_a_parsed_query(line, ks)) {
                     self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out)
-                } else if let named @ (Named::Found | Named::NextLine(_)) =
+                } else if let named =
                     self.parse_named_value(line, rule, ks..ke, &mut keys.ends, out)
+                    && named.is_there()
                 {
                     // A naming field says it is a key (`Setting key: code to value: …`).
-                    match named {
-                        Named::NextLine(p) => Some(p),
-                        _ => None,
-                    }
+                    named.pending()
                 } else if prose && before == Some(b' ') && line.get(ke) == Some(&b' ') {
                     self.parse_prose(line, rule, ke + 1, &mut keys.ends, out)
                 } else {

@@ -22,6 +22,21 @@ pub(super) enum Named {
     NextLine(Pending),
 }
 
+impl Named {
+    /// Was the syntax there (a value found, or one left for the next line)?
+    pub(super) fn is_there(&self) -> bool {
+        !matches!(self, Named::No)
+    }
+
+    /// What the line leaves open for the next one.
+    pub(super) fn pending(self) -> Option<Pending> {
+        match self {
+            Named::NextLine(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
 /// How a quote may be written: itself, or HTML-escaped (a template's dump of a record).
 const QUOTES: [&[u8]; 6] = [b"\"", b"'", b"&quot;", b"&#x27;", b"&#39;", b"&#34;"];
 
@@ -43,26 +58,29 @@ const MAX_FIELD: usize = 24;
 /// Is `field` (as written) a name that names a key: `name`, `key`, `Name`, `ParameterKey`,
 /// `headerName`, `field`?
 fn names_a_key(field: &[u8]) -> bool {
-    let lower = field.to_ascii_lowercase();
-    lower.ends_with(b"name")
-        || lower.ends_with(b"key")
-        || matches!(
-            &lower[..],
-            b"field"
-                | b"param"
-                | b"parameter"
-                | b"header"
-                | b"var"
-                | b"variable"
-                | b"setting"
-                | b"option"
-                | b"attribute"
-        )
+    const WHOLE: [&[u8]; 9] = [
+        b"field",
+        b"param",
+        b"parameter",
+        b"header",
+        b"var",
+        b"variable",
+        b"setting",
+        b"option",
+        b"attribute",
+    ];
+    ends_with_ignoring_case(field, b"name")
+        || ends_with_ignoring_case(field, b"key")
+        || WHOLE.iter().any(|w| w.eq_ignore_ascii_case(field))
+}
+
+fn ends_with_ignoring_case(field: &[u8], tail: &[u8]) -> bool {
+    field.len() >= tail.len() && field[field.len() - tail.len()..].eq_ignore_ascii_case(tail)
 }
 
 /// Does `field` hold the named key's value: `value`, `Value`, `ParameterValue`?
 fn holds_the_value(field: &[u8]) -> bool {
-    field.len() >= 5 && field[field.len() - 5..].eq_ignore_ascii_case(b"value")
+    ends_with_ignoring_case(field, b"value")
 }
 
 /// The field name that ends right before `end` (its quote, the separator and spaces before
@@ -183,7 +201,7 @@ fn field_at(line: &[u8], i: usize) -> (usize, usize, Option<usize>) {
     let quote = quote_starting_at(line, i);
     let fs = (i + quote.map_or(0, <[u8]>::len)).min(line.len());
     let fe = fs
-        + line[fs.min(line.len())..line.len().min(fs + MAX_FIELD)]
+        + line[fs..line.len().min(fs + MAX_FIELD)]
             .iter()
             .take_while(|b| b.is_ascii_alphabetic())
             .count();
