@@ -86,11 +86,19 @@ fn names_a_secret(ident: &[u8]) -> bool {
         && !ident[0].is_ascii_digit()
         && ident.iter().all(ident_byte)
         && !looks_random(ident, 12)
-        && SECRET_WORDS.iter().any(|w| {
-            ident
-                .windows(w.len())
-                .any(|win| win.eq_ignore_ascii_case(w))
-        })
+        && (0..ident.len()).any(|i| starts_a_secret_word(&ident[i..]))
+}
+
+/// Does `text` start with one of [`SECRET_WORDS`] (any case)? One test of the first byte
+/// turns most positions away: a hit's key reads this at every position of its identifier.
+fn starts_a_secret_word(text: &[u8]) -> bool {
+    let first = text[0].to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|w| {
+        w[0] == first
+            && text
+                .get(..w.len())
+                .is_some_and(|t| t.eq_ignore_ascii_case(w))
+    })
 }
 
 /// A reference to a secret, not the secret: a variable (`$db_password`), a format field cut at

@@ -397,12 +397,11 @@ impl KeyedMatcher {
             let nameless = eq.is_some_and(|eq| {
                 let part = &line[trim(line, pos..part_end)];
                 let name = &line[trim(line, pos..pos + eq)];
-                // One bare token, not a stretch of some other syntax read as a cookie.
-                !part.iter().any(|b| b"\"', :{}()[]<>\\".contains(b))
-                    && (name.contains(&b'/')
-                        || name.len() >= 24
-                            && token_like(name)
-                            && name.iter().any(u8::is_ascii_digit))
+                // The name first: it is short, the part may run to the end of a long value.
+                (name.contains(&b'/')
+                    || name.len() >= 24 && token_like(name) && name.iter().any(u8::is_ascii_digit))
+                    // One bare token, not a stretch of some other syntax read as a cookie.
+                    && !part.iter().any(|b| b"\"', :{}()[]<>\\".contains(b))
             });
             if nameless {
                 let val = trim(line, pos..part_end);
