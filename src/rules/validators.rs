@@ -21,11 +21,19 @@ pub(crate) enum Validator {
     BasicAuth,
     /// The secret looks random: letters and digits mixed, not a word or a number.
     Random,
+    /// A Discord bot token: its first part is the bot's user id (a snowflake) in base64.
+    DiscordBotToken,
 }
 
 impl Validator {
-    pub(crate) const NAMES: &'static [&'static str] =
-        &["jwt", "jwe", "github-crc32", "basic-auth", "random"];
+    pub(crate) const NAMES: &'static [&'static str] = &[
+        "jwt",
+        "jwe",
+        "github-crc32",
+        "basic-auth",
+        "random",
+        "discord-bot-token",
+    ];
 
     pub(crate) fn from_name(name: &str) -> Option<Validator> {
         Some(match name {
@@ -34,6 +42,7 @@ impl Validator {
             "github-crc32" => Validator::GithubCrc32,
             "basic-auth" => Validator::BasicAuth,
             "random" => Validator::Random,
+            "discord-bot-token" => Validator::DiscordBotToken,
             _ => return None,
         })
     }
@@ -46,6 +55,7 @@ impl Validator {
             Validator::GithubCrc32 => github_crc32(secret),
             Validator::BasicAuth => basic_auth(secret),
             Validator::Random => looks_random(secret, 8),
+            Validator::DiscordBotToken => discord_bot_token(token),
         }
     }
 }
@@ -110,6 +120,20 @@ fn github_crc32(secret: &[u8]) -> bool {
         crc /= 62;
     }
     expect == check
+}
+
+/// `base64(user id).base64(timestamp).hmac`: the first part decodes to the decimal id of a
+/// Discord user, a snowflake of 17 to 20 digits (base64 of other text has that shape too).
+fn discord_bot_token(token: &[u8]) -> bool {
+    let id = token.split(|&b| b == b'.').next().unwrap_or_default();
+    match STANDARD_LENIENT.decode(id) {
+        Ok(digits) => {
+            (17..=20).contains(&digits.len())
+                && digits[0] != b'0'
+                && digits.iter().all(u8::is_ascii_digit)
+        }
+        Err(_) => false,
+    }
 }
 
 fn basic_auth(secret: &[u8]) -> bool {
@@ -190,6 +214,23 @@ mod tests {
             let mut bad = tok.to_vec();
             bad[0] ^= 0x20;
             assert!(!github_crc32(&bad));
+        }
+    }
+
+    #[test]
+    fn discord_bot_token_starts_with_a_user_id() {
+        let check = |t: &str| Validator::DiscordBotToken.check(t.as_bytes(), b"");
+        // base64("1187362847513862174"), a 19-digit snowflake.
+        assert!(check(
+            "MTE4NzM2Mjg0NzUxMzg2MjE3NA.HDpVIQ.FAKEpTyGJMuHbEL31IeL2HPcHyGcFRl1SPnXNY"
+        ));
+        // base64("1187362847513862x74"), base64("hello-world-mtime-x"), a 16-digit id.
+        for t in [
+            "MTE4NzM2Mjg0NzUxMzg2Mng3NA.HDpVIQ.FAKEpTyGJMuHbEL31IeL2HPcHyGcFRl1SPnXNY",
+            "aGVsbG8td29ybGQtbXRpbWUteA.HDpVIQ.FAKEpTyGJMuHbEL31IeL2HPcHy",
+            "MTE4NzM2Mjg0NzUxMzg2Mg.HDpVIQ.FAKEpTyGJMuHbEL31IeL2HPcHy",
+        ] {
+            assert!(!check(t), "{t}");
         }
     }
 
