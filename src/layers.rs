@@ -88,23 +88,44 @@ pub(crate) fn spellings(keyword: &str) -> Vec<String> {
 
 /// A decoded view of one line, and where each of its bytes came from.
 ///
-/// Memory: 6 bytes per view byte (the byte, where its raw bytes start, how many), twice (a
-/// pass reads one buffer and writes the other); the first pass reads the line itself.
+/// Memory: the view's bytes, and 12 bytes per piece of its map (a run of bytes copied, a run
+/// of escapes of one length, one escape that decodes to several bytes), twice (a pass reads one
+/// buffer and writes the other; the first pass reads the line itself). A line with a few
+/// escapes costs about its own length again; the worst, copies and escapes alternating byte by
+/// byte, about seven bytes per byte.
 #[derive(Default)]
 pub(crate) struct LayeredView {
     view: Mapped,
     // The previous pass's output, reused.
     next: Mapped,
+    /// The decoders that changed the view, in order (the tests replay them).
+    #[cfg(test)]
+    passes: Vec<Decoder>,
 }
 
-/// Decoded bytes, each with the raw range it came from: `start[i]..start[i] + len[i]`.
+/// Decoded bytes, and in pieces the raw bytes each came from.
 #[derive(Default)]
 struct Mapped {
     text: Vec<u8>,
-    start: Vec<u32>,
-    /// One view byte comes from one escape of each layer: at most `\uXXXX` (6 bytes) of
-    /// `\uXXXX` of `\uXXXX`, 6^MAX_DEPTH raw bytes.
-    len: Vec<u8>,
+    /// In view order, the first at 0: piece `k` covers the view bytes from `pieces[k].at` to
+    /// the next piece's (the last one's to the end of `text`).
+    pieces: Vec<Piece>,
+}
+
+/// A stretch of view bytes and the raw bytes it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Piece {
+    /// Its first view byte.
+    at: u32,
+    /// Where its raw bytes start.
+    raw: u32,
+    /// How many raw bytes stand for one view byte: 1 in a copy, 2 in a run of `\"`, up to
+    /// `\uXXXX` of `\uXXXX` of `\uXXXX` (6^MAX_DEPTH).
+    len: u8,
+    /// Every view byte of the piece came from the one escape `raw..raw + len` (`\u00e9`, two
+    /// bytes of UTF-8). Else view byte `at + k` came from `raw + k * len` on: escapes of one
+    /// length back to back, or a copy, are one piece.
+    shared: bool,
 }
 
 const _: () = assert!(6usize.pow(MAX_DEPTH as u32) <= u8::MAX as usize);
@@ -112,8 +133,50 @@ const _: () = assert!(6usize.pow(MAX_DEPTH as u32) <= u8::MAX as usize);
 impl Mapped {
     fn clear(&mut self) {
         self.text.clear();
-        self.start.clear();
-        self.len.clear();
+        self.pieces.clear();
+    }
+
+    /// The index of the piece that holds view byte `i`, looking from piece `from` on (a pass
+    /// reads its input in order, so its look-ups move forward: linear in all).
+    fn piece_from(&self, from: usize, i: usize) -> usize {
+        let mut k = from;
+        while self.pieces.get(k + 1).is_some_and(|p| p.at as usize <= i) {
+            k += 1;
+        }
+        k
+    }
+
+    /// The index of the piece that holds view byte `i`.
+    fn piece_of(&self, i: usize) -> usize {
+        self.pieces.partition_point(|p| p.at as usize <= i) - 1
+    }
+
+    /// The raw bytes view byte `i` of piece `k` came from.
+    fn raw_of(&self, k: usize, i: usize) -> Range<usize> {
+        let p = self.pieces[k];
+        let len = usize::from(p.len);
+        let start = match p.shared {
+            true => p.raw as usize,
+            false => p.raw as usize + (i - p.at as usize) * len,
+        };
+        start..start + len
+    }
+
+    /// Append a piece starting at the current end of the text, unless it continues the last.
+    fn push(&mut self, piece: Piece) {
+        if let Some(last) = self.pieces.last()
+            && last.shared == piece.shared
+            && last.len == piece.len
+        {
+            let continues = match piece.shared {
+                true => last.raw == piece.raw,
+                false => last.raw + (piece.at - last.at) * u32::from(last.len) == piece.raw,
+            };
+            if continues {
+                return;
+            }
+        }
+        self.pieces.push(piece);
     }
 }
 
@@ -122,6 +185,8 @@ impl LayeredView {
     /// decode), and the view is then not to be used.
     pub(crate) fn build(&mut self, line: &[u8]) -> bool {
         self.view.clear();
+        #[cfg(test)]
+        self.passes.clear();
         // Positions are u32: a line longer than that is scanned in windows far smaller.
         let Ok(_) = u32::try_from(line.len()) else {
             return false;
@@ -137,16 +202,16 @@ impl LayeredView {
                 has_percent_escape(text),
                 has_entity(text),
             );
-            let changed = (backslash && self.pass(line, decoded, unescape))
-                || (percent && self.pass(line, decoded, percent_decode))
-                || (entity && self.pass(line, decoded, html_unescape));
+            let changed = (backslash && self.pass(line, decoded, Decoder::Unescape))
+                || (percent && self.pass(line, decoded, Decoder::Percent))
+                || (entity && self.pass(line, decoded, Decoder::Html));
             if !changed {
                 break;
             }
             decoded = true;
         }
         let text = if decoded { &self.view.text[..] } else { line };
-        if memchr::memchr(ESC, text).is_some() && self.pass(line, decoded, strip_ansi) {
+        if memchr::memchr(ESC, text).is_some() && self.pass(line, decoded, Decoder::Ansi) {
             decoded = true;
         }
         decoded
@@ -154,7 +219,7 @@ impl LayeredView {
 
     /// Run one decoding pass over the view (over `line` itself when nothing is `decoded` yet);
     /// returns whether it changed anything.
-    fn pass(&mut self, line: &[u8], decoded: bool, decode: fn(&[u8], &mut Emit<'_>)) -> bool {
+    fn pass(&mut self, line: &[u8], decoded: bool, decoder: Decoder) -> bool {
         self.next.clear();
         let (text, from) = if decoded {
             (&self.view.text[..], Source::Mapped(&self.view))
@@ -163,13 +228,12 @@ impl LayeredView {
         };
         // A pass writes at most what it reads, but for `\uXXXX` of a character outside ASCII.
         self.next.text.reserve(text.len());
-        self.next.start.reserve(text.len());
-        self.next.len.reserve(text.len());
         crate::work::read(text.len());
-        decode(
+        decoder.run(
             text,
             &mut Emit {
                 from,
+                cursor: 0,
                 out: &mut self.next,
             },
         );
@@ -177,6 +241,8 @@ impl LayeredView {
             return false;
         }
         std::mem::swap(&mut self.view, &mut self.next);
+        #[cfg(test)]
+        self.passes.push(decoder);
         true
     }
 
@@ -188,7 +254,10 @@ impl LayeredView {
     /// The raw bytes a non-empty span of the view came from: whole escape sequences.
     pub(crate) fn to_raw(&self, span: Range<usize>) -> Range<usize> {
         debug_assert!(span.start < span.end && span.end <= self.view.text.len());
-        Source::Mapped(&self.view).raw(span)
+        let m = &self.view;
+        let first = m.piece_of(span.start);
+        let last = m.piece_from(first, span.end - 1);
+        m.raw_of(first, span.start).start..m.raw_of(last, span.end - 1).end
     }
 
     /// The view's lines (ranges of [`LayeredView::text`], without `\n` or `\r\n`).
@@ -226,22 +295,31 @@ enum Source<'a> {
     Mapped(&'a Mapped),
 }
 
-impl Source<'_> {
-    /// The raw range of the non-empty span `src` of the text a pass reads.
-    fn raw(self, src: Range<usize>) -> Range<usize> {
+/// The decoders, one layer each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decoder {
+    Unescape,
+    Percent,
+    Html,
+    Ansi,
+}
+
+impl Decoder {
+    fn run(self, text: &[u8], out: &mut Emit<'_>) {
         match self {
-            Source::Raw => src,
-            Source::Mapped(m) => {
-                let last = src.end - 1;
-                m.start[src.start] as usize..m.start[last] as usize + usize::from(m.len[last])
-            }
+            Decoder::Unescape => unescape(text, out),
+            Decoder::Percent => percent_decode(text, out),
+            Decoder::Html => html_unescape(text, out),
+            Decoder::Ansi => strip_ansi(text, out),
         }
     }
 }
 
-/// Where one pass writes: decoded bytes, each with the raw range it came from.
+/// Where one pass writes: decoded bytes, and the raw bytes they came from.
 struct Emit<'a> {
     from: Source<'a>,
+    /// The piece of `from` the last look-up ended in (inputs are read in order).
+    cursor: usize,
     out: &'a mut Mapped,
 }
 
@@ -252,36 +330,54 @@ impl Emit<'_> {
         if src.is_empty() {
             return;
         }
-        self.out.text.extend_from_slice(&text[src.clone()]);
         match self.from {
-            Source::Raw => {
-                self.out.start.extend(src.start as u32..src.end as u32);
-                self.out.len.resize(self.out.text.len(), 1);
-            }
+            Source::Raw => self.out.push(Piece {
+                at: self.out.text.len() as u32,
+                raw: src.start as u32,
+                len: 1,
+                shared: false,
+            }),
             Source::Mapped(m) => {
-                self.out.start.extend_from_slice(&m.start[src.clone()]);
-                self.out.len.extend_from_slice(&m.len[src]);
+                // The input's pieces that `src` overlaps, each cut to it.
+                let mut i = src.start;
+                while i < src.end {
+                    let k = m.piece_from(self.cursor, i);
+                    self.cursor = k;
+                    let p = m.pieces[k];
+                    let piece_end = m.pieces.get(k + 1).map_or(m.text.len(), |n| n.at as usize);
+                    let at = (self.out.text.len() + (i - src.start)) as u32;
+                    self.out.push(Piece {
+                        at,
+                        raw: m.raw_of(k, i).start as u32,
+                        ..p
+                    });
+                    i = piece_end.min(src.end);
+                }
             }
         }
+        self.out.text.extend_from_slice(&text[src]);
     }
 
     /// Write `bytes`, decoded from input bytes `src` of this pass.
     fn put(&mut self, bytes: &[u8], src: Range<usize>) {
-        let raw = self.from.raw(src);
+        let raw = match self.from {
+            Source::Raw => src,
+            Source::Mapped(m) => {
+                let first = m.piece_from(self.cursor, src.start);
+                let last = m.piece_from(first, src.end - 1);
+                self.cursor = last;
+                m.raw_of(first, src.start).start..m.raw_of(last, src.end - 1).end
+            }
+        };
         // Positions fit (the line's length was checked); lengths by the depth bound.
-        debug_assert!(raw.len() <= usize::from(u8::MAX));
-        let (start, len) = (raw.start as u32, (raw.end - raw.start) as u8);
-        if let [b] = bytes {
-            // Most escapes decode to one byte.
-            self.out.text.push(*b);
-            self.out.start.push(start);
-            self.out.len.push(len);
-            return;
-        }
+        debug_assert!(!raw.is_empty() && raw.len() <= usize::from(u8::MAX));
+        self.out.push(Piece {
+            at: self.out.text.len() as u32,
+            raw: raw.start as u32,
+            len: raw.len() as u8,
+            shared: bytes.len() > 1,
+        });
         self.out.text.extend_from_slice(bytes);
-        let n = self.out.text.len();
-        self.out.start.resize(n, start);
-        self.out.len.resize(n, len);
     }
 }
 
@@ -325,7 +421,7 @@ fn percent_decode(text: &[u8], out: &mut Emit<'_>) {
 }
 
 /// The longest HTML character reference decoded: six bytes (`&quot;`, `&#x27;`, `&#039;`),
-/// which keeps a view byte's raw bytes within the bound of [`Mapped::len`].
+/// which keeps a view byte's raw bytes within the bound of [`Piece::len`].
 const MAX_ENTITY: usize = 6;
 const _: () = assert!(MAX_ENTITY <= 6);
 
@@ -627,5 +723,77 @@ mod tests {
         let line = br#"\\\\\\\\\\\\\\\""#;
         let v = view(line).unwrap();
         assert_eq!(v.text(), br#"\""#);
+    }
+    /// Every pass composed byte by byte, the way the first version of the view kept its map
+    /// (a raw range per view byte): the pieces must say the same of every byte and span.
+    fn per_byte(line: &[u8], passes: &[Decoder]) -> (Vec<u8>, Vec<Range<usize>>) {
+        let mut text = line.to_vec();
+        let mut map: Vec<Range<usize>> = (0..line.len()).map(|i| i..i + 1).collect();
+        for &d in passes {
+            let mut out = Mapped::default();
+            d.run(
+                &text,
+                &mut Emit {
+                    from: Source::Raw,
+                    cursor: 0,
+                    out: &mut out,
+                },
+            );
+            let composed = (0..out.text.len())
+                .map(|j| {
+                    let src = out.raw_of(out.piece_of(j), j);
+                    map[src.start].start..map[src.end - 1].end
+                })
+                .collect();
+            (text, map) = (out.text, composed);
+        }
+        (text, map)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn pieces_map_every_byte_as_a_map_per_byte_does(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(&b"a"[..]),
+                    proptest::strategy::Just(&b"token="[..]),
+                    proptest::strategy::Just(&b"\\"[..]),
+                    proptest::strategy::Just(&b"\\\\"[..]),
+                    proptest::strategy::Just(&b"\\\""[..]),
+                    proptest::strategy::Just(&b"\\n"[..]),
+                    proptest::strategy::Just(&b"\\u00"[..]),
+                    proptest::strategy::Just(&b"\\u00e9"[..]),
+                    proptest::strategy::Just(&b"\\u005c"[..]),
+                    proptest::strategy::Just(&b"\\x41"[..]),
+                    proptest::strategy::Just(&b"41"[..]),
+                    proptest::strategy::Just(&b"%2"[..]),
+                    proptest::strategy::Just(&b"%25"[..]),
+                    proptest::strategy::Just(&b"%3D"[..]),
+                    proptest::strategy::Just(&b"&quot;"[..]),
+                    proptest::strategy::Just(&b"&amp;"[..]),
+                    proptest::strategy::Just(&b"&#x27;"[..]),
+                    proptest::strategy::Just(&b"\x1b[32m"[..]),
+                    proptest::strategy::Just(&b"\\u001b[0m"[..]),
+                    proptest::strategy::Just(&b"\n"[..]),
+                ],
+                0..40,
+            ),
+            cut in 0usize..1000,
+        ) {
+            let line: Vec<u8> = parts.concat();
+            let mut v = LayeredView::default();
+            if v.build(&line) {
+                let (text, map) = per_byte(&line, &v.passes);
+                proptest::prop_assert_eq!(v.text(), &text[..]);
+                for (j, raw) in map.iter().enumerate() {
+                    proptest::prop_assert_eq!(&v.to_raw(j..j + 1), raw, "view byte {}", j);
+                }
+                if !text.is_empty() {
+                    let a = cut % text.len();
+                    let b = a + 1 + (cut / 7) % (text.len() - a);
+                    proptest::prop_assert_eq!(v.to_raw(a..b), map[a].start..map[b - 1].end);
+                }
+            }
+        }
     }
 }
