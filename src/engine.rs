@@ -597,7 +597,7 @@ fn glued_after(rule: &ShapedRule, line: &[u8], end: usize) -> bool {
 fn shaped_spans(
     rule: &ShapedRule,
     input: &Input<'_>,
-    cache: &mut RuleCache,
+    cache: &mut Option<RuleCache>,
     slots: &mut [Option<NonMaxUsize>],
 ) -> Option<(Range<usize>, Option<Range<usize>>)> {
     let anchored = input.get_anchored().is_anchored();
@@ -610,6 +610,9 @@ fn shaped_spans(
             TokenMatch::Unknown => {}
         }
     }
+    // The regexes are compiled, and their caches made, only for a rule the token walk does
+    // not decide: a line of every keyword wakes every rule.
+    let cache = cache.get_or_insert_with(|| RuleCache::new(rule));
     // The split takes the secret from where the match starts: an anchored attempt's start,
     // or, searching the line, where the whole regex's DFAs (forward, then back) find the
     // match; no capture pass over a match that may be kilobytes long (a one-line PEM key).
@@ -668,8 +671,7 @@ impl ShapedSearch {
         if anchored && glued(rule, line, input.start()) {
             return None;
         }
-        let cache = self.caches[i].get_or_insert_with(|| RuleCache::new(rule));
-        let (m, secret_span) = shaped_spans(rule, input, cache, &mut self.slots)?;
+        let (m, secret_span) = shaped_spans(rule, input, &mut self.caches[i], &mut self.slots)?;
         if (!anchored && glued(rule, line, m.start)) || glued_after(rule, line, m.end) {
             // Not a match here; the search goes on after its first byte.
             return Some(m.start..m.start);
