@@ -174,7 +174,7 @@ impl KeyedMatcher {
     fn starts_with_a_key_of_its_own(&self, line: &[u8], v: usize, ends: &mut ValueEnds) -> bool {
         let n = line[v..]
             .iter()
-            .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            .take_while(|&&b| super::is_key_byte(b))
             .count();
         let assigned = match line.get(v + n) {
             Some(b':') => matches!(line.get(v + n + 1), None | Some(b' ' | b'\t')),
