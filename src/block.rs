@@ -4,6 +4,7 @@
 //! The state is bounded (a block ends at its END line, at the first line that is not part of a
 //! key, or after [`MAX_BLOCK_LINES`]), so the input is never buffered.
 
+use crate::bytes::byte_set;
 use std::ops::Range;
 
 /// A key block longer than this is not a key block.
@@ -62,8 +63,12 @@ impl LinePrefix {
 }
 
 fn is_b64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
+    B64_BYTE[usize::from(b)]
 }
+
+/// Base64 bytes ([`crate::bytes`]: a key body's bytes are random).
+static B64_BYTE: [bool; 256] =
+    byte_set!(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='));
 
 /// Does this line open a multi-line key block (and not close it on the same line)?
 ///

@@ -26,6 +26,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod block;
+mod bytes;
 pub mod config;
 mod dynamo;
 pub mod engine;

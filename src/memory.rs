@@ -9,6 +9,7 @@
 //! first 16 bytes, and by their first 12; many JWTs share their first 8), and remembering a
 //! value compares it with as many.
 
+use crate::bytes::byte_set;
 use crate::prefilter::Isa;
 use foldhash::HashMap;
 use std::ops::Range;
@@ -82,16 +83,9 @@ pub(crate) struct SecretMemory {
 
 /// Bytes that make up a token run, as a lookup table: the memory classifies every byte of every
 /// line it looks at, so this is on the hot path.
-static RUN_BYTE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'+' | b'/' | b'=' | b'~');
-        b += 1;
-    }
-    t
-};
+static RUN_BYTE: [bool; 256] = byte_set!(
+    |c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'+' | b'/' | b'=' | b'~')
+);
 
 fn is_run_byte(b: u8) -> bool {
     RUN_BYTE[b as usize]

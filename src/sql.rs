@@ -12,6 +12,7 @@
 //! Work: one pass over the statement from its keyword, and one over an echoed tuple, each
 //! reading at most [`MAX_COLUMNS`] items; nothing is read twice.
 
+use crate::bytes::{self, byte_set};
 use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher};
 use std::ops::Range;
 
@@ -47,8 +48,11 @@ fn skip_spaces(line: &[u8], mut i: usize) -> usize {
 }
 
 fn is_ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$')
+    bytes::is(&IDENT_BYTE, b)
 }
+
+static IDENT_BYTE: [bool; 256] =
+    byte_set!(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'$'));
 
 /// An identifier at `i`: bare, `"quoted"`, `` `quoted` `` or `[quoted]`, possibly dotted
 /// (`"t"."col"`): returns the last part and the index after it.

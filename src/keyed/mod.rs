@@ -46,6 +46,7 @@ pub(crate) use open::{Open, Pending, Typed};
 use plausible::*;
 use values::*;
 
+use crate::bytes::byte_set;
 use crate::mask::{self, is_masked};
 use crate::rules::validators::looks_random;
 use crate::rules::{KeyedRule, Ownership, names_a_public_value, normalize_key};
@@ -80,17 +81,10 @@ pub(crate) struct KeyedMatcher {
     owners: owners::OwnerIndex,
 }
 
-/// Bytes of a key, as a table: the key around every keyword hit is measured byte by byte.
-static KEY_BYTE: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
-        b += 1;
-    }
-    t
-};
+/// Bytes of a key ([`crate::bytes`]): the key around every keyword hit is measured byte by
+/// byte, and so is a value that may start with a key of its own.
+static KEY_BYTE: [bool; 256] =
+    byte_set!(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'));
 
 fn is_key_byte(b: u8) -> bool {
     KEY_BYTE[b as usize]

@@ -2,6 +2,7 @@
 //! not a number, a route or a source location; generated-looking (classes mixed as generated
 //! values mix them), or a pass-phrase where a password is quoted.
 
+use crate::bytes::{self, byte_set};
 use crate::rules::validators::looks_random;
 
 pub(super) const STOPWORDS: &[&str] = &[
@@ -75,8 +76,16 @@ const SECRET_WORDS: &[&[u8]] = &[
     b"pass", b"pwd", b"secret", b"token", b"key", b"auth", b"cred", b"sess", b"sig", b"private",
 ];
 
+/// A word path's bytes (`is_word_path`).
+static WORD_PATH: [bool; 256] =
+    byte_set!(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'_' | b'-' | b'.'));
+
+/// A source file or function name's bytes (`is_source_location`).
+static SOURCE_NAME: [bool; 256] =
+    byte_set!(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'<' | b'>'));
+
 fn ident_byte(b: &u8) -> bool {
-    b.is_ascii_alphanumeric() || *b == b'_'
+    bytes::is(&bytes::IDENT, *b)
 }
 
 /// An identifier of code that names a secret, written as code writes words (no generated
@@ -163,8 +172,7 @@ pub(super) fn is_reference(v: &[u8]) -> bool {
 pub(super) fn is_word_path(v: &[u8]) -> bool {
     v.len() > 1
         && v[0] == b'/'
-        && v.iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'.'))
+        && v.iter().all(|&b| bytes::is(&WORD_PATH, b))
         && !v.split(|&b| b == b'/').any(generated_segment)
 }
 
@@ -191,9 +199,7 @@ pub(super) fn is_source_location(v: &[u8]) -> bool {
         && !line.is_empty()
         && line.len() <= 6
         && line.iter().all(u8::is_ascii_digit)
-        && name
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'<' | b'>'))
+        && name.iter().all(|&b| bytes::is(&SOURCE_NAME, b))
         && !looks_random(name, 12)
 }
 
