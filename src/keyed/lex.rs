@@ -3,6 +3,7 @@
 //! that no value is read twice (what keeps key parsing linear).
 
 use super::MAX_KEY;
+use crate::bytes::{self, byte_set};
 use crate::layers::ansi_len;
 use crate::rules::ValueSyntax;
 use crate::work;
@@ -372,10 +373,38 @@ pub(super) fn unquoted_end(
     })
 }
 
+/// The bytes [`first_unquoted_end`] asks about; every other byte is inside the value.
+static MAY_END_UNQUOTED: [bool; 256] = byte_set!(|c| matches!(
+    c,
+    b'\\'
+        | b'\r'
+        | b'\n'
+        | 0x1b
+        | b'"'
+        | b'\''
+        | b'`'
+        | b' '
+        | b'\t'
+        | b'&'
+        | b';'
+        | b','
+        | b')'
+        | b']'
+        | b'}'
+        | b'>'
+        | b'<'
+        | b'|'
+));
+
 pub(super) fn first_unquoted_end(line: &[u8], mut i: usize, to_line_end: bool) -> usize {
     let from = i;
     while i < line.len() {
         let b = line[i];
+        // Most bytes of a value end nothing: one look-up passes them.
+        if !bytes::is(&MAY_END_UNQUOTED, b) {
+            i += 1;
+            continue;
+        }
         let stop = match b {
             b'\\' | b'\r' | b'\n' | 0x1b => true,
             b'"' | b'\'' | b'`' => quote_ends_value(line, i),
