@@ -23,6 +23,12 @@ pub(crate) enum Validator {
     Random,
     /// A Discord bot token: its first part is the bot's user id (a snowflake) in base64.
     DiscordBotToken,
+    /// The secret's last 8 bytes are the CRC-32 (IEEE) of the bytes before them, in lowercase
+    /// hex (Cloudflare's scannable keys and tokens).
+    Crc32Hex,
+    /// `glsa_<secret>_<checksum>`: the CRC-32 (IEEE) of what comes before the last `_`, its
+    /// bytes little-endian, in lowercase hex (Grafana service account tokens).
+    GrafanaCrc32,
 }
 
 impl Validator {
@@ -33,6 +39,8 @@ impl Validator {
         "basic-auth",
         "random",
         "discord-bot-token",
+        "crc32-hex",
+        "grafana-crc32",
     ];
 
     pub(crate) fn from_name(name: &str) -> Option<Validator> {
@@ -43,6 +51,8 @@ impl Validator {
             "basic-auth" => Validator::BasicAuth,
             "random" => Validator::Random,
             "discord-bot-token" => Validator::DiscordBotToken,
+            "crc32-hex" => Validator::Crc32Hex,
+            "grafana-crc32" => Validator::GrafanaCrc32,
             _ => return None,
         })
     }
@@ -56,6 +66,8 @@ impl Validator {
             Validator::BasicAuth => basic_auth(secret),
             Validator::Random => looks_random(secret, 8),
             Validator::DiscordBotToken => discord_bot_token(token),
+            Validator::Crc32Hex => crc32_hex_suffix(secret),
+            Validator::GrafanaCrc32 => grafana_crc32(token),
         }
     }
 }
@@ -120,6 +132,34 @@ fn github_crc32(secret: &[u8]) -> bool {
         crc /= 62;
     }
     expect == check
+}
+
+/// The last 8 bytes of `v` are `crc32(rest)` in lowercase hex, as zlib prints it.
+fn crc32_hex_suffix(v: &[u8]) -> bool {
+    let Some((body, check)) = v.split_at_checked(v.len().wrapping_sub(8)) else {
+        return false;
+    };
+    !body.is_empty() && lower_hex(&crc32fast::hash(body).to_be_bytes()) == check
+}
+
+/// Grafana's `satokengen`: the checksum after the last `_` is the CRC-32 of everything before
+/// that `_`, its four bytes little-endian, in lowercase hex.
+fn grafana_crc32(token: &[u8]) -> bool {
+    let Some(cut) = token.iter().rposition(|&b| b == b'_') else {
+        return false;
+    };
+    let (body, check) = (&token[..cut], &token[cut + 1..]);
+    lower_hex(&crc32fast::hash(body).to_le_bytes()) == check
+}
+
+fn lower_hex(bytes: &[u8; 4]) -> [u8; 8] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0; 8];
+    for (i, b) in bytes.iter().enumerate() {
+        out[2 * i] = DIGITS[usize::from(b >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    out
 }
 
 /// `base64(user id).base64(timestamp).hmac`: the first part decodes to the decimal id of a
@@ -237,6 +277,24 @@ mod tests {
             bad[0] ^= 0x20;
             assert!(!github_crc32(&bad));
         }
+    }
+
+    #[test]
+    fn crc32_checksums_as_cloudflare_and_grafana_write_them() {
+        // crc32(body) = 0x27d15854, written big-endian after the body.
+        let cloudflare = b"FAKElsaiYlpqspcgDOR82sRsGFXMbAmHFnOVqbk827d15854";
+        assert!(Validator::Crc32Hex.check(b"", cloudflare));
+        let mut wrong = *cloudflare;
+        wrong[0] = b'G';
+        assert!(!Validator::Crc32Hex.check(b"", &wrong));
+        assert!(!Validator::Crc32Hex.check(b"", b"27d15854"));
+        assert!(!Validator::Crc32Hex.check(b"", b"short"));
+        // crc32("glsa_…") = 0xc89a1e83, written little-endian.
+        let grafana = b"glsa_FAKEEXAMPLE0y7kaGGWJXuWMJdN5t6yn_831e9ac8";
+        assert!(Validator::GrafanaCrc32.check(grafana, b""));
+        let big_endian = b"glsa_FAKEEXAMPLE0y7kaGGWJXuWMJdN5t6yn_c89a1e83";
+        assert!(!Validator::GrafanaCrc32.check(big_endian, b""));
+        assert!(!Validator::GrafanaCrc32.check(b"glsa", b""));
     }
 
     #[test]
