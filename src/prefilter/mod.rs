@@ -170,10 +170,17 @@ impl Isa {
 
 pub struct KeywordFinder {
     verify: verify::KeywordTable,
-    nibbles: NibbleTables,
-    /// Built only when the CPU has AVX-512 VBMI.
-    bytes: Option<Box<ByteTables>>,
+    candidates: Candidates,
     isa: Isa,
+}
+
+/// The candidate stage's tables: only those of the stage the CPU runs are built (each costs a
+/// bucket assignment, about a millisecond and a half of every start).
+enum Candidates {
+    /// AVX-512 VBMI.
+    Bytes(Box<ByteTables>),
+    /// AVX2, and the scalar fallback.
+    Nibbles(Box<NibbleTables>),
 }
 
 impl KeywordFinder {
@@ -187,8 +194,12 @@ impl KeywordFinder {
         assert!(isa <= Isa::detect(), "{isa:?} is not available on this CPU");
         KeywordFinder {
             verify: verify::KeywordTable::new(keywords),
-            nibbles: NibbleTables::new(keywords),
-            bytes: (isa == Isa::Avx512Vbmi).then(|| ByteTables::new(keywords)),
+            candidates: match isa {
+                Isa::Avx512Vbmi => Candidates::Bytes(ByteTables::new(keywords)),
+                Isa::Avx2 | Isa::Scalar => {
+                    Candidates::Nibbles(Box::new(NibbleTables::new(keywords)))
+                }
+            },
             isa,
         }
     }
@@ -228,15 +239,15 @@ impl KeywordFinder {
             return false;
         }
         #[cfg(target_arch = "x86_64")]
-        match (self.isa, &self.bytes) {
+        match (self.isa, &self.candidates) {
             // SAFETY: the CPU has AVX-512 F, BW and VBMI (checked when the finder was built).
-            (Isa::Avx512Vbmi, Some(bytes)) => {
+            (Isa::Avx512Vbmi, Candidates::Bytes(bytes)) => {
                 unsafe { bytes.find_vbmi(hay, from, verify, &mut ()) };
                 return full.get();
             }
             // SAFETY: the CPU has AVX2 (checked when the finder was built).
-            (Isa::Avx2, _) => {
-                unsafe { self.nibbles.find_avx2(hay, from, verify, &mut ()) };
+            (Isa::Avx2, Candidates::Nibbles(nibbles)) => {
+                unsafe { nibbles.find_avx2(hay, from, verify, &mut ()) };
                 return full.get();
             }
             _ => {}
@@ -270,21 +281,29 @@ impl KeywordFinder {
         }
         let verify = |base: usize, candidates: u64| self.verify_candidates(hay, base, candidates);
         #[cfg(target_arch = "x86_64")]
-        match (self.isa, &self.bytes) {
+        match (self.isa, &self.candidates) {
             // SAFETY: the CPU has AVX-512 F, BW and VBMI (checked when the finder was built).
-            (Isa::Avx512Vbmi, Some(bytes)) => {
+            (Isa::Avx512Vbmi, Candidates::Bytes(bytes)) => {
                 return unsafe { bytes.find_vbmi(hay, from, verify, lines) };
             }
             // SAFETY: the CPU has AVX2 (checked when the finder was built).
-            (Isa::Avx2, _) => return unsafe { self.nibbles.find_avx2(hay, from, verify, lines) },
+            (Isa::Avx2, Candidates::Nibbles(nibbles)) => {
+                return unsafe { nibbles.find_avx2(hay, from, verify, lines) };
+            }
             _ => {}
         }
         self.find_scalar(hay, from, lines)
     }
 
     fn find_scalar<L: LineEnds>(&self, hay: &[u8], from: usize, lines: &mut L) -> Option<Match> {
+        // The nibble tables' test where they are built; every position is a candidate where
+        // they are not (the scalar search is then a test's reference only).
+        let may_start = |i: usize| match &self.candidates {
+            Candidates::Nibbles(nibbles) => nibbles.may_start_at(hay, i),
+            Candidates::Bytes(_) => true,
+        };
         let found = (from..hay.len()).find_map(|i| {
-            if self.nibbles.may_start_at(hay, i) {
+            if may_start(i) {
                 self.verify_at(hay, i)
             } else {
                 None
