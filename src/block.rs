@@ -4,7 +4,7 @@
 //! The state is bounded (a block ends at its END line, at the first line that is not part of a
 //! key, or after [`MAX_BLOCK_LINES`]), so the input is never buffered.
 
-use crate::bytes::byte_set;
+use crate::byteclass::byte_set;
 use std::ops::Range;
 
 /// A key block longer than this is not a key block.
@@ -66,7 +66,7 @@ fn is_b64(b: u8) -> bool {
     B64_BYTE[usize::from(b)]
 }
 
-/// Base64 bytes ([`crate::bytes`]: a key body's bytes are random).
+/// Base64 bytes ([`crate::byteclass`]: a key body's bytes are random).
 static B64_BYTE: [bool; 256] =
     byte_set!(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='));
 

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::ops::Range;
 
-use crate::bytes;
+use crate::byteclass;
 use crate::rules::Severity;
 
 /// String claims longer than this are cut (a hostile token must not bloat every report).
@@ -183,7 +183,7 @@ pub fn token_of<'a>(
     let run = before
         .iter()
         .rev()
-        .take_while(|&&b| bytes::is(&bytes::BASE64URL, b))
+        .take_while(|&&b| byteclass::is(&byteclass::BASE64URL, b))
         .count();
     let header = &before[before.len() - run..];
     if !header.starts_with(b"eyJ") {
@@ -196,7 +196,7 @@ pub fn token_of<'a>(
         let signature = after.strip_prefix(b".")?;
         let sig_len = signature
             .iter()
-            .take_while(|&&b| bytes::is(&bytes::BASE64URL, b))
+            .take_while(|&&b| byteclass::is(&byteclass::BASE64URL, b))
             .count();
         token.push(b'.');
         token.extend_from_slice(&signature[..sig_len]);

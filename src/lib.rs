@@ -15,7 +15,7 @@
 //! ```
 //!
 //! Modules, one job each: `rules` (the catalog as data), `keyed` (key-context parsing),
-//! `layers` (escaped text read as raw text), `block` (multi-line keys), `sql` (values by their SQL column), `memory` (secrets seen before), `prefilter` (where keywords
+//! `layers` (escaped text read as raw text), `block` (multi-line keys), `sql` (values by their SQL column), `memory` (secrets seen before), `byteclass` (byte classes as tables), `prefilter` (where keywords
 //! occur), [`engine`] (orchestration), [`mask`], [`redact`], [`stream`] (the streaming
 //! contract), [`parallel`] (one stream on several threads), [`jwt`] (what a leaked token says
 //! of itself), [`timestamp`] (the time a line says it was written), [`config`]. The finding
@@ -26,7 +26,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod block;
-mod bytes;
+mod byteclass;
 pub mod config;
 mod dynamo;
 pub mod engine;

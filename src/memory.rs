@@ -9,7 +9,7 @@
 //! first 16 bytes, and by their first 12; many JWTs share their first 8), and remembering a
 //! value compares it with as many.
 
-use crate::bytes::byte_set;
+use crate::byteclass::byte_set;
 use crate::prefilter::Isa;
 use foldhash::HashMap;
 use std::ops::Range;

@@ -12,7 +12,7 @@
 //! Work: one pass over the statement from its keyword, and one over an echoed tuple, each
 //! reading at most [`MAX_COLUMNS`] items; nothing is read twice.
 
-use crate::bytes::{self, byte_set};
+use crate::byteclass::{self, byte_set};
 use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher};
 use std::ops::Range;
 
@@ -48,7 +48,7 @@ fn skip_spaces(line: &[u8], mut i: usize) -> usize {
 }
 
 fn is_ident_byte(b: u8) -> bool {
-    bytes::is(&IDENT_BYTE, b)
+    byteclass::is(&IDENT_BYTE, b)
 }
 
 static IDENT_BYTE: [bool; 256] =

@@ -3,7 +3,7 @@
 //! that no value is read twice (what keeps key parsing linear).
 
 use super::MAX_KEY;
-use crate::bytes::{self, byte_set};
+use crate::byteclass::{self, byte_set};
 use crate::layers::ansi_len;
 use crate::rules::ValueSyntax;
 use crate::work;
@@ -401,7 +401,7 @@ pub(super) fn first_unquoted_end(line: &[u8], mut i: usize, to_line_end: bool) -
     while i < line.len() {
         let b = line[i];
         // Most bytes of a value end nothing: one look-up passes them.
-        if !bytes::is(&MAY_END_UNQUOTED, b) {
+        if !byteclass::is(&MAY_END_UNQUOTED, b) {
             i += 1;
             continue;
         }

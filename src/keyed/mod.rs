@@ -46,7 +46,7 @@ pub(crate) use open::{Open, Pending, Typed};
 use plausible::*;
 use values::*;
 
-use crate::bytes::byte_set;
+use crate::byteclass::byte_set;
 use crate::mask::{self, is_masked};
 use crate::rules::validators::looks_random;
 use crate::rules::{KeyedRule, Ownership, names_a_public_value, normalize_key};
@@ -81,7 +81,7 @@ pub(crate) struct KeyedMatcher {
     owners: owners::OwnerIndex,
 }
 
-/// Bytes of a key ([`crate::bytes`]): the key around every keyword hit is measured byte by
+/// Bytes of a key ([`crate::byteclass`]): the key around every keyword hit is measured byte by
 /// byte, and so is a value that may start with a key of its own.
 static KEY_BYTE: [bool; 256] =
     byte_set!(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'));

@@ -2,7 +2,7 @@
 //! not a number, a route or a source location; generated-looking (classes mixed as generated
 //! values mix them), or a pass-phrase where a password is quoted.
 
-use crate::bytes::{self, byte_set};
+use crate::byteclass::{self, byte_set};
 use crate::rules::validators::looks_random;
 
 pub(super) const STOPWORDS: &[&str] = &[
@@ -85,7 +85,7 @@ static SOURCE_NAME: [bool; 256] =
     byte_set!(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'<' | b'>'));
 
 fn ident_byte(b: &u8) -> bool {
-    bytes::is(&bytes::IDENT, *b)
+    byteclass::is(&byteclass::IDENT, *b)
 }
 
 /// An identifier of code that names a secret, written as code writes words (no generated
@@ -172,7 +172,7 @@ pub(super) fn is_reference(v: &[u8]) -> bool {
 pub(super) fn is_word_path(v: &[u8]) -> bool {
     v.len() > 1
         && v[0] == b'/'
-        && v.iter().all(|&b| bytes::is(&WORD_PATH, b))
+        && v.iter().all(|&b| byteclass::is(&WORD_PATH, b))
         && !v.split(|&b| b == b'/').any(generated_segment)
 }
 
@@ -199,7 +199,7 @@ pub(super) fn is_source_location(v: &[u8]) -> bool {
         && !line.is_empty()
         && line.len() <= 6
         && line.iter().all(u8::is_ascii_digit)
-        && name.iter().all(|&b| bytes::is(&SOURCE_NAME, b))
+        && name.iter().all(|&b| byteclass::is(&SOURCE_NAME, b))
         && !looks_random(name, 12)
 }
 
