@@ -5,19 +5,28 @@
 //! ranges (`is_ascii_alphanumeric() || …`) is a branch per byte, mispredicted at every switch of
 //! class; a table look-up is not. Every class read on a value's bytes is a table.
 
-/// A `[bool; 256]` table of the bytes `c` for which `test` holds, built at compile time:
-/// `byte_set!(|c| c.is_ascii_digit())`.
-macro_rules! byte_set {
-    (|$c:ident| $test:expr) => {{
-        let mut table = [false; 256];
+/// A `[T; 256]` table of `value` for each byte `c`, built at compile time (`initial` is any
+/// value of `T`): `byte_map!(0u8, |c| if c.is_ascii_digit() { DIGIT } else { 0 })`.
+macro_rules! byte_map {
+    ($initial:expr, |$c:ident| $value:expr) => {{
+        let mut table = [$initial; 256];
         let mut i = 0;
         while i < 256 {
             let $c = i as u8;
-            table[i] = $test;
+            table[i] = $value;
             i += 1;
         }
         table
     }};
+}
+pub(crate) use byte_map;
+
+/// A `[bool; 256]` table of the bytes `c` for which `test` holds:
+/// `byte_set!(|c| c.is_ascii_digit())`.
+macro_rules! byte_set {
+    (|$c:ident| $test:expr) => {
+        $crate::byteclass::byte_map!(false, |$c| $test)
+    };
 }
 pub(crate) use byte_set;
 

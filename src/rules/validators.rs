@@ -4,6 +4,7 @@
 //! A validator sees the whole regex match and returns whether it is a real secret. Validators
 //! are named in the catalog (`validator = "jwt"`).
 
+use crate::byteclass::byte_map;
 use base64::Engine as _;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, general_purpose};
@@ -215,22 +216,13 @@ const NOT_TOKEN: u8 = 8;
 
 /// Each byte's class for [`looks_random`]: a letter of either case, a digit, a symbol tokens
 /// use (no bit), or anything else.
-static RANDOM_CLASS: [u8; 256] = {
-    let mut t = [NOT_TOKEN; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = match c {
-            b'a'..=b'z' => LOWER,
-            b'A'..=b'Z' => UPPER,
-            b'0'..=b'9' => DIGIT,
-            b'_' | b'-' | b'+' | b'/' | b'=' | b'.' | b'~' | b'%' => 0,
-            _ => NOT_TOKEN,
-        };
-        b += 1;
-    }
-    t
-};
+static RANDOM_CLASS: [u8; 256] = byte_map!(0, |c| match c {
+    b'a'..=b'z' => LOWER,
+    b'A'..=b'Z' => UPPER,
+    b'0'..=b'9' => DIGIT,
+    b'_' | b'-' | b'+' | b'/' | b'=' | b'.' | b'~' | b'%' => 0,
+    _ => NOT_TOKEN,
+});
 
 #[cfg(test)]
 mod tests {
