@@ -1,11 +1,11 @@
 //! The AVX-512 VBMI candidate stage: exact byte tables over the first [`WINDOW`] bytes of each
 //! keyword.
 //!
-//! `vpermi2b` looks a byte up in a 128-entry table, so each window position gets the buckets
-//! of its exact byte value (both cases of a letter, nothing else) instead of the nibble
-//! tables' cross product, and four positions cost what three do with nibbles. 64 positions
-//! are tested per step. On the benchmark logs this passes 60 % fewer candidates to the
-//! verifier than the AVX2 stage.
+//! `vpermb` looks a byte up in a 64-entry table, so each window position gets the buckets of
+//! its byte value (both cases of a letter, and the byte that differs from it in bit 5 alone:
+//! see [`index`]) instead of the nibble tables' cross product. 64 positions are tested per
+//! step. On the benchmark logs this passes 60 % fewer candidates to the verifier than the
+//! AVX2 stage.
 
 use super::{LOG_BYTE_PER_10K, LineEnds, assign_buckets};
 use aho_corasick::Match;
@@ -13,15 +13,25 @@ use aho_corasick::Match;
 /// How many leading bytes of each keyword the stage looks at.
 const WINDOW: usize = 4;
 /// Buckets: sets of eight. With the ~1,200 keywords of the catalog, four sets pass 64 % fewer
-/// candidates than two (1.66 M to 0.60 M per 16 MiB of the benchmark logs) and run 10 % faster
-/// at every secret density; eight pass half as many again but cost more table lookups than
-/// they save.
-const SETS: usize = 4;
+/// candidates than two (1.66 M to 0.60 M per 16 MiB of the benchmark logs); six run the
+/// keyword search 1.14x faster than four on the benchmark logs (the verifier's time saved is
+/// more than the lookups added), five and seven 1.07x and 1.08x; with eight the lookups cost
+/// more than they save.
+const SETS: usize = 6;
 
-/// For each window position and bucket set, the buckets each byte value allows (bytes past
-/// 0x7f are looked up by their low seven bits: a false candidate at worst).
+/// For each window position and bucket set, the buckets each byte value allows, by
+/// [`index`]: a 64-entry table is one `vpermb` (a 128-entry one, `vpermi2b`, cost twice as
+/// much).
 #[repr(C, align(64))]
-pub(super) struct ByteTables([[[u8; 128]; SETS]; WINDOW]);
+pub(super) struct ByteTables([[[u8; 64]; SETS]; WINDOW]);
+
+/// A byte's entry in a table: its bits 0 to 4 and 6. A byte shares its entry with the byte
+/// that differs in bit 5 alone: a letter with its other case (which a keyword allows anyway),
+/// a digit or most punctuation with a control byte, and `[{`, `\|`, `]}`, `^~`, `@``, `_`DEL:
+/// a false candidate at worst. Bytes past 0x7f are looked up by their low seven bits.
+fn index(b: u8) -> usize {
+    usize::from(b & 0x1f | (b >> 1) & 0x20)
+}
 
 impl ByteTables {
     pub(super) fn new(keywords: &[String]) -> Box<ByteTables> {
@@ -32,17 +42,14 @@ impl ByteTables {
             8 * SETS,
             breadth,
         );
-        let mut tables = Box::new(ByteTables([[[0; 128]; SETS]; WINDOW]));
+        let mut tables = Box::new(ByteTables([[[0; 64]; SETS]; WINDOW]));
         for (bucket, windows) in buckets.iter().enumerate() {
             let (set, bit) = (bucket / 8, 1u8 << (bucket % 8));
             for w in windows {
                 for (k, table) in tables.0.iter_mut().enumerate() {
                     let t = &mut table[set];
                     match w.get(k) {
-                        Some(&b) => {
-                            t[(b & 0x7f) as usize] |= bit;
-                            t[(b.to_ascii_uppercase() & 0x7f) as usize] |= bit;
-                        }
+                        Some(&b) => t[index(b)] |= bit,
                         // A keyword shorter than the window: any byte may follow.
                         None => t.iter_mut().for_each(|x| *x |= bit),
                     }
@@ -65,6 +72,7 @@ impl ByteTables {
         use std::arch::x86_64::*;
         const LANES: usize = 64;
         let zero = _mm512_setzero_si512();
+        let bit5 = _mm512_set1_epi8(0x20);
         let newline = _mm512_set1_epi8(b'\n' as i8);
         // One bit per position of the 64 starting at `p`, set where a keyword may start; and
         // where a line ends, if `lines` wants to know.
@@ -94,11 +102,11 @@ impl ByteTables {
             let mut alive = [_mm512_set1_epi8(-1); SETS];
             for (k, position) in tables.iter().enumerate() {
                 let v = load(p, k, readable);
+                // [`index`]: bit 6 moved to bit 5 (`vpermb` reads bits 0 to 5).
+                let entry = _mm512_ternarylogic_epi32::<0xca>(bit5, _mm512_srli_epi16::<1>(v), v);
                 for (alive, table) in alive.iter_mut().zip(position) {
-                    let t = table.as_ptr();
-                    let lo = _mm512_load_si512(t as *const _);
-                    let hi = _mm512_load_si512(t.add(64) as *const _);
-                    *alive = _mm512_and_si512(*alive, _mm512_permutex2var_epi8(lo, v, hi));
+                    let t = _mm512_load_si512(table.as_ptr() as *const _);
+                    *alive = _mm512_and_si512(*alive, _mm512_permutexvar_epi8(entry, t));
                 }
             }
             let any = alive.iter().fold(zero, |a, &b| _mm512_or_si512(a, b));
@@ -119,9 +127,10 @@ fn breadth(windows: &[&[u8]]) -> u64 {
             let mut seen = [false; 128];
             for w in windows {
                 match w.get(k) {
+                    // Both bytes of the table entry pass.
                     Some(&b) => {
                         seen[(b & 0x7f) as usize] = true;
-                        seen[(b.to_ascii_uppercase() & 0x7f) as usize] = true;
+                        seen[(b & 0x7f ^ 0x20) as usize] = true;
                     }
                     None => return ANY,
                 }
