@@ -423,6 +423,9 @@ mod tests {
             "-----begin ",
             "api_key",
             "a",
+            // Bytes that share a table entry with another (`{`, `|`, DEL, a control byte).
+            "[x\\",
+            "@~",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -610,6 +613,9 @@ mod tests {
                     Just(b'S'), Just(b':'), Just(b'/'), Just(b'0'), Just(b'1'), Just(b'y'),
                     Just(b'p'), Just(b'W'), Just(b'a'), Just(b'-'), Just(b' '), Just(0xc3),
                     Just(b'_'), Just(b'I'), Just(0x7f), Just(0xe1), Just(b'\n'),
+                    // Each differs from a keyword byte in bit 5 alone.
+                    Just(b'{'), Just(b'['), Just(b'x'), Just(b'|'), Just(b'\\'), Just(b'`'),
+                    Just(b'@'), Just(b'^'), Just(b'~'), Just(0x1a), Just(0x0f), Just(0x10),
                     any::<u8>(),
                 ],
                 0..300,
