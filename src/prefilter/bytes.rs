@@ -7,7 +7,7 @@
 //! step. On the benchmark logs this passes 60 % fewer candidates to the verifier than the
 //! AVX2 stage.
 
-use super::{LOG_BYTE_PER_10K, LineEnds, assign_buckets};
+use super::{Breadth, LOG_BYTE_PER_10K, LineEnds, assign_buckets};
 use aho_corasick::Match;
 
 /// How many leading bytes of each keyword the stage looks at.
@@ -35,13 +35,8 @@ fn index(b: u8) -> usize {
 
 impl ByteTables {
     pub(super) fn new(keywords: &[String]) -> Box<ByteTables> {
-        let buckets = assign_buckets(
-            keywords,
-            WINDOW,
-            |b| b.to_ascii_lowercase(),
-            8 * SETS,
-            breadth,
-        );
+        let buckets =
+            assign_buckets::<ByteBreadth>(keywords, WINDOW, |b| b.to_ascii_lowercase(), 8 * SETS);
         let mut tables = Box::new(ByteTables([[[0; 64]; SETS]; WINDOW]));
         for (bucket, windows) in buckets.iter().enumerate() {
             let (set, bit) = (bucket / 8, 1u8 << (bucket % 8));
@@ -117,32 +112,44 @@ impl ByteTables {
     }
 }
 
-/// How often one bucket holding these windows lets a position of log text through: for each
-/// window position, how common the bytes it allows are ([`LOG_BYTE_PER_10K`]), multiplied. Buckets
-/// are filled where they widen least by this measure, so that the bytes of common words
-/// (`tion`, `core`, `debu`) are kept apart rather than counted as any rare byte is.
-fn breadth(windows: &[&[u8]]) -> u64 {
-    (0..WINDOW)
-        .map(|k| {
-            // A bit per byte value below 0x80 the position allows. This runs for every bucket
-            // a keyword group could join (a tenth of the start-up time when it read a
-            // 128-entry array each time).
-            let mut seen = 0u128;
-            for w in windows {
-                match w.get(k) {
-                    // Both bytes of the table entry pass.
-                    Some(&b) => seen |= 1 << (b & 0x7f) | 1 << (b & 0x7f ^ 0x20),
-                    None => return ANY,
+/// How often one bucket lets a position of log text through: for each window position, how
+/// common the bytes it allows are ([`LOG_BYTE_PER_10K`]), multiplied. Buckets are filled where
+/// they widen least by this measure, so that the bytes of common words (`tion`, `core`,
+/// `debu`) are kept apart rather than counted as any rare byte is.
+#[derive(Clone, Copy, Default)]
+struct ByteBreadth {
+    /// For each window position, a bit per byte value below 0x80 it allows.
+    seen: [u128; WINDOW],
+    /// A window shorter than the position: any byte.
+    any: [bool; WINDOW],
+}
+
+impl Breadth for ByteBreadth {
+    fn add(&mut self, window: &[u8]) {
+        for k in 0..WINDOW {
+            match window.get(k) {
+                // Both bytes of the table entry pass.
+                Some(&b) => self.seen[k] |= 1 << (b & 0x7f) | 1 << (b & 0x7f ^ 0x20),
+                None => self.any[k] = true,
+            }
+        }
+    }
+
+    fn value(&self) -> u64 {
+        (0..WINDOW)
+            .map(|k| {
+                if self.any[k] {
+                    return ANY;
                 }
-            }
-            let mut sum = 0;
-            while seen != 0 {
-                sum += log_frequency(seen.trailing_zeros() as usize);
-                seen &= seen - 1;
-            }
-            sum.min(ANY)
-        })
-        .product()
+                let (mut seen, mut sum) = (self.seen[k], 0);
+                while seen != 0 {
+                    sum += log_frequency(seen.trailing_zeros() as usize);
+                    seen &= seen - 1;
+                }
+                sum.min(ANY)
+            })
+            .product()
+    }
 }
 
 /// A position any byte may take (a keyword shorter than the window).

@@ -352,18 +352,28 @@ pub(super) static LOG_BYTE_PER_10K: [u16; 95] = [
     160, 42, 263, 275, 372, 135, 49, 39, 57, 72, 38, 41, 1, 41, 1,
 ];
 
+/// How much log text a bucket lets through, as its windows are added one at a time: each
+/// stage's own measure ([`bytes`], [`nibble`]). The bucket assignment asks what every bucket
+/// would measure with a group added, for every group: grown from the bucket's summary, not
+/// recounted from all its windows (that was a tenth of the start-up time).
+trait Breadth: Clone + Default {
+    /// The bucket with `window` (folded) added.
+    fn add(&mut self, window: &[u8]);
+    /// How many byte sequences the bucket lets through, weighted by how common they are.
+    fn value(&self) -> u64;
+}
+
 /// Put each keyword's window (its first `window` bytes, folded with `fold`) in one of `n`
 /// buckets.
 ///
 /// Windows sharing their first two bytes go together (`sk0`…`skf` cost one bucket almost
 /// nothing more than `sk0`); groups are then placed greedily where they widen a bucket least,
-/// as `breadth` counts the byte sequences a bucket lets through.
-fn assign_buckets(
+/// as `B` counts the byte sequences a bucket lets through.
+fn assign_buckets<B: Breadth>(
     keywords: &[String],
     window: usize,
     fold: fn(u8) -> u8,
     n: usize,
-    breadth: impl Fn(&[&[u8]]) -> u64,
 ) -> Vec<Vec<Vec<u8>>> {
     let mut windows: Vec<Vec<u8>> = keywords
         .iter()
@@ -378,28 +388,30 @@ fn assign_buckets(
             .or_default()
             .push(w);
     }
+    let with = |bucket: &B, group: &[Vec<u8>]| {
+        let mut b = bucket.clone();
+        group.iter().for_each(|w| b.add(w));
+        b
+    };
     let mut groups: Vec<Vec<Vec<u8>>> = groups.into_values().collect();
-    groups.sort_by_cached_key(|g| {
-        let windows: Vec<&[u8]> = g.iter().map(Vec::as_slice).collect();
-        std::cmp::Reverse(breadth(&windows))
-    });
+    groups.sort_by_cached_key(|g| std::cmp::Reverse(with(&B::default(), g).value()));
 
     let mut buckets: Vec<Vec<Vec<u8>>> = vec![Vec::new(); n];
-    // Each bucket's breadth, kept up to date (hundreds of keywords: computed once a change).
+    let mut measures = vec![B::default(); n];
+    // Each bucket's breadth, kept up to date.
     let mut breadths = vec![0u64; n];
     for g in groups {
-        let mut with: Vec<&[u8]> = Vec::new();
-        let mut best = (u64::MAX, 0);
-        for (i, b) in buckets.iter().enumerate() {
-            with.clear();
-            with.extend(b.iter().chain(&g).map(Vec::as_slice));
-            let widened = breadth(&with);
-            if widened - breadths[i] < best.0 {
-                best = (widened - breadths[i], i);
+        let mut best = (u64::MAX, 0, B::default());
+        for (i, m) in measures.iter().enumerate() {
+            let grown = with(m, &g);
+            let widened = grown.value() - breadths[i];
+            if widened < best.0 {
+                best = (widened, i, grown);
             }
         }
-        let (widening, i) = best;
+        let (widening, i, grown) = best;
         breadths[i] += widening;
+        measures[i] = grown;
         buckets[i].extend(g);
     }
     buckets

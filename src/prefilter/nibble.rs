@@ -7,7 +7,7 @@
 //! with a few shuffles. Nibbles alias (a bucket holding `tok` and `ses` also lets `tes` and
 //! `sek` through, and more): the verifier turns those away.
 
-use super::{LOG_BYTE_PER_10K, LineEnds, assign_buckets};
+use super::{Breadth, LOG_BYTE_PER_10K, LineEnds, assign_buckets};
 use aho_corasick::Match;
 
 /// How many leading bytes of each keyword the stage looks at.
@@ -31,7 +31,7 @@ pub(super) struct NibbleTables([NibbleMasks; WINDOW]);
 impl NibbleTables {
     /// Put each keyword's folded window in a bucket and build the nibble tables.
     pub(super) fn new(keywords: &[String]) -> NibbleTables {
-        let buckets = assign_buckets(keywords, WINDOW, |b| b | 0x20, BUCKETS, breadth);
+        let buckets = assign_buckets::<NibbleBreadth>(keywords, WINDOW, |b| b | 0x20, BUCKETS);
         let mut masks = [NibbleMasks::default(); WINDOW];
         for (bucket, windows) in buckets.iter().enumerate() {
             let (set, bit) = (bucket / 8, 1u8 << (bucket % 8));
@@ -153,38 +153,50 @@ static FOLDED_WEIGHT: [[u16; 16]; 16] = {
     t
 };
 
-/// How much log text one bucket holding these windows lets through: for each window
-/// position, the frequency of the (folded) bytes its nibble tables pass; their product.
-fn breadth(windows: &[&[u8]]) -> u64 {
-    (0..WINDOW)
-        .map(|k| {
-            let (mut lo, mut hi, mut open) = (0u16, 0u16, false);
-            for w in windows {
-                match w.get(k) {
-                    Some(&b) => {
-                        lo |= 1 << (b & 0xf);
-                        hi |= 1 << (b >> 4);
+/// How much log text one bucket lets through: for each window position, the frequency of the
+/// (folded) bytes its nibble tables pass; their product.
+#[derive(Clone, Copy, Default)]
+struct NibbleBreadth {
+    /// For each window position, a bit per low nibble and per high nibble it allows.
+    lo: [u16; WINDOW],
+    hi: [u16; WINDOW],
+    /// A window shorter than the position: any byte.
+    open: [bool; WINDOW],
+}
+
+impl Breadth for NibbleBreadth {
+    fn add(&mut self, window: &[u8]) {
+        for k in 0..WINDOW {
+            match window.get(k) {
+                Some(&b) => {
+                    self.lo[k] |= 1 << (b & 0xf);
+                    self.hi[k] |= 1 << (b >> 4);
+                }
+                None => self.open[k] = true,
+            }
+        }
+    }
+
+    fn value(&self) -> u64 {
+        (0..WINDOW)
+            .map(|k| {
+                if self.open[k] {
+                    return 10_000;
+                }
+                // Only the nibbles set (a handful).
+                let mut passed = 0u64;
+                let mut his = self.hi[k];
+                while his != 0 {
+                    let row = &FOLDED_WEIGHT[his.trailing_zeros() as usize];
+                    his &= his - 1;
+                    let mut los = self.lo[k];
+                    while los != 0 {
+                        passed += u64::from(row[los.trailing_zeros() as usize]);
+                        los &= los - 1;
                     }
-                    None => open = true,
                 }
-            }
-            if open {
-                return 10_000;
-            }
-            // Only the nibbles set (a handful): this runs for every bucket a keyword group
-            // could join.
-            let mut passed = 0u64;
-            let mut his = hi;
-            while his != 0 {
-                let row = &FOLDED_WEIGHT[his.trailing_zeros() as usize];
-                his &= his - 1;
-                let mut los = lo;
-                while los != 0 {
-                    passed += u64::from(row[los.trailing_zeros() as usize]);
-                    los &= los - 1;
-                }
-            }
-            passed
-        })
-        .product()
+                passed
+            })
+            .product()
+    }
 }
