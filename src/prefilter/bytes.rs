@@ -14,9 +14,9 @@ use aho_corasick::Match;
 const WINDOW: usize = 4;
 /// Buckets: sets of eight. With the ~1,200 keywords of the catalog, four sets pass 64 % fewer
 /// candidates than two (1.66 M to 0.60 M per 16 MiB of the benchmark logs); six run the
-/// keyword search 1.14x faster than four on the benchmark logs (the verifier's time saved is
-/// more than the lookups added), five and seven 1.07x and 1.08x; with eight the lookups cost
-/// more than they save.
+/// keyword search 1.17x faster than four on the benchmark logs (the verifier's time saved is
+/// more than the lookups added), five 1.06-1.09x, seven 1.06-1.15x; with eight the lookups
+/// cost more than they save.
 const SETS: usize = 6;
 
 /// For each window position and bucket set, the buckets each byte value allows, by
