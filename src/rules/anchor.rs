@@ -4,7 +4,10 @@
 //! compiled: the literal strings a match can start with are listed from the pattern's parse,
 //! and each must begin with a keyword.
 //!
-//! The work is bounded by the longest keyword and [`MAX_PREFIXES`], whatever the pattern.
+//! A beginning stops growing once it starts with a keyword (what follows cannot matter), and
+//! the check fails as soon as one can no longer become a keyword: the beginnings listed stay
+//! as few as the keywords' own prefixes. The work is bounded by the longest keyword and
+//! [`MAX_PREFIXES`], whatever the pattern.
 
 use regex_syntax::hir::{Class, Hir, HirKind};
 
@@ -23,29 +26,53 @@ struct Prefix {
     open: bool,
 }
 
-/// Does every match of `hir` start with one of `keywords` (lowercase, compared ASCII
+/// A rule's keywords, lowercased, and the longest one's length.
+struct Keywords {
+    lower: Vec<Vec<u8>>,
+    longest: usize,
+}
+
+impl Keywords {
+    /// Close `p` if it starts with a keyword; false when it never will: it is closed without
+    /// one, or no keyword starts with it.
+    fn settle(&self, p: &mut Prefix) -> bool {
+        if self.lower.iter().any(|k| p.bytes.starts_with(k)) {
+            p.open = false;
+            return true;
+        }
+        p.open && self.lower.iter().any(|k| k.starts_with(&p.bytes))
+    }
+}
+
+/// Does every match of `hir` start with one of `keywords` (compared ASCII
 /// case-insensitively)?
 pub(crate) fn starts_with_a_keyword(hir: &Hir, keywords: &[String]) -> bool {
-    let longest = keywords.iter().map(String::len).max().unwrap_or(0);
+    let keywords = Keywords {
+        lower: keywords
+            .iter()
+            .map(|k| k.to_ascii_lowercase().into_bytes())
+            .collect(),
+        longest: keywords.iter().map(String::len).max().unwrap_or(0),
+    };
     let start = vec![Prefix {
         bytes: Vec::new(),
         open: true,
     }];
-    let Some(prefixes) = extend(hir, start, longest) else {
+    let Some(prefixes) = extend(hir, start, &keywords) else {
         return false;
     };
-    prefixes.iter().all(|p| {
-        keywords
-            .iter()
-            .any(|k| p.bytes.starts_with(k.to_ascii_lowercase().as_bytes()))
-    })
+    prefixes
+        .iter()
+        .all(|p| keywords.lower.iter().any(|k| p.bytes.starts_with(k)))
 }
 
-/// The beginnings after `hir` follows each of `prefixes`; `None` when there are too many.
-fn extend(hir: &Hir, prefixes: Vec<Prefix>, longest: usize) -> Option<Vec<Prefix>> {
+/// The beginnings after `hir` follows each of `prefixes`; `None` when there are too many, or
+/// one can no longer start with a keyword.
+fn extend(hir: &Hir, prefixes: Vec<Prefix>, keywords: &Keywords) -> Option<Vec<Prefix>> {
     if prefixes.iter().all(|p| !p.open) {
         return Some(prefixes);
     }
+    let longest = keywords.longest;
     let out = match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => prefixes,
         HirKind::Literal(lit) => prefixes
@@ -53,11 +80,12 @@ fn extend(hir: &Hir, prefixes: Vec<Prefix>, longest: usize) -> Option<Vec<Prefix
             .map(|mut p| {
                 if p.open {
                     p.bytes.extend(lit.0.iter().map(u8::to_ascii_lowercase));
-                    close_if_long(&mut p, longest);
+                    keywords.settle(&mut p).then_some(p)
+                } else {
+                    Some(p)
                 }
-                p
             })
-            .collect(),
+            .collect::<Option<Vec<_>>>()?,
         HirKind::Class(class) => {
             // A class that would branch the beginnings past the limit ends them here.
             let open = prefixes.iter().filter(|p| p.open).count();
@@ -70,29 +98,32 @@ fn extend(hir: &Hir, prefixes: Vec<Prefix>, longest: usize) -> Option<Vec<Prefix
                         for &b in bytes {
                             let mut q = p.clone();
                             q.bytes.push(b);
-                            close_if_long(&mut q, longest);
+                            if !keywords.settle(&mut q) {
+                                return None;
+                            }
                             out.push(q);
                         }
                     }
-                    // Too many to list: the beginning is known up to here.
-                    None if p.open => out.push(Prefix { open: false, ..p }),
+                    // Too many to list: the beginning is known up to here, and has no
+                    // keyword (it would have been closed).
+                    None if p.open => return None,
                     _ => out.push(p),
                 }
             }
             out
         }
-        HirKind::Capture(cap) => extend(&cap.sub, prefixes, longest)?,
+        HirKind::Capture(cap) => extend(&cap.sub, prefixes, keywords)?,
         HirKind::Concat(parts) => {
             let mut prefixes = prefixes;
             for part in parts {
-                prefixes = extend(part, prefixes, longest)?;
+                prefixes = extend(part, prefixes, keywords)?;
             }
             prefixes
         }
         HirKind::Alternation(alts) => {
             let mut out = Vec::new();
             for alt in alts {
-                out.extend(extend(alt, prefixes.clone(), longest)?);
+                out.extend(extend(alt, prefixes.clone(), keywords)?);
                 if out.len() > MAX_PREFIXES {
                     return None;
                 }
@@ -104,7 +135,7 @@ fn extend(hir: &Hir, prefixes: Vec<Prefix>, longest: usize) -> Option<Vec<Prefix
             // The first `min` copies are certain (as many as can still lengthen a beginning).
             let mut prefixes = prefixes;
             for _ in 0..min.min(longest.max(1)) {
-                prefixes = extend(&rep.sub, prefixes, longest)?;
+                prefixes = extend(&rep.sub, prefixes, keywords)?;
             }
             match rep.max.map(|max| max as usize) {
                 // A few optional copies (`(?:PQ-)?`): each count is a way on.
@@ -112,7 +143,7 @@ fn extend(hir: &Hir, prefixes: Vec<Prefix>, longest: usize) -> Option<Vec<Prefix
                     let mut out = prefixes.clone();
                     let mut more = prefixes;
                     for _ in min..max {
-                        more = extend(&rep.sub, more, longest)?;
+                        more = extend(&rep.sub, more, keywords)?;
                         out.extend(more.iter().cloned());
                         if out.len() > MAX_PREFIXES {
                             return None;
@@ -121,21 +152,18 @@ fn extend(hir: &Hir, prefixes: Vec<Prefix>, longest: usize) -> Option<Vec<Prefix
                     out
                 }
                 Some(max) if max == min => prefixes,
-                // Any number more: the beginning ends after the certain copies.
-                _ => prefixes
-                    .into_iter()
-                    .map(|p| Prefix { open: false, ..p })
-                    .collect(),
+                // Any number more: the beginning ends after the certain copies, and one
+                // still open has no keyword.
+                _ => {
+                    if prefixes.iter().any(|p| p.open) {
+                        return None;
+                    }
+                    prefixes
+                }
             }
         }
     };
     (out.len() <= MAX_PREFIXES).then_some(out)
-}
-
-fn close_if_long(p: &mut Prefix, longest: usize) {
-    if p.bytes.len() >= longest {
-        p.open = false;
-    }
 }
 
 /// The distinct lowercased bytes of a class, if few enough to list; a class with non-ASCII
