@@ -70,6 +70,20 @@ const SYNTAXES: &[(&str, &str)] = &[
         "named-value-multiline",
         "[\n  {\n    \"name\": \"%k\",\n    \"value\": \"%v\"\n  }\n]",
     ),
+    // A validation error echoing the value it rejects, the field named by its path: pydantic
+    // (`loc`, `input`), express-validator (the value first, `path`).
+    (
+        "validation-error",
+        "[{'type': 'string_too_short', 'loc': ('body', '%k'), 'msg': 'String should have at least 12 characters', 'input': '%v'}]",
+    ),
+    (
+        "validation-error-json",
+        r#"{"detail":[{"type":"value_error","loc":["body","%k"],"msg":"Value error, too weak","input":"%v"}]}"#,
+    ),
+    (
+        "validation-value-first",
+        "errors: [ { type: 'field', value: '%v', msg: 'Invalid value', path: '%k', location: 'body' } ]",
+    ),
 ];
 
 /// The value a cell holds under its key: the rule's value syntax around `secret`, but for an

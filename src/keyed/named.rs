@@ -1,12 +1,17 @@
 //! A key named by a sibling field: the key is the value of a naming field, and its value is in
-//! the `value` field that follows.
+//! a `value` field beside it, after it or before it.
 //!
 //! `{"name": "DB_PASSWORD", "value": "…"}` (ECS and Kubernetes environments, HAR headers),
 //! `{'Key': 'api_key', 'Value': '…'}` (tags), `"ParameterKey": "DbPassword", "ParameterValue":
 //! "…"` (CloudFormation), and in prose `Setting key: code to value: …` (Robyn's query parser).
+//! Validation errors echo the value they reject the same way, the field named by its path:
+//! pydantic's `{'loc': ('body', 'password'), 'msg': …, 'input': '…'}` (the name is the last
+//! element of the path), express-validator's `{ value: '…', msg: …, path: 'password' }`,
+//! class-validator's `value: '…', property: 'password'` (the value before the name).
 //!
-//! Work: from the end of the key, at most the spaces, one separator and one field name are read
-//! before the value is parsed as any key's: constant beside the value's own parse.
+//! Work: from the end of the key, at most the spaces, a bounded path, one separator and
+//! [`MAX_BETWEEN`] + 1 fields of bounded length on either side are read before the value is
+//! parsed as any key's: constant beside the value's own parse.
 
 use super::lex::skip_spaces;
 use super::open::{Open, Pending};
@@ -58,7 +63,7 @@ const MAX_FIELD: usize = 24;
 /// Is `field` (as written) a name that names a key: `name`, `key`, `Name`, `ParameterKey`,
 /// `headerName`, `field`?
 fn names_a_key(field: &[u8]) -> bool {
-    const WHOLE: [&[u8]; 9] = [
+    const WHOLE: [&[u8]; 12] = [
         b"field",
         b"param",
         b"parameter",
@@ -68,6 +73,10 @@ fn names_a_key(field: &[u8]) -> bool {
         b"setting",
         b"option",
         b"attribute",
+        b"property",
+        // A validation error's path to the field (pydantic, express-validator, yup).
+        b"loc",
+        b"path",
     ];
     ends_with_ignoring_case(field, b"name")
         || ends_with_ignoring_case(field, b"key")
@@ -78,9 +87,10 @@ fn ends_with_ignoring_case(field: &[u8], tail: &[u8]) -> bool {
     field.len() >= tail.len() && field[field.len() - tail.len()..].eq_ignore_ascii_case(tail)
 }
 
-/// Does `field` hold the named key's value: `value`, `Value`, `ParameterValue`?
+/// Does `field` hold the named key's value: `value`, `Value`, `ParameterValue`, or the
+/// `input` a validation error rejected (pydantic)?
 fn holds_the_value(field: &[u8]) -> bool {
-    ends_with_ignoring_case(field, b"value")
+    ends_with_ignoring_case(field, b"value") || field.eq_ignore_ascii_case(b"input")
 }
 
 /// The field name that ends right before `end` (its quote, the separator and spaces before
@@ -136,7 +146,15 @@ impl KeyedMatcher {
             }
             i += q.len();
         }
-        let name_start = ks - quote.map_or(0, <[u8]>::len);
+        let mut name_start = ks - quote.map_or(0, <[u8]>::len);
+        // The last element of a path, a list or tuple (`'loc': ('body', 'password')`).
+        if let Some(&close @ (b')' | b']')) = line.get(i) {
+            let Some(open) = list_start(line, name_start, close) else {
+                return Named::No;
+            };
+            name_start = open;
+            i += 1;
+        }
         let Some((fs, fe)) = field_before(line, name_start) else {
             return Named::No;
         };
@@ -144,12 +162,13 @@ impl KeyedMatcher {
             return Named::No;
         }
         // `, "value":` in a record (after at most [`MAX_BETWEEN`] other fields: SSM's
-        // `'Type': 'SecureString'`), ` to value:` in prose.
+        // `'Type': 'SecureString'`), ` to value:` in prose; else a value field before the
+        // name.
         i = skip_spaces(line, i);
         match line.get(i) {
             Some(b',') => i = skip_spaces(line, i + 1),
             Some(b't') if line[i..].starts_with(b"to ") => i = skip_spaces(line, i + 3),
-            _ => return Named::No,
+            _ => return self.named_value_before(line, rule, fs, ends, out),
         }
         if matches!(line.get(i), None | Some(b'\r')) {
             return Named::NextLine(Pending::new(rule, Open::NamedValue));
@@ -157,19 +176,74 @@ impl KeyedMatcher {
         for _ in 0..=MAX_BETWEEN {
             let (vs, ve, after) = field_at(line, i);
             if holds_the_value(&line[vs..ve]) {
-                let found = out.len();
-                self.parse_after_key(line, rule, vs, ve, ends, out);
-                return if out.len() > found {
-                    Named::Found
-                } else {
-                    Named::No
-                };
+                return self.value_of_field(line, rule, vs..ve, ends, out);
             }
             // Another field, with a short simple value: skipped.
             let Some(next) = after.and_then(|a| past_simple_value(line, a)) else {
-                return Named::No;
+                return self.named_value_before(line, rule, fs, ends, out);
             };
             i = next;
+        }
+        self.named_value_before(line, rule, fs, ends, out)
+    }
+
+    /// The value of the value field at `field`, parsed as the named key's.
+    fn value_of_field(
+        &self,
+        line: &[u8],
+        rule: usize,
+        field: std::ops::Range<usize>,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) -> Named {
+        let found = out.len();
+        self.parse_after_key(line, rule, field.start, field.end, ends, out);
+        if out.len() > found {
+            Named::Found
+        } else {
+            Named::No
+        }
+    }
+
+    /// The value field before the naming field whose name starts at `fs`, with at most
+    /// [`MAX_BETWEEN`] other fields of short simple values between (`{ value: '…', msg:
+    /// 'Invalid value', path: 'password' }`).
+    fn named_value_before(
+        &self,
+        line: &[u8],
+        rule: usize,
+        fs: usize,
+        ends: &mut ValueEnds,
+        out: &mut Vec<KeyedHit>,
+    ) -> Named {
+        let mut at = fs - quote_ending_at(line, fs).map_or(0, <[u8]>::len);
+        for _ in 0..=MAX_BETWEEN {
+            let mut j = at;
+            while j > 0 && line[j - 1] == b' ' {
+                j -= 1;
+            }
+            if j == 0 || line[j - 1] != b',' {
+                return Named::No;
+            }
+            j -= 1;
+            while j > 0 && line[j - 1] == b' ' {
+                j -= 1;
+            }
+            // The member before: its value (the secret itself, if its field holds the value),
+            // then its field.
+            let Some(vs) = value_start_before(line, j, LONGEST_VALUE) else {
+                return Named::No;
+            };
+            let Some((f, e)) = field_before(line, vs) else {
+                return Named::No;
+            };
+            if holds_the_value(&line[f..e]) {
+                return self.value_of_field(line, rule, f..e, ends, out);
+            }
+            if j - vs > LONGEST_SIMPLE {
+                return Named::No;
+            }
+            at = f - quote_ending_at(line, f).map_or(0, <[u8]>::len);
         }
         Named::No
     }
@@ -194,6 +268,65 @@ impl KeyedMatcher {
 
 /// Fields skipped between a name and its value.
 const MAX_BETWEEN: usize = 2;
+
+/// The longest simple value skipped between a name and its value (a validation message:
+/// `"String should match pattern '^\\S+$'"`).
+const LONGEST_SIMPLE: usize = 128;
+
+/// The longest value read back from a naming field.
+const LONGEST_VALUE: usize = 1024;
+
+/// The most elements of a path before its last (`('body', 'items', 0, 'password')`).
+const MAX_PATH: usize = 8;
+
+/// Where the quoted string or bare word ending at `end` starts (at most `longest` bytes,
+/// a quoted one without escapes).
+fn value_start_before(line: &[u8], end: usize, longest: usize) -> Option<usize> {
+    match quote_ending_at(line, end) {
+        Some(q) => {
+            let body_end = end - q.len();
+            let floor = body_end.saturating_sub(longest);
+            let open = floor + memchr::memmem::rfind(&line[floor..body_end], q)?;
+            let body = &line[open + q.len()..body_end];
+            (!body.contains(&b'\\')).then_some(open)
+        }
+        None => {
+            let floor = end.saturating_sub(longest);
+            let mut k = end;
+            while k > floor
+                && (line[k - 1].is_ascii_alphanumeric()
+                    || matches!(line[k - 1], b'.' | b'-' | b'_'))
+            {
+                k -= 1;
+            }
+            (k < end).then_some(k)
+        }
+    }
+}
+
+/// The opening bracket of the list or tuple, closed by `close`, whose last element starts at
+/// `last`: its elements before are quoted names and numbers.
+fn list_start(line: &[u8], last: usize, close: u8) -> Option<usize> {
+    let open = if close == b')' { b'(' } else { b'[' };
+    let mut j = last;
+    for _ in 0..=MAX_PATH {
+        while j > 0 && line[j - 1] == b' ' {
+            j -= 1;
+        }
+        match *line.get(j.checked_sub(1)?)? {
+            b if b == open => return Some(j - 1),
+            b',' => {
+                j -= 1;
+                while j > 0 && line[j - 1] == b' ' {
+                    j -= 1;
+                }
+                j = value_start_before(line, j, MAX_FIELD * 2)?;
+            }
+            _ => return None,
+        }
+    }
+    None
+}
 
 /// The field name at `i` (maybe quoted): its bounds, and where its value starts if a
 /// separator follows.
@@ -220,7 +353,7 @@ fn field_at(line: &[u8], i: usize) -> (usize, usize, Option<usize>) {
 /// Past a short value with no nesting (`'SecureString'`, `1`, `null`) and the comma after
 /// it: where the next field starts.
 fn past_simple_value(line: &[u8], v: usize) -> Option<usize> {
-    const LONGEST: usize = 64;
+    const LONGEST: usize = LONGEST_SIMPLE;
     let end = match quote_starting_at(line, v) {
         Some(q) => {
             let body = v + q.len();
@@ -258,15 +391,68 @@ mod tests {
         assert_eq!(got, ["", "", "", "Xk8mQ2vLp9zR4wTq-FAKE", "", "", "", ""]);
     }
 
+    /// Validation errors name the field by its path and echo the value they reject, before
+    /// or after the name; other fields between are skipped, a path of other fields is not a
+    /// secret's, and a value that is no secret stays.
+    #[test]
+    fn a_validation_error_names_the_value_it_rejects() {
+        let got = crate::dynamo::tests::masked(&[
+            "[{'type': 'string_too_short', 'loc': ('body', 'user', 0, 'password'), 'msg': \"String should match pattern '^\\\\S+$'\", 'input': 'Tr0ub4dor and 3'}]",
+            r#"{"loc":["body","password"],"msg":"Value error, too weak","input":"Tr0ub4dorAnd3x"}"#,
+            "[ { type: 'field', value: 'Tr0ub4dorAnd3x', msg: 'Invalid value', path: 'password', location: 'body' } ]",
+            "ValidationError { target: LoginDto {}, value: 'Tr0ub4dorAnd3x', property: 'password', children: [] }",
+            "{'loc': ('query', 'page'), 'msg': 'Input should be a valid integer', 'input': 'abcdefghijklmnop'}",
+            r#"{"path": "/api/items", "value": 3}"#,
+            "[ { value: 'Quay7harbour9z', msg: 'Invalid value', path: 'email' } ]",
+        ]);
+        assert_eq!(
+            got,
+            [
+                "Tr0ub4dor and 3",
+                "Tr0ub4dorAnd3x",
+                "Tr0ub4dorAnd3x",
+                "Tr0ub4dorAnd3x",
+                "",
+                "",
+                ""
+            ]
+        );
+    }
+
+    #[test]
+    fn a_path_list_ends_with_its_name() {
+        let line = b"x = {'loc': ('body', 3, \"password\"), 'y': ['a' , 'b']}";
+        let at = |s: &str| {
+            line.windows(s.len())
+                .position(|w| w == s.as_bytes())
+                .unwrap()
+        };
+        assert_eq!(list_start(line, at("\"password"), b')'), Some(at("('body")));
+        assert_eq!(list_start(line, at("'b'"), b']'), Some(at("['a")));
+        // Not a list: an opener of the other kind, or none.
+        assert_eq!(list_start(line, at("'b'"), b')'), None);
+        assert_eq!(list_start(b"password", 0, b']'), None);
+    }
+
     #[test]
     fn naming_and_value_fields() {
-        for f in ["name", "Name", "key", "ParameterKey", "headerName", "field"] {
+        for f in [
+            "name",
+            "Name",
+            "key",
+            "ParameterKey",
+            "headerName",
+            "field",
+            "loc",
+            "path",
+        ] {
             assert!(names_a_key(f.as_bytes()), "{f}");
         }
         for f in ["type", "label", "id"] {
             assert!(!names_a_key(f.as_bytes()), "{f}");
         }
         assert!(holds_the_value(b"Value") && holds_the_value(b"ParameterValue"));
+        assert!(holds_the_value(b"input") && holds_the_value(b"input_value"));
         assert!(!holds_the_value(b"val") && !holds_the_value(b"values_count"));
     }
 
