@@ -90,6 +90,25 @@ fn is_key_byte(b: u8) -> bool {
     KEY_BYTE[b as usize]
 }
 
+/// Is the key at `ks..ke` the last segment of a dotted path (`password`, `body.password`,
+/// `user.0.password`) that is all its line holds but a margin of spaces? (Bounded: the path
+/// at most [`MAX_KEY`] bytes, the margins [`MAX_MARGIN`].)
+fn path_alone_on_its_line(line: &[u8], ks: usize, ke: usize) -> bool {
+    const MAX_MARGIN: usize = 32;
+    let floor = ks.saturating_sub(MAX_KEY);
+    let mut ps = ks;
+    while ps > floor
+        && (line[ps - 1].is_ascii_alphanumeric() || matches!(line[ps - 1], b'_' | b'.'))
+    {
+        ps -= 1;
+    }
+    ps <= MAX_MARGIN
+        && line.len() - ke <= MAX_MARGIN
+        && line[..ps].iter().all(|&b| b == b' ')
+        && line[ke..].iter().all(|b| b.is_ascii_whitespace())
+        && !line[ps..ke].starts_with(b".")
+}
+
 /// Where the path whose segment starts at `ks` starts: back over its segments, at most
 /// [`MAX_KEY`] bytes.
 fn path_start(line: &[u8], ks: usize) -> usize {
@@ -331,10 +350,15 @@ impl KeyedMatcher {
         let pending = match self.owner_in_any_syntax(&line[ks..ke], keys)? {
             (rule, Ownership::Any) => {
                 let pending = self.parse_after_key(line, rule, ks, ke, &mut keys.ends, out);
-                // No value after the key: it may be one itself, named by its field.
+                // No value after the key: it may be one itself, named by its field, or a
+                // rejected field's path, alone on its line.
                 if out.len() == found_before && pending.is_none() {
-                    self.parse_named_value(line, rule, ks..ke, &mut keys.ends, out)
-                        .pending()
+                    let named = self.parse_named_value(line, rule, ks..ke, &mut keys.ends, out);
+                    if !named.is_there() && path_alone_on_its_line(line, ks, ke) {
+                        Some(Pending::new(rule, Open::Rejected))
+                    } else {
+                        named.pending()
+                    }
                 } else {
                     pending
                 }
@@ -353,6 +377,8 @@ impl KeyedMatcher {
                     named.pending()
                 } else if prose && before == Some(b' ') && line.get(ke) == Some(&b' ') {
                     self.parse_prose(line, rule, ke + 1, &mut keys.ends, out)
+                } else if path_alone_on_its_line(line, ks, ke) {
+                    Some(Pending::new(rule, Open::Rejected))
                 } else {
                     None
                 }
@@ -389,6 +415,11 @@ impl KeyedMatcher {
                 key_quoted = true;
                 i = ke + close_len;
                 before_key = ks - 1 - esc;
+                // A subscript names what follows it (`On instance['password']:`, jsonschema's
+                // error; `data["token"] = …`).
+                if before_key > 0 && line[before_key - 1] == b'[' && line.get(i) == Some(&b']') {
+                    i += 1;
+                }
             }
         } else if ks > 0 && line[ks - 1] == b'<' && line.get(ke) == Some(&b'>') {
             let vs = ke + 1;

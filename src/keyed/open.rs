@@ -42,10 +42,17 @@ pub(crate) enum Open {
     /// (`"name": "SECRET_KEY",`, pretty-printed JSON): the next line opens with its value
     /// field (`"value": "…"`).
     NamedValue,
+    /// A field's path was the whole line, as a pydantic validation error writes where it
+    /// failed (`password`, `body.password`): the next line says why, and what it rejected
+    /// (`… [type=string_too_short, input_value='…', input_type=str]`).
+    Rejected,
 }
 
 /// A value left open is not looked for further than this many lines on.
 pub(super) const MAX_PENDING_LINES: u8 = 16;
+
+/// How far into the line after a rejected field's path its `input_value=` is looked for.
+const MAX_REJECTED_AT: usize = 1024;
 
 impl Pending {
     pub(crate) fn new(rule: usize, open: Open) -> Pending {
@@ -91,6 +98,17 @@ impl KeyedMatcher {
                 p.read_on(Open::Clause)
             }
             Open::NamedValue => self.named_value_line(line, p.rule, v, ends, out),
+            Open::Rejected => {
+                const INPUT: &[u8] = b"input_value=";
+                let window = &line[..line.len().min(MAX_REJECTED_AT)];
+                work::read(window.len());
+                let at = memchr::memmem::find(window, INPUT)? + INPUT.len();
+                // The rejected input's repr: a string is quoted (a dict or a number is no
+                // secret of the field's).
+                opening_quote(line, at)?;
+                self.parse_value(line, p.rule, at, ends, out);
+                None
+            }
             Open::Folded { quote } => {
                 // A folded line goes on indented (rich indents it to the message's column).
                 if v == 0 {
@@ -244,6 +262,70 @@ mod tests {
     use crate::dynamo::tests::masked;
 
     const HEX: &str = "9550669acb063527a7d50d5bb33b023e1fc15dfe4537f5acd13f6a37015c06b8";
+
+    /// pydantic writes a failed field's path alone on its line and what it rejected on the
+    /// next; a path that is not a secret's, a line with no `input_value=`, and an input that
+    /// is no string leave nothing found.
+    #[test]
+    fn a_rejected_field_takes_the_input_of_the_next_line() {
+        let got = masked(&[
+            "2 validation errors for Login",
+            "password",
+            "  String should have at least 12 characters [type=string_too_short, input_value='hunter2x', input_type=str]",
+            "user.0.api_key",
+            "  Value error, bad key [type=value_error, input_value=\"Zk3q'P9vX2mLr8Tn\", input_type=str]",
+            "email",
+            "  value is not a valid email address [type=value_error, input_value='Quay7harbour9z', input_type=str]",
+            "password",
+            "Login failed",
+            "  for user 42 [input_value='Quay7harbour9q']",
+            "token",
+            "  Input should be a valid string [type=string_type, input_value={'a': 1}, input_type=dict]",
+        ]);
+        let found: Vec<&str> = got.iter().map(String::as_str).collect();
+        assert_eq!(
+            found,
+            [
+                "",
+                "",
+                "hunter2x",
+                "",
+                "Zk3q'P9vX2mLr8Tn",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                ""
+            ]
+        );
+    }
+
+    /// A subscript names what follows it: jsonschema's `On instance['password']:` and the
+    /// instance on the next line, an assignment.
+    #[test]
+    fn a_subscript_is_a_key() {
+        let got = masked(&[
+            "On instance['password']:",
+            "    'Tr0ub4dor and 3'",
+            "Failed validating 'minLength' in schema['properties']['password']:",
+            "    {'type': 'string', 'minLength': 16}",
+            "    data[\"token\"] = \"Zk3qP9vX2mLr8TnW4yBc7HdJ\"",
+            "    if data['password'] == expected:",
+        ]);
+        assert_eq!(
+            got,
+            [
+                "",
+                "Tr0ub4dor and 3",
+                "",
+                "",
+                "Zk3qP9vX2mLr8TnW4yBc7HdJ",
+                ""
+            ]
+        );
+    }
 
     #[test]
     fn members_of_a_bracket_that_ends_the_key_line() {
