@@ -31,7 +31,7 @@ struct Corpus {
     keep: f64,
 }
 
-const CORPORA: [Corpus; 12] = [
+const CORPORA: [Corpus; 13] = [
     Corpus {
         dir: "corpus",
         min_secrets: 600,
@@ -149,6 +149,17 @@ const CORPORA: [Corpus; 12] = [
     Corpus {
         dir: "corpus12",
         min_secrets: 580,
+        recall: 0.99,
+        macro_recall: 0.97,
+        keep: 0.995,
+    },
+    // Four more (Connexion on uvicorn, AdonisJS with pino, NestJS's JSON console logger,
+    // Sails with captains-log), made in session 25; unseen: recall 0.992, kinds 0.996, keep
+    // 1.000. After two fixes (base64url cookie signatures; a value named by its field in a
+    // validation error): 1.000, 1.000, 1.000.
+    Corpus {
+        dir: "corpus13",
+        min_secrets: 820,
         recall: 0.99,
         macro_recall: 0.97,
         keep: 0.995,

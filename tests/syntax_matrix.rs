@@ -84,6 +84,11 @@ const SYNTAXES: &[(&str, &str)] = &[
         "validation-value-first",
         "errors: [ { type: 'field', value: '%v', msg: 'Invalid value', path: '%k', location: 'body' } ]",
     ),
+    // A JSON-schema message that opens with the value, its path after it (Connexion).
+    (
+        "schema-error",
+        "BadRequestProblem(status_code=400, detail=\"'%v' does not match '^\\\\S+$' - '%k'\")",
+    ),
     // pydantic's text: the field's path alone on its line, then what it rejected.
     (
         "validation-error-text",

@@ -354,10 +354,12 @@ impl KeyedMatcher {
                 // rejected field's path, alone on its line.
                 if out.len() == found_before && pending.is_none() {
                     let named = self.parse_named_value(line, rule, ks..ke, &mut keys.ends, out);
-                    if !named.is_there() && path_alone_on_its_line(line, ks, ke) {
+                    if named.is_there() || self.schema_error_value(line, rule, ks..ke, out) {
+                        named.pending()
+                    } else if path_alone_on_its_line(line, ks, ke) {
                         Some(Pending::new(rule, Open::Rejected))
                     } else {
-                        named.pending()
+                        None
                     }
                 } else {
                     pending

@@ -7,7 +7,9 @@
 //! Validation errors echo the value they reject the same way, the field named by its path:
 //! pydantic's `{'loc': ('body', 'password'), 'msg': …, 'input': '…'}` (the name is the last
 //! element of the path), express-validator's `{ value: '…', msg: …, path: 'password' }`,
-//! class-validator's `value: '…', property: 'password'` (the value before the name).
+//! class-validator's `value: '…', property: 'password'` (the value before the name), and
+//! a JSON-schema message with its path after it, as Connexion writes it (`'…' does not match
+//! '^\\S+$' - 'password'`).
 //!
 //! Work: from the end of the key, at most the spaces, a bounded path, one separator and
 //! [`MAX_BETWEEN`] + 1 fields of bounded length on either side are read before the value is
@@ -185,6 +187,56 @@ impl KeyedMatcher {
             i = next;
         }
         self.named_value_before(line, rule, fs, ends, out)
+    }
+
+    /// A JSON-schema error's path (`'password'` at `name`, `rule`'s key) after its message,
+    /// which opens a string with the value it rejects (Connexion's `detail="'…' does not
+    /// match '^\\S+$' - 'password'"`): the value, if the message is one of those that start
+    /// with it.
+    pub(super) fn schema_error_value(
+        &self,
+        line: &[u8],
+        rule: usize,
+        name: std::ops::Range<usize>,
+        out: &mut Vec<KeyedHit>,
+    ) -> bool {
+        // What jsonschema says after the instance it quotes (not `is a required property`,
+        // whose quoted word is the field's name).
+        const SAYS: [&[u8]; 6] = [
+            b"' does not match ",
+            b"' is too ",
+            b"' is not ",
+            b"' is less than",
+            b"' is greater than",
+            b"' should be ",
+        ];
+        let Some(path_start) = name.start.checked_sub(1) else {
+            return false;
+        };
+        if line[path_start] != b'\''
+            || line.get(name.end) != Some(&b'\'')
+            || !line[..path_start].ends_with(b" - ")
+            || !matches!(line.get(name.end + 1), None | Some(b'"' | b'\\' | b'\r'))
+        {
+            return false;
+        }
+        let dash = path_start - 3;
+        let floor = dash.saturating_sub(LONGEST_VALUE);
+        // The message opens its string with the quoted value.
+        let Some(open) = memchr::memmem::rfind(&line[floor..dash], b"\"'").map(|o| floor + o + 1)
+        else {
+            return false;
+        };
+        let vs = open + 1;
+        let Some(ve) = memchr::memchr(b'\'', &line[vs..dash]).map(|o| vs + o) else {
+            return false;
+        };
+        if ve == vs || !SAYS.iter().any(|s| line[ve..dash].starts_with(s)) {
+            return false;
+        }
+        let found = out.len();
+        self.emit_value(line, rule, vs..ve, out);
+        out.len() > found
     }
 
     /// The value of the value field at `field`, parsed as the named key's.
@@ -417,6 +469,20 @@ mod tests {
                 ""
             ]
         );
+    }
+
+    /// Connexion writes a JSON-schema message, which opens with the value it rejects, then
+    /// the field's path; a message that quotes the field's name, or a path that is no
+    /// secret's, is not a value.
+    #[test]
+    fn a_schema_error_names_its_value_after_it() {
+        let got = crate::dynamo::tests::masked(&[
+            r#"BadRequestProblem(status_code=400, detail="'Tr0ub4dor and 3' does not match '^\\S+$' - 'password'")"#,
+            r#"{"detail":"'Zk3qP9vX2mLr8TnW' is too short - 'api_key'","status":400}"#,
+            r#"BadRequestProblem(status_code=400, detail="'password' is a required property - 'password'")"#,
+            r#"{"detail":"'Quay7harbour9z' is not of type 'integer' - 'page'"}"#,
+        ]);
+        assert_eq!(got, ["Tr0ub4dor and 3", "Zk3qP9vX2mLr8TnW", "", ""]);
     }
 
     #[test]
