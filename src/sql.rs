@@ -291,7 +291,10 @@ pub(crate) fn find_params(
     out: &mut Vec<KeyedHit>,
 ) {
     crate::work::read(line.len());
-    let Some(open) = echo_start(line) else {
+    // On the statement's own line, Sequelize writes the parameters after it, unbracketed.
+    let same_line = placeholders.lines_left == PARAM_LINES;
+    let Some(open) = echo_start(line).or_else(|| same_line.then(|| trailing_list(line)).flatten())
+    else {
         return;
     };
     let mut i = open;
@@ -310,8 +313,18 @@ pub(crate) fn find_params(
     }
 }
 
-/// Where an echoed parameter tuple opens: after `args=`, `params=`, `parameters=`, or a `] `
-/// that closes SQLAlchemy's `[generated in …]` / `[cached since …]`.
+/// Where Sequelize's parameters start after the statement on its line
+/// (`Executing (default): INSERT … VALUES ($1,$2); "ann@example.com", "…"`): the `;` before a
+/// JSON string that closes the line's last statement.
+fn trailing_list(line: &[u8]) -> Option<usize> {
+    let at = memchr::memmem::rfind(line, b"; \"")?;
+    // A placeholder before it: the statement is on this line.
+    (memchr::memchr2(b'$', b'?', &line[..at]).is_some()).then_some(at)
+}
+
+/// Where an echoed parameter tuple opens: after `args=`, `params=`, `parameters=`, TypeORM's
+/// `-- PARAMETERS: [`, Prisma's query event (`Params: [`, `params: '[`), knex's
+/// `knex:bindings [`, or a `] ` that closes SQLAlchemy's `[generated in …]` / `[cached since …]`.
 fn echo_start(line: &[u8]) -> Option<usize> {
     // A tuple, or a list when a structured logger renders the record's parameters
     // (django-structlog: `args=['…', '…']`).
@@ -322,6 +335,11 @@ fn echo_start(line: &[u8]) -> Option<usize> {
         b"args=[",
         b"params=[",
         b"parameters=[",
+        b"PARAMETERS: [",
+        b"Params: [",
+        b"params: [",
+        b"params: '[",
+        b"bindings [",
     ] {
         if let Some(at) = memchr::memmem::find(line, marker) {
             return Some(at + marker.len() - 1);
@@ -404,6 +422,35 @@ mod tests {
                 "",
                 "",
                 "FAKErefresh9876543210zy"
+            ]
+        );
+    }
+
+    /// The ORMs of Node write the parameters their own way: TypeORM after `-- PARAMETERS:`,
+    /// Prisma's query event on the next line, Sequelize after the statement on its line,
+    /// knex's debug output on the next line.
+    #[test]
+    fn node_orms_echo_the_parameters_their_way() {
+        let got = masked(&[
+            r#"query: INSERT INTO "user"("email", "password") VALUES ($1, $2) RETURNING "id" -- PARAMETERS: ["ann@example.com","pw^Q7!zK#2m"]"#,
+            r#"prisma:query UPDATE "public"."Session" SET "token" = $1 WHERE "id" = $2"#,
+            r#"Params: ["FAKEsession0123456789ab",7]"#,
+            r#"Executing (default): INSERT INTO "Users" ("id","email","password") VALUES (DEFAULT,$1,$2) RETURNING "id"; "ann@example.com", "pw^Q7!zK#2n""#,
+            "  knex:query insert into `api_keys` (`label`, `key`) values (?, ?) undefined +0ms",
+            "  knex:bindings [ 'ci', 'FAKEapiKEY0123456789ab' ] undefined +0ms",
+            // Not after a statement's placeholders: no echo.
+            r#"GET /x; "FAKEnotAsecret0123""#,
+        ]);
+        assert_eq!(
+            got,
+            [
+                "pw^Q7!zK#2m",
+                "",
+                "FAKEsession0123456789ab",
+                "pw^Q7!zK#2n",
+                "",
+                "FAKEapiKEY0123456789ab",
+                ""
             ]
         );
     }
