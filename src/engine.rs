@@ -988,6 +988,7 @@ impl<'e> Scanner<'e> {
                 std::mem::take(&mut self.block),
                 std::mem::take(&mut self.bindings),
             );
+            let echo = self.sql.as_ref().and_then(sql::Placeholders::open_echo);
             let mut found = std::mem::take(&mut self.view_found);
             // `scan_raw` reads the masks of each sub-line into `masks`; the raw line's go here.
             let mut line_masks = std::mem::take(&mut self.line_masks);
@@ -1020,6 +1021,9 @@ impl<'e> Scanner<'e> {
             self.view_found = found;
             self.line_masks = line_masks;
             (self.pending, self.block, self.bindings) = carried;
+            if let Some(p) = &mut self.sql {
+                p.set_open_echo(echo);
+            }
         }
         self.view = view;
     }
@@ -1144,7 +1148,7 @@ impl<'e> Scanner<'e> {
         {
             self.sql = Some(p);
         }
-        if let Some(p) = &self.sql {
+        if let Some(p) = &mut self.sql {
             sql::find_params(line, p, &engine.keyed, &mut self.keyed_hits);
         }
 

@@ -26,11 +26,29 @@ pub(crate) const PARAM_LINES: u32 = 3;
 pub(crate) struct Placeholders {
     owners: Vec<Option<usize>>,
     lines_left: u32,
+    /// An echo whose items go on on the next line (knex's debug output writes one a line):
+    /// the placeholder its next item is for.
+    open_echo: Option<usize>,
 }
 
 impl Placeholders {
-    /// One line later; false when the echo is no longer looked for.
+    /// Whether an echo is open at the end of the line, and for which placeholder: kept by
+    /// a scan that must not change it (a line's layered view).
+    pub(crate) fn open_echo(&self) -> Option<usize> {
+        self.open_echo
+    }
+
+    pub(crate) fn set_open_echo(&mut self, open: Option<usize>) {
+        self.open_echo = open;
+    }
+
+    /// One line later; false when the echo is no longer looked for. An echo open at the end
+    /// of the line is looked for on the next (each of its lines takes an item: at most
+    /// [`MAX_COLUMNS`] lines).
     pub(crate) fn age(&mut self) -> bool {
+        if self.open_echo.is_some() {
+            return true;
+        }
         self.lines_left = self.lines_left.saturating_sub(1);
         self.lines_left > 0
     }
@@ -151,6 +169,7 @@ pub(crate) fn read_statement(
     (!owners.is_empty() && owners.iter().any(Option::is_some)).then_some(Placeholders {
         owners,
         lines_left: PARAM_LINES,
+        open_echo: None,
     })
 }
 
@@ -217,27 +236,48 @@ fn read_insert(
     }
     // A statement logged with its parameters written in (Django's `last_executed_query`) is
     // echoed as a tuple of those same values (`VALUES ('a', 'b'); args=('a', 'b')`): when no
-    // item is a placeholder, each item stands for one.
+    // item is a placeholder, each item stands for one. Every row of a multi-row insert
+    // (Sequelize's `bulkCreate`: `VALUES (…),(…)`) belongs to the columns; the first row's
+    // placeholders are the statement's.
     let mut items = Vec::new();
-    for owner in columns {
-        let v = skip_spaces(line, i + 1);
-        if let Some(len) = placeholder(line, v) {
-            placeholders.push(owner);
-            i = skip_spaces(line, v + len);
-        } else {
-            let (body, next) = item(line, v)?;
-            if let (Some(rule), Some(body)) = (owner, body) {
-                keyed.emit_value(line, rule, body, out);
+    let mut first_row = true;
+    loop {
+        for &owner in &columns {
+            let v = skip_spaces(line, i + 1);
+            if let Some(len) = placeholder(line, v) {
+                // Every row's placeholders: the echo lists them all (knex's bindings).
+                placeholders.push(owner);
+                i = skip_spaces(line, v + len);
+            } else {
+                let (body, next) = item(line, v)?;
+                if let (Some(rule), Some(body)) = (owner, body) {
+                    keyed.emit_value(line, rule, body, out);
+                }
+                if first_row {
+                    items.push(owner);
+                }
+                i = skip_spaces(line, next);
             }
-            items.push(owner);
-            i = skip_spaces(line, next);
+            if line.get(i) != Some(&b',') {
+                break;
+            }
         }
-        if line.get(i) != Some(&b',') {
+        if first_row && placeholders.is_empty() {
+            *placeholders = std::mem::take(&mut items);
+        }
+        first_row = false;
+        // `), (` opens the next row.
+        if line.get(i) != Some(&b')') {
             break;
         }
-    }
-    if placeholders.is_empty() {
-        *placeholders = items;
+        let comma = skip_spaces(line, i + 1);
+        if line.get(comma) != Some(&b',') {
+            break;
+        }
+        i = skip_spaces(line, comma + 1);
+        if line.get(i) != Some(&b'(') {
+            break;
+        }
     }
     Some(())
 }
@@ -282,49 +322,143 @@ fn read_comparisons(
 }
 
 /// The parameters echoed after a statement (`args=(…)`, `params=(…)`, `[generated in …] (…)`,
-/// `[cached since …] (…)`): each quoted one whose placeholder a secret column owns goes to
-/// `out`.
+/// `[cached since …] (…)`, and the Node ORMs' forms below): each quoted one whose placeholder
+/// a secret column owns goes to `out`. A list of tuples (SQLAlchemy's `executemany`) holds a
+/// row of them each; a list left open at the end of the line goes on on the next
+/// (`knex:bindings [` and one item a line).
 pub(crate) fn find_params(
     line: &[u8],
-    placeholders: &Placeholders,
+    placeholders: &mut Placeholders,
     keyed: &KeyedMatcher,
     out: &mut Vec<KeyedHit>,
 ) {
     crate::work::read(line.len());
-    // On the statement's own line, Sequelize writes the parameters after it, unbracketed.
+    if let Some(next) = placeholders.open_echo.take() {
+        let v = skip_spaces(line, 0);
+        // A line that does not go on with items closes the list.
+        if line.get(v).is_some_and(|&b| b != b']' && b != b')') {
+            placeholders.open_echo = echo_items(line, v, next, &placeholders.owners, keyed, out);
+        }
+        return;
+    }
+    // On the statement's own line, the parameters may follow it glued (Tortoise's
+    // `VALUES (?,?): [...]`, Sequelize's `; "…", "…"`).
     let same_line = placeholders.lines_left == PARAM_LINES;
     let Some(open) = echo_start(line).or_else(|| same_line.then(|| trailing_list(line)).flatten())
     else {
         return;
     };
+    let first = skip_spaces(line, open + 1);
+    if matches!(line.get(first), None | Some(b'\r')) {
+        placeholders.open_echo = Some(0);
+        return;
+    }
+    // Rows: `[(…), (…)]` (SQLAlchemy's `executemany`), `[[…], […]]` (Tortoise's bulk insert),
+    // each read from its first placeholder.
+    if line[open] == b'[' && matches!(line.get(first), Some(b'(' | b'[')) {
+        let mut row = first;
+        loop {
+            let end = read_row(line, row, &placeholders.owners, keyed, out);
+            let Some(end) = end else { return };
+            let comma = skip_spaces(line, end + 1);
+            if line.get(comma) != Some(&b',') {
+                return;
+            }
+            row = skip_spaces(line, comma + 1);
+            if line.get(row) != Some(&line[first]) {
+                return;
+            }
+        }
+    }
+    placeholders.open_echo = echo_items(line, first, 0, &placeholders.owners, keyed, out);
+}
+
+/// One row of an echo, the tuple opening at `open`: its items to their placeholders' rules.
+/// Returns where it closes.
+fn read_row(
+    line: &[u8],
+    open: usize,
+    owners: &[Option<usize>],
+    keyed: &KeyedMatcher,
+    out: &mut Vec<KeyedHit>,
+) -> Option<usize> {
     let mut i = open;
-    for owner in &placeholders.owners {
+    for owner in owners {
         let v = skip_spaces(line, i + 1);
-        let Some((body, next)) = item(line, v) else {
-            return;
-        };
+        let (body, next) = item(line, v)?;
         if let (Some(rule), Some(body)) = (owner, body) {
             keyed.emit_value(line, *rule, body, out);
         }
         i = skip_spaces(line, next);
         if line.get(i) != Some(&b',') {
-            return;
+            break;
         }
     }
+    let close = if line[open] == b'[' { b']' } else { b')' };
+    (line.get(i) == Some(&close)).then_some(i)
 }
 
-/// Where Sequelize's parameters start after the statement on its line
-/// (`Executing (default): INSERT … VALUES ($1,$2); "ann@example.com", "…"`): the `;` before a
-/// JSON string that closes the line's last statement.
+/// The items of an echo from `v` on, the first for placeholder `next`: each quoted one a
+/// secret column owns to `out`. Returns the placeholder the next line's first item is for,
+/// when the line ends after a comma (the list goes on).
+fn echo_items(
+    line: &[u8],
+    mut v: usize,
+    next: usize,
+    owners: &[Option<usize>],
+    keyed: &KeyedMatcher,
+    out: &mut Vec<KeyedHit>,
+) -> Option<usize> {
+    for (k, owner) in owners.iter().enumerate().skip(next) {
+        let (body, end) = item(line, v)?;
+        if let (Some(rule), Some(body)) = (owner, body) {
+            keyed.emit_value(line, *rule, body, out);
+        }
+        let i = skip_spaces(line, end);
+        if line.get(i) != Some(&b',') {
+            return None;
+        }
+        v = skip_spaces(line, i + 1);
+        if matches!(line.get(v), None | Some(b'\r')) {
+            return (k + 1 < owners.len()).then_some(k + 1);
+        }
+    }
+    None
+}
+
+/// Where the parameters start that follow their statement on its line: Tortoise's list glued
+/// after the last placeholder (`VALUES (?,?): [`, `WHERE "k"=?: [`: the bracket), Sequelize's
+/// after the statement (`VALUES ($1,$2) RETURNING "id"; "ann@example.com", "…"`: the `;`
+/// before a JSON string, after a placeholder).
 fn trailing_list(line: &[u8]) -> Option<usize> {
+    for glue in [&b": ["[..], b": ("] {
+        for at in memchr::memmem::find_iter(line, glue) {
+            let before = &line[..at];
+            let before = before.strip_suffix(b")").unwrap_or(before);
+            if ends_with_placeholder(before) {
+                return Some(at + glue.len() - 1);
+            }
+        }
+    }
     let at = memchr::memmem::rfind(line, b"; \"")?;
     // A placeholder before it: the statement is on this line.
     (memchr::memchr2(b'$', b'?', &line[..at]).is_some()).then_some(at)
 }
 
+/// Does `text` end with a placeholder (`?`, `%s`, `$1`)?
+fn ends_with_placeholder(text: &[u8]) -> bool {
+    let digits = text.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    match text[..text.len() - digits].last() {
+        Some(b'$') => digits > 0,
+        Some(b'?') => digits == 0,
+        Some(b's') => digits == 0 && text.ends_with(b"%s"),
+        _ => false,
+    }
+}
+
 /// Where an echoed parameter tuple opens: after `args=`, `params=`, `parameters=`, TypeORM's
 /// `-- PARAMETERS: [`, Prisma's query event (`Params: [`, `params: '[`), knex's
-/// `knex:bindings [`, or a `] ` that closes SQLAlchemy's `[generated in …]` / `[cached since …]`.
+/// `knex:bindings [`, a query object's `values: [` (node-postgres, mysql2), or a `] ` that closes SQLAlchemy's `[generated in …]` / `[cached since …]`.
 fn echo_start(line: &[u8]) -> Option<usize> {
     // A tuple, or a list when a structured logger renders the record's parameters
     // (django-structlog: `args=['…', '…']`).
@@ -340,6 +474,10 @@ fn echo_start(line: &[u8]) -> Option<usize> {
         b"params: [",
         b"params: '[",
         b"bindings [",
+        // node-postgres's and mysql2's query objects (`{ text: '…', values: [ … ] }`).
+        b"values: [",
+        b"\"values\":[",
+        b"\"values\": [",
     ] {
         if let Some(at) = memchr::memmem::find(line, marker) {
             return Some(at + marker.len() - 1);
@@ -349,7 +487,8 @@ fn echo_start(line: &[u8]) -> Option<usize> {
         if let Some(at) = memchr::memmem::find(line, marker) {
             let close = at + memchr::memchr(b']', &line[at..])?;
             let open = skip_spaces(line, close + 1);
-            return (line.get(open) == Some(&b'(')).then_some(open);
+            // A tuple, or a list of them (`executemany`).
+            return matches!(line.get(open), Some(b'(' | b'[')).then_some(open);
         }
     }
     None
@@ -428,7 +567,7 @@ mod tests {
 
     /// The ORMs of Node write the parameters their own way: TypeORM after `-- PARAMETERS:`,
     /// Prisma's query event on the next line, Sequelize after the statement on its line,
-    /// knex's debug output on the next line.
+    /// knex's debug output on the next line; a query object holds them in `values`.
     #[test]
     fn node_orms_echo_the_parameters_their_way() {
         let got = masked(&[
@@ -438,6 +577,8 @@ mod tests {
             r#"Executing (default): INSERT INTO "Users" ("id","email","password") VALUES (DEFAULT,$1,$2) RETURNING "id"; "ann@example.com", "pw^Q7!zK#2n""#,
             "  knex:query insert into `api_keys` (`label`, `key`) values (?, ?) undefined +0ms",
             "  knex:bindings [ 'ci', 'FAKEapiKEY0123456789ab' ] undefined +0ms",
+            "query { text: 'INSERT INTO users(email, password) VALUES($1, $2)', values: [ 'ann@example.com', 'pw^Q7!zK#2p' ] }",
+            r#"{"text":"UPDATE sessions SET token = $1 WHERE id = $2","values":["FAKEsession0123456789cd",7]}"#,
             // Not after a statement's placeholders: no echo.
             r#"GET /x; "FAKEnotAsecret0123""#,
         ]);
@@ -450,6 +591,48 @@ mod tests {
                 "pw^Q7!zK#2n",
                 "",
                 "FAKEapiKEY0123456789ab",
+                "pw^Q7!zK#2p",
+                "FAKEsession0123456789cd",
+                ""
+            ]
+        );
+    }
+
+    /// Rows: a multi-row insert (Sequelize's `bulkCreate`), SQLAlchemy's `executemany` echo
+    /// (a list of tuples), Tortoise's echo glued to the statement (a list of lists for a bulk
+    /// insert), knex's bindings one a line under a statement of several rows.
+    #[test]
+    fn every_row_belongs_to_the_columns() {
+        let got = masked(&[
+            r#"INSERT INTO "members" ("id","refresh_token") VALUES ('m1','FAKErefresh0123456789ab'),('m2','FAKErefresh0123456789cd')"#,
+            "INSERT INTO sessions (sid, member_id) VALUES (?, ?)",
+            "[generated in 0.00029s] [('FAKEsession0123456789ab', 'm1'), ('FAKEsession0123456789cd', 'm2')]",
+            r#"tortoise.db_client: INSERT INTO "keys" ("api_key","label") VALUES (?,?): [['FAKEapiKEY0123456789ab', 'ci'], ['FAKEapiKEY0123456789cd', 'cd']]"#,
+            r#"tortoise.db_client: UPDATE "resets" SET "used"=? WHERE "reset_token"=?: [1, 'FAKEreset0123456789abcd']"#,
+            "  knex:query insert into `tokens` (`refresh_token`, `label`) values (?, ?), (?, ?) undefined +0ms",
+            "  knex:bindings [",
+            "  'FAKErefresh9876543210ab',",
+            "  'web',",
+            "  'FAKErefresh9876543210cd',",
+            "  'cli'",
+            "] undefined +0ms",
+            "  'FAKEnotAsecret01234567'",
+        ]);
+        assert_eq!(
+            got,
+            [
+                "FAKErefresh0123456789ab,FAKErefresh0123456789cd",
+                "",
+                "FAKEsession0123456789ab,FAKEsession0123456789cd",
+                "FAKEapiKEY0123456789ab,FAKEapiKEY0123456789cd",
+                "FAKEreset0123456789abcd",
+                "",
+                "",
+                "FAKErefresh9876543210ab",
+                "",
+                "FAKErefresh9876543210cd",
+                "",
+                "",
                 ""
             ]
         );
