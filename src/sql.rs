@@ -9,8 +9,10 @@
 //! at its place or the one compared with it (`WHERE "token" = ?`, `SET password = %s`).
 //! Column names are asked of the keyed rules, as any key is.
 //!
-//! Work: one pass over the statement from its keyword, and one over an echoed tuple, each
-//! reading at most [`MAX_COLUMNS`] items; nothing is read twice.
+//! Work: one pass over the statement from its keyword (every row of it), and one over the
+//! echo (every row of it), each item read once; an echo left open at a line's end takes the
+//! first items of the next lines, one placeholder at least a line. At most
+//! [`MAX_COLUMNS`] columns and [`MAX_PLACEHOLDERS`] placeholders are kept.
 
 use crate::byteclass::{self, byte_set};
 use crate::keyed::{KeyScratch, KeyedHit, KeyedMatcher};
@@ -18,6 +20,9 @@ use std::ops::Range;
 
 /// The most columns or parameters read from one statement or tuple.
 pub(crate) const MAX_COLUMNS: usize = 64;
+/// The most placeholders of a statement followed into its echo (rows of a multi-row insert:
+/// the memory a hostile statement can take is bounded).
+pub(crate) const MAX_PLACEHOLDERS: usize = 16 * MAX_COLUMNS;
 /// How many lines after its statement an echo of the parameters is looked for.
 pub(crate) const PARAM_LINES: u32 = 3;
 
@@ -246,7 +251,9 @@ fn read_insert(
             let v = skip_spaces(line, i + 1);
             if let Some(len) = placeholder(line, v) {
                 // Every row's placeholders: the echo lists them all (knex's bindings).
-                placeholders.push(owner);
+                if placeholders.len() < MAX_PLACEHOLDERS {
+                    placeholders.push(owner);
+                }
                 i = skip_spaces(line, v + len);
             } else {
                 let (body, next) = item(line, v)?;
