@@ -80,6 +80,11 @@ const SYNTAXES: &[(&str, &str)] = &[
         "validation-error-json",
         r#"{"detail":[{"type":"value_error","loc":["body","%k"],"msg":"Value error, too weak","input":"%v"}]}"#,
     ),
+    // Pretty-printed (Joi through util.inspect): the value in an object a few members on.
+    (
+        "validation-error-multiline",
+        "{\n  path: [ '%k' ],\n  type: 'string.min',\n  context: {\n    limit: 12,\n    value: '%v',\n    key: '%k'\n  }\n}",
+    ),
     (
         "validation-value-first",
         "errors: [ { type: 'field', value: '%v', msg: 'Invalid value', path: '%k', location: 'body' } ]",
@@ -312,7 +317,10 @@ fn token(n: usize) -> String {
 /// open for the next line (a pretty-printed name/value pair) is not carried to the stream's
 /// next line. The same holds for a subscript key whose value is on the next line
 /// (`On instance[&#x27;password&#x27;]:`): its quotes are escaped, only the view sees the key.
-const KNOWN_GAPS: &[(&str, &str, &str)] = &[("html", "named-value-multiline", "code")];
+const KNOWN_GAPS: &[(&str, &str, &str)] = &[
+    ("html", "named-value-multiline", "code"),
+    ("html", "validation-error-multiline", "code"),
+];
 
 /// Syntaxes whose every key leaks in one layer, for a stated reason (above).
 const KNOWN_GAP_SYNTAXES: &[(&str, &str)] = &[("html", "subscript-next-line")];

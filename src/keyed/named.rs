@@ -15,7 +15,7 @@
 //! [`MAX_BETWEEN`] + 1 fields of bounded length on either side are read before the value is
 //! parsed as any key's: constant beside the value's own parse.
 
-use super::lex::skip_spaces;
+use super::lex::{skip_spaces, trim};
 use super::open::{Open, Pending};
 use super::{KeyedHit, KeyedMatcher, ValueEnds};
 
@@ -149,13 +149,15 @@ impl KeyedMatcher {
             i += q.len();
         }
         let mut name_start = ks - quote.map_or(0, <[u8]>::len);
-        // The last element of a path, a list or tuple (`'loc': ('body', 'password')`).
-        if let Some(&close @ (b')' | b']')) = line.get(i) {
+        // The last element of a path, a list or tuple (`'loc': ('body', 'password')`,
+        // `path: [ 'password' ]`).
+        let after = skip_spaces(line, i);
+        if let Some(&close @ (b')' | b']')) = line.get(after) {
             let Some(open) = list_start(line, name_start, close) else {
                 return Named::No;
             };
             name_start = open;
-            i += 1;
+            i = after + 1;
         }
         let Some((fs, fe)) = field_before(line, name_start) else {
             return Named::No;
@@ -173,7 +175,7 @@ impl KeyedMatcher {
             _ => return self.named_value_before(line, rule, fs, ends, out),
         }
         if matches!(line.get(i), None | Some(b'\r')) {
-            return Named::NextLine(Pending::new(rule, Open::NamedValue));
+            return Named::NextLine(Pending::new(rule, Open::NamedValue { depth: 0 }));
         }
         for _ in 0..=MAX_BETWEEN {
             let (vs, ve, after) = field_at(line, i);
@@ -300,26 +302,57 @@ impl KeyedMatcher {
         Named::No
     }
 
-    /// The line after a name that ended its line ([`Open::NamedValue`]): its value field, if
-    /// it opens the line (at `v`), holds the key's value.
+    /// A line after a name that ended its line ([`Open::NamedValue`]), its content from `v`:
+    /// a value field holds the key's value. Pretty printers write one member a line, and a
+    /// validation error's value may sit in an object a few members on (Joi's `path: [
+    /// 'password' ],` then `context: {` and its `value: '…'`, yup's `params: {`): other
+    /// members are passed, objects they open are entered, for at most [`MAX_NAMED_LINES`]
+    /// lines and not past the bracket that closes the name's own object.
     pub(super) fn named_value_line(
         &self,
         line: &[u8],
-        rule: usize,
+        p: Pending,
         v: usize,
         ends: &mut ValueEnds,
         out: &mut Vec<KeyedHit>,
     ) -> Option<Pending> {
-        let (vs, ve, _) = field_at(line, v);
-        if !holds_the_value(&line[vs..ve]) {
+        let Open::NamedValue { depth } = p.open else {
             return None;
+        };
+        if matches!(line[v], b'}' | b']' | b')') {
+            let depth = depth.checked_sub(1)?;
+            return p.read_on_within(Open::NamedValue { depth }, MAX_NAMED_LINES);
         }
-        self.parse_after_key(line, rule, vs, ve, ends, out)
+        let (vs, ve, after) = field_at(line, v);
+        if holds_the_value(&line[vs..ve]) {
+            // The value as given and as read may follow (yup's `value`, `originalValue`).
+            return self
+                .parse_after_key(line, p.rule, vs, ve, ends, out)
+                .or_else(|| p.read_on_within(p.open, MAX_NAMED_LINES));
+        }
+        // Another member: passed, or entered if it opens an object or a list.
+        after?;
+        let opens = matches!(
+            trim(line, v..line.len())
+                .end
+                .checked_sub(1)
+                .map(|e| line[e]),
+            Some(b'{' | b'[')
+        );
+        p.read_on_within(
+            Open::NamedValue {
+                depth: depth + u8::from(opens),
+            },
+            MAX_NAMED_LINES,
+        )
     }
 }
 
 /// Fields skipped between a name and its value.
 const MAX_BETWEEN: usize = 2;
+
+/// Lines read after a name that ended its line for its value field.
+const MAX_NAMED_LINES: u8 = 8;
 
 /// The longest simple value skipped between a name and its value (a validation message:
 /// `"String should match pattern '^\\S+$'"`).
@@ -483,6 +516,50 @@ mod tests {
             r#"{"detail":"'Quay7harbour9z' is not of type 'integer' - 'page'"}"#,
         ]);
         assert_eq!(got, ["Tr0ub4dor and 3", "Zk3qP9vX2mLr8TnW", "", ""]);
+    }
+
+    /// Pretty-printed validation errors: the value a few members after the name, in an
+    /// object entered on the way (Joi's `context`, yup's `params`, which also gives the value
+    /// as first given); not past the name's own object.
+    #[test]
+    fn a_named_value_may_come_members_later() {
+        let got = crate::dynamo::tests::masked(&[
+            "      path: [ 'refresh_token' ],",
+            "      type: 'string.pattern.name',",
+            "      context: {",
+            "        name: 'refresh token',",
+            "        value: 'FAKErefresh0123456789ab',",
+            "        label: 'refresh_token',",
+            "  path: 'new_password1',",
+            "  type: 'min',",
+            "  params: {",
+            "    value: 'WDJ3-Znn',",
+            "    originalValue: 'WDJ3-Znn',",
+            "  path: 'password',",
+            "  type: 'min'",
+            "}",
+            "{ value: 'Quay7harbour9z' }",
+        ]);
+        assert_eq!(
+            got,
+            [
+                "",
+                "",
+                "",
+                "",
+                "FAKErefresh0123456789ab",
+                "",
+                "",
+                "",
+                "",
+                "WDJ3-Znn",
+                "WDJ3-Znn",
+                "",
+                "",
+                "",
+                ""
+            ]
+        );
     }
 
     #[test]

@@ -39,9 +39,9 @@ pub(crate) enum Open {
     /// goes on with it.
     Folded { quote: Option<u8> },
     /// A key written as the value of a naming field ended its line with the comma after it
-    /// (`"name": "SECRET_KEY",`, pretty-printed JSON): the next line opens with its value
-    /// field (`"value": "…"`).
-    NamedValue,
+    /// (`"name": "SECRET_KEY",`, pretty-printed JSON): a line below opens with its value
+    /// field (`"value": "…"`); `depth`: objects entered since.
+    NamedValue { depth: u8 },
     /// A field's path was the whole line, as a pydantic validation error writes where it
     /// failed (`password`, `body.password`): the next line says why, and what it rejected
     /// (`… [type=string_too_short, input_value='…', input_type=str]`).
@@ -65,7 +65,12 @@ impl Pending {
 
     /// The same value, still open after one more line, unless that was the last one read.
     fn read_on(self, open: Open) -> Option<Pending> {
-        (self.lines + 1 < MAX_PENDING_LINES).then_some(Pending {
+        self.read_on_within(open, MAX_PENDING_LINES)
+    }
+
+    /// [`Pending::read_on`], with at most `lines` lines read.
+    pub(super) fn read_on_within(self, open: Open, lines: u8) -> Option<Pending> {
+        (self.lines + 1 < lines).then_some(Pending {
             rule: self.rule,
             open,
             lines: self.lines + 1,
@@ -97,7 +102,7 @@ impl KeyedMatcher {
                 self.parse_clause(line, p.rule, v, ends, out);
                 p.read_on(Open::Clause)
             }
-            Open::NamedValue => self.named_value_line(line, p.rule, v, ends, out),
+            Open::NamedValue { .. } => self.named_value_line(line, p, v, ends, out),
             Open::Rejected => {
                 const INPUT: &[u8] = b"input_value=";
                 let window = &line[..line.len().min(MAX_REJECTED_AT)];
