@@ -31,7 +31,7 @@ struct Corpus {
     keep: f64,
 }
 
-const CORPORA: [Corpus; 13] = [
+const CORPORA: [Corpus; 14] = [
     Corpus {
         dir: "corpus",
         min_secrets: 600,
@@ -161,6 +161,18 @@ const CORPORA: [Corpus; 13] = [
         dir: "corpus13",
         min_secrets: 820,
         recall: 0.99,
+        macro_recall: 0.97,
+        keep: 0.995,
+    },
+    // Four more, each logging its SQL with the bound parameters and its validation errors
+    // (FastAPI with SQLAlchemy's echo and pydantic, Starlette with Tortoise and marshmallow,
+    // Express with knex's debug output and Joi, Koa with Sequelize and yup), made in session
+    // 25; unseen: recall 0.710, kinds 0.903, keep 1.000. After the SQL echoes by row and
+    // across lines and values named members later: 0.990, 0.998, 1.000.
+    Corpus {
+        dir: "corpus14",
+        min_secrets: 1000,
+        recall: 0.985,
         macro_recall: 0.97,
         keep: 0.995,
     },
