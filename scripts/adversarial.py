@@ -193,6 +193,8 @@ def keyed_openings(fmt):
     return b"".join(fmt.format(k=k, K=k.capitalize()).encode() for k in KEYS)
 
 
+SQL_ROWS_HEAD = b"INSERT INTO t (password, k) VALUES (?, ?) [generated in 0s] ["
+
 # Name, what it is, builder(size, rng, catalog).
 CASES = [
     ("clean-joined", "control: clean log lines joined into one line", lambda s, r, c: clean_joined(s, r)),
@@ -221,6 +223,17 @@ CASES = [
     ("ansi-raw", "ESC[32m repeated", lambda s, r, c: tile(b"\x1b[32m", s)),
     ("sql-insert-open", "`INSERT INTO t (password) VALUES (` repeated",
      lambda s, r, c: tile(b"INSERT INTO t (password) VALUES (", s)),
+    ("sql-echo-rows", "`INSERT INTO t (password, k) VALUES (?, ?)` then `[generated in 0s] [('…', 1), …` rows",
+     lambda s, r, c: SQL_ROWS_HEAD + pieces(lambda i: b"('" + rand_text(r, 16, ALNUM) + b"', 1), ", s - len(SQL_ROWS_HEAD))),
+    ("sql-placeholder-glue", '`WHERE "token"=?: [` repeated (Tortoise\'s echo glued to its statement)',
+     lambda s, r, c: tile(b'WHERE "token"=?: [', s)),
+    ("named-value-before", "`value: '…', msg: 'x', path: 'password', ` with distinct values",
+     lambda s, r, c: pieces(lambda i: b"value: '" + rand_text(r, 14, ALNUM) + b"', msg: 'x', path: 'password', ", s)),
+    ("validation-loc", "`{'loc': ('body', 'password'), 'input': '` repeated",
+     lambda s, r, c: tile(b"{'loc': ('body', 'password'), 'input': '", s)),
+    ("schema-error-path", "` - 'password'\"` repeated (a JSON-schema message's path)",
+     lambda s, r, c: tile(b" - 'password'\"", s)),
+    ("subscript-keys", "`data['password'] = ` repeated", lambda s, r, c: tile(b"data['password'] = ", s)),
     ("dynamo-bindings", "`SET refresh_token = :tN, ` with distinct placeholders",
      lambda s, r, c: pieces(lambda i: b"SET refresh_token = :t%d, " % i, s)),
     ("prose-token", "`rotated refresh token ` repeated", lambda s, r, c: tile(b"rotated refresh token ", s)),

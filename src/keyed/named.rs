@@ -223,12 +223,15 @@ impl KeyedMatcher {
             return false;
         }
         let dash = path_start - 3;
-        let floor = dash.saturating_sub(LONGEST_VALUE);
-        // The message opens its string with the quoted value.
-        let Some(open) = memchr::memmem::rfind(&line[floor..dash], b"\"'").map(|o| floor + o + 1)
-        else {
+        let floor = dash.saturating_sub(LONGEST_MESSAGE);
+        // The message opens its string (the nearest `"` before it: the message holds none
+        // unescaped) with the quoted value.
+        let Some(open) = memchr::memrchr(b'"', &line[floor..dash]).map(|o| floor + o + 1) else {
             return false;
         };
+        if line.get(open) != Some(&b'\'') {
+            return false;
+        }
         let vs = open + 1;
         let Some(ve) = memchr::memchr(b'\'', &line[vs..dash]).map(|o| vs + o) else {
             return false;
@@ -357,6 +360,10 @@ const MAX_NAMED_LINES: u8 = 8;
 /// The longest simple value skipped between a name and its value (a validation message:
 /// `"String should match pattern '^\\S+$'"`).
 const LONGEST_SIMPLE: usize = 128;
+
+/// The longest JSON-schema message read back from its path (the value and the pattern or
+/// limit it failed).
+const LONGEST_MESSAGE: usize = 256;
 
 /// The longest value read back from a naming field.
 const LONGEST_VALUE: usize = 1024;
