@@ -73,7 +73,12 @@ syntax = ["=", ": ", "\":\"", "\\\"", "\r\n", "\n", "Bearer ", "Basic ", "[REDAC
           "[REDACTED:password]", "****", "-----BEGIN RSA PRIVATE KEY-----",
           "-----END RSA PRIVATE KEY-----", "\x1b[31m", "\\u003d", "%3D", "password=",
           "token=", "Authorization: ", "eyJhbGciOiJIUzI1NiJ9.", "AKIA", "ghp_", "xoxb-",
-          "sk_live_", "FAKE0123456789abcdefFAKE"]
+          "sk_live_", "FAKE0123456789abcdefFAKE",
+          # Validation errors and SQL echoes.
+          "input_value='", "'loc': ('body', 'password'), 'msg': 'x', 'input': '",
+          "value: 'x', path: 'password'", "path: [ 'password' ],", " - 'password'\"",
+          "On instance['password']:", "-- PARAMETERS: [", "Params: [", "knex:bindings [",
+          "VALUES (?,?): [", "values: [ '", "[generated in 0.0001s] [("]
 dict_file("stream", keywords + syntax)
 dict_file("line", keywords + syntax)
 
