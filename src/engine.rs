@@ -1137,16 +1137,16 @@ impl<'e> Scanner<'e> {
         for i in self.anchor_listed.drain(..) {
             self.anchor_rules[i] = AnchorRule::default();
         }
-        if let Some(at) = self.sql_hit.take()
-            && let Some(p) = sql::read_statement(
+        // A statement replaces the one before, whether or not a secret column owns one of its
+        // placeholders: the parameters echoed after it are its own.
+        if let Some(at) = self.sql_hit.take() {
+            self.sql = sql::read_statement(
                 line,
                 at,
                 &engine.keyed,
                 &mut self.keys,
                 &mut self.keyed_hits,
-            )
-        {
-            self.sql = Some(p);
+            );
         }
         if let Some(p) = &mut self.sql {
             sql::find_params(line, p, &engine.keyed, &mut self.keyed_hits);

@@ -645,6 +645,27 @@ mod tests {
         );
     }
 
+    /// A statement's echo is its own: the next statement, even with no secret column,
+    /// takes the place of the one before (its ids were masked by the columns before).
+    #[test]
+    fn a_statement_replaces_the_one_before() {
+        let got = masked(&[
+            r#"query: INSERT INTO "keys"("label", "api_key") VALUES ($1, $2) -- PARAMETERS: ["ci","FAKEapiKEY0123456789ab"]"#,
+            r#"query: INSERT INTO "bookings"("id", "potter") VALUES ($1, $2) -- PARAMETERS: ["bkg_01JABCDEF","ptr_abcdef123456"]"#,
+            r#"(0.001) INSERT INTO "refresh_tokens" ("potter_id", "token") VALUES ('ptr_abcdef123456', 'FAKErefresh0123456789ab'); args=('ptr_abcdef123456', 'FAKErefresh0123456789ab')"#,
+            r#"(0.001) UPDATE "potters" SET "name" = 'Ann' WHERE "potters"."potter_id" = 'ptr_abcdef123456'; args=('Ann', 'ptr_abcdef123456')"#,
+        ]);
+        assert_eq!(
+            got,
+            [
+                "FAKEapiKEY0123456789ab",
+                "",
+                "FAKErefresh0123456789ab,FAKErefresh0123456789ab",
+                ""
+            ]
+        );
+    }
+
     #[test]
     fn public_columns_and_strangers_stay() {
         let got = masked(&[

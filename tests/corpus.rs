@@ -31,7 +31,7 @@ struct Corpus {
     keep: f64,
 }
 
-const CORPORA: [Corpus; 14] = [
+const CORPORA: [Corpus; 15] = [
     Corpus {
         dir: "corpus",
         min_secrets: 600,
@@ -176,6 +176,17 @@ const CORPORA: [Corpus; 14] = [
         macro_recall: 0.97,
         keep: 0.995,
     },
+    // Three more with SQL echoes and validation errors (NestJS with TypeORM and
+    // class-validator, Django REST framework with its SQL debug log, Hono with Drizzle and
+    // zod), made in session 25; unseen: recall 0.975, kinds 0.996, keep 0.996 and hundreds of
+    // ids masked by the previous statement's columns. After that fix: 0.975, 0.996, 1.000.
+    Corpus {
+        dir: "corpus15",
+        min_secrets: 800,
+        recall: 0.97,
+        macro_recall: 0.97,
+        keep: 0.995,
+    },
 ];
 
 /// The logs of one corpus folder with their truth.
@@ -195,7 +206,7 @@ fn logs(corpus: &Corpus) -> Vec<(PathBuf, Value)> {
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     assert!(
-        out.len() >= 4,
+        out.len() >= 3,
         "expected the corpus logs in {}",
         dir.display()
     );

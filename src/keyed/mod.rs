@@ -463,6 +463,14 @@ impl KeyedMatcher {
             let v = skip_spaces(line, v);
             return self.parse_value(line, rule, v, ends, out);
         }
+        // Joi's message: `"refresh_token" with value "…" fails to match the required pattern`.
+        const WITH_VALUE: &[u8] = b"with value ";
+        if key_quoted && j == i + 1 && line[j..].starts_with(WITH_VALUE) {
+            let v = j + WITH_VALUE.len();
+            if opening_quote(line, v).is_some() {
+                return self.parse_value(line, rule, v, ends, out);
+            }
+        }
         if !key_quoted && j == i + 1 && line.get(i) == Some(&b' ') && self.rules[rule].prose {
             return self.parse_prose(line, rule, j, ends, out);
         }

@@ -569,6 +569,17 @@ mod tests {
         );
     }
 
+    /// Joi's message names the key, then the value: `"refresh_token" with value "…"`.
+    #[test]
+    fn a_quoted_key_with_value() {
+        let got = crate::dynamo::tests::masked(&[
+            r#"message: '"refresh_token" with value "FAKErefresh0123456789ab" fails to match the refresh token pattern',"#,
+            r#""page" with value "abcdefghijklmnop" fails to match"#,
+            r#"the password with value "Quay7harbour9z""#,
+        ]);
+        assert_eq!(got, ["FAKErefresh0123456789ab", "", ""]);
+    }
+
     #[test]
     fn a_path_list_ends_with_its_name() {
         let line = b"x = {'loc': ('body', 3, \"password\"), 'y': ['a' , 'b']}";
