@@ -109,6 +109,21 @@ fn path_alone_on_its_line(line: &[u8], ks: usize, ke: usize) -> bool {
         && !line[ps..ke].starts_with(b".")
 }
 
+/// Is the key at `ks..ke` a quoted string that is all its line holds, but a margin of spaces
+/// and a comma after it (an element of a list written one a line)?
+fn element_alone_on_its_line(line: &[u8], ks: usize, ke: usize) -> bool {
+    const MAX_MARGIN: usize = 32;
+    let (Some(qs), Some(&q)) = (ks.checked_sub(1), line.get(ke)) else {
+        return false;
+    };
+    if !is_quote(q) || line[qs] != q || qs > MAX_MARGIN || line.len() - ke > MAX_MARGIN {
+        return false;
+    }
+    let rest = &line[ke + 1..];
+    let rest = rest.strip_prefix(b",").unwrap_or(rest);
+    line[..qs].iter().all(|&b| b == b' ') && rest.iter().all(|b| b.is_ascii_whitespace())
+}
+
 /// Where the path whose segment starts at `ks` starts: back over its segments, at most
 /// [`MAX_KEY`] bytes.
 fn path_start(line: &[u8], ks: usize) -> usize {
@@ -358,6 +373,11 @@ impl KeyedMatcher {
                         named.pending()
                     } else if path_alone_on_its_line(line, ks, ke) {
                         Some(Pending::new(rule, Open::Rejected))
+                    } else if element_alone_on_its_line(line, ks, ke) {
+                        // The last element of a path written one element a line (zod's
+                        // `"path": [` / `"password"` / `],`): its value field may follow the
+                        // list's close.
+                        Some(Pending::new(rule, Open::NamedValue { depth: 1 }))
                     } else {
                         None
                     }

@@ -569,6 +569,40 @@ mod tests {
         );
     }
 
+    /// zod writes a path one element a line: its last names the `input` after the list.
+    #[test]
+    fn a_path_element_alone_names_the_value_after_its_list() {
+        let got = crate::dynamo::tests::masked(&[
+            r#"    "path": ["#,
+            r#"      "refresh_token""#,
+            r#"    ],"#,
+            r#"    "message": "not a valid refresh token","#,
+            r#"    "input": "FAKErefresh0123456789ab""#,
+            r#"  }"#,
+            r#"    "fields": ["#,
+            r#"      "password","#,
+            r#"      "email""#,
+            r#"    ],"#,
+            r#"    "value": "Quay7harbour9z""#,
+        ]);
+        assert_eq!(
+            got,
+            [
+                "",
+                "",
+                "",
+                "",
+                "FAKErefresh0123456789ab",
+                "",
+                "",
+                "",
+                "",
+                "",
+                ""
+            ]
+        );
+    }
+
     /// Joi's message names the key, then the value: `"refresh_token" with value "…"`.
     #[test]
     fn a_quoted_key_with_value() {
