@@ -90,11 +90,13 @@ fn is_key_byte(b: u8) -> bool {
     KEY_BYTE[b as usize]
 }
 
+/// The most spaces around a key alone on its line.
+const MAX_MARGIN: usize = 32;
+
 /// Is the key at `ks..ke` the last segment of a dotted path (`password`, `body.password`,
 /// `user.0.password`) that is all its line holds but a margin of spaces? (Bounded: the path
 /// at most [`MAX_KEY`] bytes, the margins [`MAX_MARGIN`].)
 fn path_alone_on_its_line(line: &[u8], ks: usize, ke: usize) -> bool {
-    const MAX_MARGIN: usize = 32;
     let floor = ks.saturating_sub(MAX_KEY);
     let mut ps = ks;
     while ps > floor
@@ -112,7 +114,6 @@ fn path_alone_on_its_line(line: &[u8], ks: usize, ke: usize) -> bool {
 /// Is the key at `ks..ke` a quoted string that is all its line holds, but a margin of spaces
 /// and a comma after it (an element of a list written one a line)?
 fn element_alone_on_its_line(line: &[u8], ks: usize, ke: usize) -> bool {
-    const MAX_MARGIN: usize = 32;
     let (Some(qs), Some(&q)) = (ks.checked_sub(1), line.get(ke)) else {
         return false;
     };
