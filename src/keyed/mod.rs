@@ -97,6 +97,10 @@ const MAX_MARGIN: usize = 32;
 /// `user.0.password`) that is all its line holds but a margin of spaces? (Bounded: the path
 /// at most [`MAX_KEY`] bytes, the margins [`MAX_MARGIN`].)
 fn path_alone_on_its_line(line: &[u8], ks: usize, ke: usize) -> bool {
+    // Most keys are followed by more of their line: turned away before the path is read.
+    if line.len() - ke > MAX_MARGIN {
+        return false;
+    }
     let floor = ks.saturating_sub(MAX_KEY);
     let mut ps = ks;
     while ps > floor
@@ -105,7 +109,6 @@ fn path_alone_on_its_line(line: &[u8], ks: usize, ke: usize) -> bool {
         ps -= 1;
     }
     ps <= MAX_MARGIN
-        && line.len() - ke <= MAX_MARGIN
         && line[..ps].iter().all(|&b| b == b' ')
         && line[ke..].iter().all(|b| b.is_ascii_whitespace())
         && !line[ps..ke].starts_with(b".")

@@ -95,20 +95,21 @@ fn holds_the_value(field: &[u8]) -> bool {
     ends_with_ignoring_case(field, b"value") || field.eq_ignore_ascii_case(b"input")
 }
 
+/// Where the spaces that end right before `i` start.
+fn spaces_before(line: &[u8], i: usize) -> usize {
+    i - line[..i].iter().rev().take_while(|&&b| b == b' ').count()
+}
+
 /// The field name that ends right before `end` (its quote, the separator and spaces before
 /// `end` skipped): where it starts and ends.
 fn field_before(line: &[u8], end: usize) -> Option<(usize, usize)> {
     let mut i = end;
-    while i > 0 && line[i - 1] == b' ' {
-        i -= 1;
-    }
+    i = spaces_before(line, i);
     if i == 0 || !matches!(line[i - 1], b':' | b'=') {
         return None;
     }
     i -= 1;
-    while i > 0 && line[i - 1] == b' ' {
-        i -= 1;
-    }
+    i = spaces_before(line, i);
     let quote = quote_ending_at(line, i);
     let fe = i - quote.map_or(0, <[u8]>::len);
     let floor = fe.saturating_sub(MAX_FIELD);
@@ -276,16 +277,12 @@ impl KeyedMatcher {
         let mut at = fs - quote_ending_at(line, fs).map_or(0, <[u8]>::len);
         for _ in 0..=MAX_BETWEEN {
             let mut j = at;
-            while j > 0 && line[j - 1] == b' ' {
-                j -= 1;
-            }
+            j = spaces_before(line, j);
             if j == 0 || line[j - 1] != b',' {
                 return Named::No;
             }
             j -= 1;
-            while j > 0 && line[j - 1] == b' ' {
-                j -= 1;
-            }
+            j = spaces_before(line, j);
             // The member before: its value (the secret itself, if its field holds the value),
             // then its field.
             let Some(vs) = value_start_before(line, j, LONGEST_VALUE) else {
@@ -402,16 +399,12 @@ fn list_start(line: &[u8], last: usize, close: u8) -> Option<usize> {
     let open = if close == b')' { b'(' } else { b'[' };
     let mut j = last;
     for _ in 0..=MAX_PATH {
-        while j > 0 && line[j - 1] == b' ' {
-            j -= 1;
-        }
+        j = spaces_before(line, j);
         match *line.get(j.checked_sub(1)?)? {
             b if b == open => return Some(j - 1),
             b',' => {
                 j -= 1;
-                while j > 0 && line[j - 1] == b' ' {
-                    j -= 1;
-                }
+                j = spaces_before(line, j);
                 j = value_start_before(line, j, MAX_FIELD * 2)?;
             }
             _ => return None,
@@ -530,77 +523,47 @@ mod tests {
     /// as first given); not past the name's own object.
     #[test]
     fn a_named_value_may_come_members_later() {
-        let got = crate::dynamo::tests::masked(&[
-            "      path: [ 'refresh_token' ],",
-            "      type: 'string.pattern.name',",
-            "      context: {",
-            "        name: 'refresh token',",
-            "        value: 'FAKErefresh0123456789ab',",
-            "        label: 'refresh_token',",
-            "  path: 'new_password1',",
-            "  type: 'min',",
-            "  params: {",
-            "    value: 'WDJ3-Znn',",
-            "    originalValue: 'WDJ3-Znn',",
-            "  path: 'password',",
-            "  type: 'min'",
-            "}",
-            "{ value: 'Quay7harbour9z' }",
-        ]);
-        assert_eq!(
-            got,
-            [
-                "",
-                "",
-                "",
-                "",
+        crate::dynamo::tests::assert_masked(&[
+            ("      path: [ 'refresh_token' ],", ""),
+            ("      type: 'string.pattern.name',", ""),
+            ("      context: {", ""),
+            ("        name: 'refresh token',", ""),
+            (
+                "        value: 'FAKErefresh0123456789ab',",
                 "FAKErefresh0123456789ab",
-                "",
-                "",
-                "",
-                "",
-                "WDJ3-Znn",
-                "WDJ3-Znn",
-                "",
-                "",
-                "",
-                ""
-            ]
-        );
+            ),
+            ("        label: 'refresh_token',", ""),
+            ("  path: 'new_password1',", ""),
+            ("  type: 'min',", ""),
+            ("  params: {", ""),
+            ("    value: 'WDJ3-Znn',", "WDJ3-Znn"),
+            ("    originalValue: 'WDJ3-Znn',", "WDJ3-Znn"),
+            ("  path: 'password',", ""),
+            ("  type: 'min'", ""),
+            ("}", ""),
+            ("{ value: 'Quay7harbour9z' }", ""),
+        ]);
     }
 
     /// zod writes a path one element a line: its last names the `input` after the list.
     #[test]
     fn a_path_element_alone_names_the_value_after_its_list() {
-        let got = crate::dynamo::tests::masked(&[
-            r#"    "path": ["#,
-            r#"      "refresh_token""#,
-            r#"    ],"#,
-            r#"    "message": "not a valid refresh token","#,
-            r#"    "input": "FAKErefresh0123456789ab""#,
-            r#"  }"#,
-            r#"    "fields": ["#,
-            r#"      "password","#,
-            r#"      "email""#,
-            r#"    ],"#,
-            r#"    "value": "Quay7harbour9z""#,
-        ]);
-        assert_eq!(
-            got,
-            [
-                "",
-                "",
-                "",
-                "",
+        crate::dynamo::tests::assert_masked(&[
+            (r#"    "path": ["#, ""),
+            (r#"      "refresh_token""#, ""),
+            (r#"    ],"#, ""),
+            (r#"    "message": "not a valid refresh token","#, ""),
+            (
+                r#"    "input": "FAKErefresh0123456789ab""#,
                 "FAKErefresh0123456789ab",
-                "",
-                "",
-                "",
-                "",
-                "",
-                ""
-            ]
-        );
+            ),
+            (r#"  }"#, ""),
+            (r#"    "fields": ["#, ""),
+            (r#"      "password","#, ""),
+            (r#"      "email""#, ""),
+            (r#"    ],"#, ""),
+            (r#"    "value": "Quay7harbour9z""#, ""),
+        ]);
     }
 
     /// Joi's message names the key, then the value: `"refresh_token" with value "…"`.
