@@ -119,6 +119,14 @@ pub(crate) mod tests {
 
     /// What one scanner masks on each of `lines`, in order, joined by commas (also used by
     /// the tests of other multi-line contexts).
+    /// [`masked`] of each case's line, in order, against each case's expected masks.
+    pub(crate) fn assert_masked(cases: &[(&str, &str)]) {
+        let lines: Vec<&str> = cases.iter().map(|c| c.0).collect();
+        for ((line, want), got) in cases.iter().zip(masked(&lines)) {
+            assert_eq!(got, *want, "{line}");
+        }
+    }
+
     pub(crate) fn masked(lines: &[&str]) -> Vec<String> {
         let e = Engine::builtin();
         let mut sc = e.scanner();
