@@ -1388,6 +1388,81 @@ mod tests {
             .collect()
     }
 
+    /// Structures of outbound-client, task-queue and GraphQL logs (corpus16 and corpus17):
+    /// header lists of bytes pairs, Redis session keys, records and comparisons in prose, and
+    /// GraphQL's variables, which are names, not values.
+    #[test]
+    fn header_pairs_session_keys_and_graphql_variables() {
+        use crate::dynamo::tests::assert_masked;
+        let sid = "FAKEq3Lr8TnW4yBc7HdJZk3qP9vX2m";
+        assert_masked(&[
+            // httpcore's response headers: the cookie, not its attributes.
+            (
+                &format!(
+                    "return_value=(b'HTTP/1.1', 401, [(b'Content-Length', b'380'), (b'Set-Cookie', b'prt_sess={sid}; Path=/; HttpOnly; SameSite=Lax')])"
+                ),
+                sid,
+            ),
+            // A Set-Cookie value under a key of its own, one a line (OpenTelemetry's span).
+            (r#"  "http.response.header.set_cookie": ["#, ""),
+            (
+                &format!(r#"    "prt_sess={sid}; Path=/; HttpOnly; SameSite=Lax""#),
+                sid,
+            ),
+            ("  ],", ""),
+            // connect-redis keys its sessions `sess:<id>`.
+            (
+                &format!("ioredis write command: 0 -> del([ 'sess:{sid}' ])"),
+                sid,
+            ),
+            // GraphQL: a variable's definition gives its type, an argument names its variable.
+            (
+                r#"query="mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) { token } }""#,
+                "",
+            ),
+            (
+                r#"query="mutation Reset($newPassword: String!) { reset(newPassword: $newPassword) }""#,
+                "",
+            ),
+            (
+                "[gql] error in Refresh: GraphQLError: Refresh token revoked or unknown",
+                "",
+            ),
+            // A record below a secret noun: its fields are its own, not the secret.
+            ("[auth] password reset complete {", ""),
+            ("  email: 'jonas.moreau28@mail.example.io',", ""),
+            ("  tenant: 'tnt_rqrqolh4dbgf',", ""),
+            ("}", ""),
+            // An API key's record: its id is public, its key is not.
+            ("  apiKeys: [", ""),
+            ("    {", ""),
+            ("      id: 'key_84c16ecb048f',", ""),
+            ("      key: 'FAKEq3Lr8TnW4yBc7HdJZk3qP9vX2m',", sid),
+            ("    }", ""),
+            ("  ]", ""),
+            // A session's id is its secret.
+            (
+                &format!(r#"session loaded {{"session": {{"id": "{sid}", "user": 7}}}}"#),
+                sid,
+            ),
+            // Values compared, and what a failed login tried.
+            (
+                "passwords differ ('FAKE!pw1x' != 'FAKE*pw2y')",
+                "FAKE!pw1x,FAKE*pw2y",
+            ),
+            (
+                r#"failed login for a@example.com from 127.0.0.1 (tried 'FAKE"pw=x')"#,
+                r#"FAKE"pw=x"#,
+            ),
+            // Another redactor's placeholders stay as they are.
+            (
+                "- ** ---------- .> transport:   redis://:**@127.0.0.1:6379/0",
+                "",
+            ),
+            ("postgres://app:[FILTERED]@db:5432/app", ""),
+        ]);
+    }
+
     /// Keys qualified by which copy of the value they hold, session ids and pass-phrases in
     /// prose are secrets; routes and source locations under secret keys are not.
     #[test]

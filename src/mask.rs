@@ -197,7 +197,10 @@ pub(crate) fn ends_in_a_mask_opening(before: &[u8]) -> bool {
 /// makes scrubbing idempotent.
 pub(crate) fn is_masked(v: &[u8]) -> bool {
     let stars = v.iter().take_while(|&&b| b == b'*').count();
-    if stars >= 3 && v.len() - stars <= 4 {
+    if stars >= 3 && v.len() - stars <= 4 || stars >= 2 && stars == v.len() {
+        return true;
+    }
+    if is_foreign_label(v) {
         return true;
     }
     // Our mask's opening or four stars, in one pass: values are short, and a searcher's
@@ -206,6 +209,27 @@ pub(crate) fn is_masked(v: &[u8]) -> bool {
         let mark: &[u8] = if v[i] == b'[' { MASK_OPEN } else { b"****" };
         v[i..].starts_with(mark)
     })
+}
+
+/// Another redactor's label in place of a value: `[FILTERED]` (Rails, Sentry), `[REDACTED]`,
+/// `<redacted>`, `<hidden>` (kombu and Celery write `redis://:**@…`: caught as stars).
+fn is_foreign_label(v: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"filtered",
+        b"redacted",
+        b"masked",
+        b"hidden",
+        b"removed",
+        b"secret",
+        b"sensitive",
+        b"scrubbed",
+        b"omitted",
+    ];
+    let inner = match (v.first(), v.last()) {
+        (Some(b'['), Some(b']')) | (Some(b'<'), Some(b'>')) if v.len() > 2 => &v[1..v.len() - 1],
+        _ => return false,
+    };
+    WORDS.iter().any(|w| w.eq_ignore_ascii_case(inner))
 }
 
 /// Where our masks start. Searchers are built once: building one per call showed up in
@@ -295,6 +319,9 @@ mod tests {
     fn masked_values_are_recognised() {
         assert!(is_masked(b"[REDACTED:token]"));
         assert!(is_masked(b"********"));
+        assert!(is_masked(b"**"), "kombu's masked password");
+        assert!(is_masked(b"[FILTERED]") && is_masked(b"<redacted>") && is_masked(b"[Hidden]"));
+        assert!(!is_masked(b"*") && !is_masked(b"[FAKEpw]") && !is_masked(b"<password>"));
         assert!(is_masked(b"****ab12"));
         assert!(!is_masked(b"**a**bcdefg"));
     }

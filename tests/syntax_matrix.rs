@@ -51,11 +51,12 @@ const SYNTAXES: &[(&str, &str)] = &[
     ("wrapper", "{'%k': SecretStr('%v')}"),
     // An object under the secret key: its generated-looking strings are the secret, its dates
     // and numbers are not (the value is the bare token, whatever the rule's value syntax).
+    // (Its `id` is the record's public id, but for a session's: a unit test's matter.)
     (
         "object",
-        r#"{"%k": {"id": "%v", "expires": "2026-12-03T08:50:39Z", "n": 3}}"#,
+        r#"{"%k": {"value": "%v", "expires": "2026-12-03T08:50:39Z", "n": 3}}"#,
     ),
-    ("inspect-object", "{ %k: { ttl: 3600, id: '%v' } }"),
+    ("inspect-object", "{ %k: { ttl: 3600, current: '%v' } }"),
     // The key as the value of a naming field, its value in the `value` field after it
     // (ECS and Kubernetes environments, tags, SSM parameters with their type between).
     (
@@ -268,6 +269,17 @@ fn catalog_tables(kind: &str) -> Vec<toml::Value> {
 /// Every key of every keyed rule, with the value syntax its rule reads (`%t` is the secret).
 fn keys() -> Vec<(String, String, &'static str)> {
     let mut keys = Vec::new();
+    // Words a rule owns only as a query parameter or in prose (`key`: `?key=…`, `caller key
+    // …`) are too common a field name to be a key in itself in any syntax, whichever rule
+    // lists them as a suffix (`partnerKey`).
+    let limited: Vec<String> = catalog_tables("keyed")
+        .iter()
+        .flat_map(|r| ["query_names", "prose_names"].map(|f| r.get(f).cloned()))
+        .flatten()
+        .filter_map(|v| v.as_array().cloned())
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
     for rule in catalog_tables("keyed") {
         let id = rule["id"].as_str().unwrap().to_string();
         let value = match rule.get("value").and_then(|v| v.as_str()) {
@@ -284,9 +296,11 @@ fn keys() -> Vec<(String, String, &'static str)> {
         };
         // A suffix is a key in itself, in upper case, and after a prefix of the app's.
         for s in list("suffixes") {
-            for k in [s.clone(), s.to_uppercase(), format!("app_{s}")] {
-                keys.push((id.clone(), k, value));
+            if !limited.contains(&s) {
+                keys.push((id.clone(), s.clone(), value));
+                keys.push((id.clone(), s.to_uppercase(), value));
             }
+            keys.push((id.clone(), format!("app_{s}"), value));
         }
         for n in list("names") {
             keys.push((id.clone(), n, value));

@@ -34,14 +34,25 @@ pub(crate) struct ValueEnds {
     /// Where the last clause read after a secret noun in prose ended: a clause read on from
     /// a noun inside it starts there (see [`KeyedMatcher::parse_clause`]).
     pub(super) clause_to: usize,
-    /// Whether that clause ended between a key and its value, and if so whether the key names
-    /// a value that is not the noun's: the clause that reads on reads that value as the key's.
-    pub(super) clause_key: Option<bool>,
+    /// Whether that clause ended between a key and its value, and if so what the key says of
+    /// it: the clause that reads on reads that value as the key's.
+    pub(super) clause_key: Option<ClauseKey>,
     /// Whether the line's record sides were read (see [`KeyedMatcher::parse_record_sides`]).
     pub(super) sides_read: bool,
     /// Whether the catalog names a key (see [`ValueEnds::named_by_the_catalog`]): kept from
     /// line to line, bounded.
     catalog_names: foldhash::HashMap<Box<[u8]>, bool>,
+}
+
+/// What the key before a value inside a prose clause says of the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ClauseKey {
+    /// It names something else than the clause's noun (`request_id=`, `hash:`).
+    Other,
+    /// It names the noun's value as supplied or changed (`tried:`, `got=`, `next:`).
+    Supplied,
+    /// It says nothing of it (`email:`, `tenant:`): a random-looking value is still the noun's.
+    Unsaid,
 }
 
 /// Past this many distinct keys the catalog-name cache starts over.

@@ -251,7 +251,9 @@ impl KeyedMatcher {
     /// Is `v` a plausible secret for `rule`?
     fn accept(&self, rule: usize, v: &[u8]) -> bool {
         let r = &self.rules[rule];
+        // A word that ends with a colon labels what follows it (`Refresh: GraphQLError: …`).
         if v.len() < r.min_len
+            || v.last() == Some(&b':')
             || is_masked(v)
             || is_placeholder(v)
             || is_reference(v)
@@ -463,6 +465,10 @@ impl KeyedMatcher {
 
         // The separator.
         let j = skip_spaces(line, i);
+        // A GraphQL variable's definition (`($password: String!)`) gives its type, no value.
+        if !key_quoted && ks > 0 && line[ks - 1] == b'$' && line.get(j) == Some(&b':') {
+            return None;
+        }
         let assignment = match line.get(j) {
             Some(b':') => {
                 // `k:` but not a URL scheme (`token://`) or `::`.
@@ -472,9 +478,13 @@ impl KeyedMatcher {
             // `('k', 'v')`: a pair, not a list of names (`("session_key", "session_data",
             // "expire_date")`, an SQL column list).
             Some(b',') => {
+                // A bytes repr's key (`(b'Set-Cookie', b'…')`, httpcore's header lists).
+                let opener = match before_key.checked_sub(1).map(|i| line[i]) {
+                    Some(b'b') => before_key.checked_sub(2),
+                    _ => before_key.checked_sub(1),
+                };
                 key_quoted
-                    && before_key > 0
-                    && matches!(line[before_key - 1], b'(' | b'[')
+                    && opener.is_some_and(|o| matches!(line[o], b'(' | b'['))
                     && closes_a_pair(line, skip_spaces(line, j + 1), ends)
             }
             _ => false,

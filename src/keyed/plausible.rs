@@ -122,11 +122,12 @@ pub(super) fn is_reference(v: &[u8]) -> bool {
         return !field.is_empty() && field.iter().all(ident_byte);
     }
     if let Some(name) = v.strip_prefix(b"$") {
-        // `$gdcapi_db_password`; `$UPPER` is a placeholder already. A password that starts
-        // with `$` mixes cases or symbols.
-        return name.contains(&b'_')
-            && names_a_secret(name)
-            && !name.iter().any(u8::is_ascii_uppercase);
+        // `$gdcapi_db_password`, and GraphQL's `password: $newPassword` (an argument bound to
+        // a variable); `$UPPER` is a placeholder already. A password that starts with `$`
+        // has digits or symbols, or a capital first.
+        return names_a_secret(name)
+            && name[0].is_ascii_lowercase()
+            && !name.iter().any(u8::is_ascii_digit);
     }
     let mut segments = 0;
     let mut named = false;

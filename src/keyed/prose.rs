@@ -29,6 +29,24 @@ const SUPPLIED: &[&[u8]] = &[
     b"typed",
 ];
 
+/// Words after which a clause's next value is one of those compared (`passwords differ ('…' !=
+/// '…')`); unlike [`SUPPLIED`], never a record's key (`mismatch: header=…` names no value).
+const COMPARED: &[&[u8]] = &[b"differ", b"mismatch", b"vs", b"!=", b"=="];
+
+/// Keys in a clause that name the value the clause is about, besides [`SUPPLIED`] and
+/// [`CHANGE_SIDES`] (`expected: '…', actual: '…'`).
+const NAMES_THE_VALUE: &[&[u8]] = &[
+    b"value",
+    b"input",
+    b"expected",
+    b"actual",
+    b"attempt",
+    b"candidate",
+    b"presented",
+    b"new",
+    b"old",
+];
+
 /// Keys that name the two sides of a change, in a record about a secret
 /// ([`KeyedMatcher::parse_record_sides`]).
 const CHANGE_SIDES: &[(&[u8], &[u8])] = &[
@@ -101,6 +119,7 @@ fn record_fields(line: &[u8], ends: &mut ValueEnds) -> Vec<RecordField> {
 /// Words after which a clause's next word names whose the secret is, not the secret
 /// (`refresh token for cus_8f2K…`, `password of user u_93kd…`).
 const SUBJECT_MARKERS: &[&[u8]] = &[
+    // (the owners after these three are keys of an owner too: see `clause_key`)
     b"for",
     b"of",
     b"by",
@@ -186,9 +205,10 @@ impl KeyedMatcher {
     /// value, or [`CLAUSE_WORDS`] words in [`CLAUSE_MAX`] bytes); its random-looking values
     /// are the noun's, bare or quoted, after `key=`/`key:` or not, except the values of keys
     /// that name an identifier, a digest or a position (`request_id=`, `sha256:`, `cursor=`) or
-    /// that the catalog names. A value assigned in the clause may also be what the rule takes
-    /// quoted (`tried: 'pass word 1'`), as may a value after a verb that says it was
-    /// supplied (`tried 'pass word 1'`, `got '…'`). A word after `for`, `of`, `by` or an
+    /// that the catalog names. The value of a key that says it was supplied or changed may
+    /// also be what the rule takes quoted (`tried: 'pass word 1'`, `expected: '…'`), as may a
+    /// value after a verb that says so (`tried 'pass word 1'`, `got '…'`); a record's other
+    /// fields (`email: '…'`) give only random-looking values. A word after `for`, `of`, `by` or an
     /// owner (`user`, `customer`) is whose the secret is, not the secret. (An unquoted
     /// pass-phrase, `(password tried: Two words 5.)`, is not told from prose: it stays.) A
     /// clause that ends its line with `->` or an opening bracket leaves its value open for the
@@ -214,7 +234,7 @@ impl KeyedMatcher {
         // a bracket at the line's end opens no members for it, masked or not.
         let mut value_found = false;
         // After `key=` / `key:`: Some(whether the key names something else than the noun).
-        let mut assigned: Option<bool> = if ends.clause_to > v {
+        let mut assigned: Option<ClauseKey> = if ends.clause_to > v {
             ends.clause_key
         } else {
             None
@@ -237,7 +257,7 @@ impl KeyedMatcher {
                 break;
             }
             match line[i] {
-                b'{' | b'(' | b'[' if assigned == Some(true) => {
+                b'{' | b'(' | b'[' if assigned == Some(ClauseKey::Other) => {
                     // The value of a key that is not the noun's, bracketed (`tenant_id: { S:
                     // '…' }`): all of it is that key's. Left open at the line's end, its
                     // members below are that key's too.
@@ -282,7 +302,7 @@ impl KeyedMatcher {
                 let val = &line[body..end];
                 // A quoted key (`{"tried": "…"}`): its value is the next word's.
                 if line.get(skip_spaces(line, end + 1)) == Some(&b':') {
-                    assigned = Some(self.not_the_nouns(val));
+                    assigned = Some(self.clause_key(val));
                     i = skip_spaces(line, end + 1) + 1;
                     continue;
                 }
@@ -293,9 +313,9 @@ impl KeyedMatcher {
                     i = end + 1;
                     continue;
                 }
-                let taken = assigned != Some(true)
+                let taken = assigned != Some(ClauseKey::Other)
                     && (looks_random(val, 16) && !is_uuid(val) && !is_camel_name(val)
-                        || assigned.is_some()
+                        || assigned == Some(ClauseKey::Supplied)
                             && takes_quoted
                             && (token_like(val) || generated_with_spaces(val) || pass_phrase(val)))
                     && self.accept(rule, val);
@@ -379,7 +399,7 @@ impl KeyedMatcher {
             };
             // A word run into a bracket is part of something else: a masked JWT's kept
             // header (`eyJ….[REDACTED:jwt]`), a call.
-            let keyed_id = assigned == Some(true)
+            let keyed_id = assigned == Some(ClauseKey::Other)
                 || subject
                 || key.is_some_and(|k| self.not_the_nouns(k))
                 || matches!(line.get(i), Some(b'[' | b'(' | b'{'));
@@ -402,8 +422,10 @@ impl KeyedMatcher {
             let plain =
                 |list: &[&[u8]]| key.is_none() && list.iter().any(|w| w.eq_ignore_ascii_case(word));
             assigned = match (sep, key) {
-                (Some(s), Some(k)) if ws + s + 1 == we => Some(self.not_the_nouns(k)),
-                _ if plain(SUPPLIED) => Some(false),
+                // The other side of a comparison (`'…' != '…'`).
+                _ if COMPARED.iter().any(|w| w == &word) => Some(ClauseKey::Supplied),
+                (Some(s), Some(k)) if ws + s + 1 == we => Some(self.clause_key(k)),
+                _ if plain(SUPPLIED) => Some(ClauseKey::Supplied),
                 _ => None,
             };
             subject = plain(SUBJECT_MARKERS);
@@ -463,6 +485,29 @@ impl KeyedMatcher {
                     span: f.value.clone(),
                 });
             }
+        }
+    }
+
+    /// What a key inside a clause says of its value: not the noun's ([`Self::not_the_nouns`]),
+    /// the noun's as supplied or changed (`tried:`, `got=`, `next:`), or nothing (`email:`,
+    /// `role:`: a record's fields, whose values are the noun's only if random-looking; an
+    /// owner's, `tenant:`, names whose the secret is).
+    fn clause_key(&self, k: &[u8]) -> ClauseKey {
+        // An owner (`tenant: 'tnt_…'`) is whose the secret is, as after `for`.
+        let owner = SUBJECT_MARKERS[3..]
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(k));
+        if owner || self.not_the_nouns(k) {
+            ClauseKey::Other
+        } else if NAMES_THE_VALUE.iter().any(|w| w.eq_ignore_ascii_case(k))
+            || SUPPLIED.iter().any(|w| w.eq_ignore_ascii_case(k))
+            || CHANGE_SIDES
+                .iter()
+                .any(|(a, b)| a.eq_ignore_ascii_case(k) || b.eq_ignore_ascii_case(k))
+        {
+            ClauseKey::Supplied
+        } else {
+            ClauseKey::Unsaid
         }
     }
 

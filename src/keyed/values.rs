@@ -46,12 +46,30 @@ pub(super) fn is_function_name(name: &[u8]) -> bool {
 /// How far a call's closing parenthesis is looked for.
 const MAX_CALL_ARGUMENTS: usize = 256;
 
-/// Does a member's key name another entity's identifier (`customerId`, `user_id`), not the
-/// object's own (`id`, `sid`)? Its value is not the secret of the key above the object.
-fn names_another_entity(key: &[u8]) -> bool {
+/// Does a member's key name an identifier that is not the secret of the key above the object:
+/// another entity's (`customerId`, `user_id`), or the record's own `id` unless the rule says
+/// a record's id is its secret (a session's)?
+fn names_an_identifier(key: &[u8], record_id: bool) -> bool {
     let n = key.len();
     let ends = |tail: &[u8]| n > tail.len() + 1 && key[n - tail.len()..].eq_ignore_ascii_case(tail);
     (ends(b"id") || ends(b"ids")) && !key.eq_ignore_ascii_case(b"sid")
+        || !record_id && key.eq_ignore_ascii_case(b"id")
+}
+
+/// Is `name` an attribute of a `Set-Cookie` header (`Path=/`, `SameSite=Lax`), not a cookie?
+/// A `Set-Cookie` value read as a cookie list (under a `set_cookie` key) has them after its
+/// cookie.
+fn is_cookie_attribute(name: &[u8]) -> bool {
+    [
+        &b"path"[..],
+        b"domain",
+        b"expires",
+        b"max-age",
+        b"samesite",
+        b"priority",
+    ]
+    .iter()
+    .any(|a| a.eq_ignore_ascii_case(name))
 }
 
 /// The most strings read from one list value.
@@ -59,6 +77,8 @@ pub(super) const MAX_LIST_VALUES: usize = 8;
 
 /// Is the quoted string at `v` the last of its tuple (a closing bracket right after it)?
 pub(super) fn closes_a_pair(line: &[u8], v: usize, ends: &mut ValueEnds) -> bool {
+    // A bytes repr (`b'…'`) as the key's was.
+    let v = if line.get(v) == Some(&b'b') { v + 1 } else { v };
     let Some((q, esc, body)) = opening_quote(line, v) else {
         return false;
     };
@@ -288,7 +308,7 @@ impl KeyedMatcher {
                     (w..w + n, w + n)
                 }
             };
-            let theirs = names_another_entity(&line[key]);
+            let theirs = names_an_identifier(&line[key], self.rules[rule].record_id);
             let c = skip_spaces(line, after_key.min(line.len()));
             if line.get(c) != Some(&b':') {
                 return;
@@ -409,7 +429,9 @@ impl KeyedMatcher {
                 if !is_masked(v) {
                     out.push(KeyedHit { rule, span: val });
                 }
-            } else if let Some(eq) = eq {
+            } else if let Some(eq) = eq
+                && !is_cookie_attribute(&line[trim(line, pos..pos + eq)])
+            {
                 let mut val = trim(line, pos + eq + 1..part_end);
                 if val.end - val.start >= 2 && line[val.start] == b'"' && line[val.end - 1] == b'"'
                 {

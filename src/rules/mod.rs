@@ -223,6 +223,11 @@ pub struct KeyedSpec {
     /// Also accept prose, `key value` with a space, when the value is random-looking.
     #[serde(default)]
     pub prose: bool,
+    /// An object under the key is a record whose own `id` is the secret (a session:
+    /// `{"session": {"id": "…"}}`). Under other keys an `id` member is the record's public
+    /// id (`apiKeys: [{ id: 'key_…', key: '…' }]`).
+    #[serde(default)]
+    pub record_id: bool,
     /// Regexes matched against the value: a match means "not a secret".
     #[serde(default)]
     pub allowlist: Vec<String>,
@@ -319,6 +324,7 @@ pub(crate) struct KeyedRule {
     pub token_like: bool,
     pub random: bool,
     pub prose: bool,
+    pub record_id: bool,
     pub allowlist: Vec<Regex>,
     pub examples: Vec<String>,
     pub counterexamples: Vec<String>,
@@ -950,6 +956,7 @@ impl KeyedSpec {
             token_like: self.token_like,
             random: self.random,
             prose: self.prose,
+            record_id: self.record_id,
             allowlist: compile_allowlist(&self.allowlist, &self.id)?,
             examples: self.examples.clone(),
             counterexamples: self.counterexamples.clone(),
