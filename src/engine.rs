@@ -1440,6 +1440,11 @@ mod tests {
             ("      key: 'FAKEq3Lr8TnW4yBc7HdJZk3qP9vX2m',", sid),
             ("    }", ""),
             ("  ]", ""),
+            // A decoded token's claims are public.
+            (
+                "extra={'id_token': {'iss': 'http://127.0.0.1:5000', 'aud': '830685847247-FAKE82gkg9egff15dzcf8phi528iozdo.apps.googleusercontent.com'}}",
+                "",
+            ),
             // A session's id is its secret.
             (
                 &format!(r#"session loaded {{"session": {{"id": "{sid}", "user": 7}}}}"#),
@@ -1453,6 +1458,44 @@ mod tests {
             (
                 r#"failed login for a@example.com from 127.0.0.1 (tried 'FAKE"pw=x')"#,
                 r#"FAKE"pw=x"#,
+            ),
+            // A tag names its message's subject; a library's name ends in its noun.
+            (
+                "[csrf] mismatch: header=FAKEPPTxqpPnyPaNkEy424TB expected=FAKEWagN5GDcHjZeiqpUMXFlu",
+                "FAKEPPTxqpPnyPaNkEy424TB,FAKEWagN5GDcHjZeiqpUMXFlu",
+            ),
+            (
+                "Mon, 07 Dec 2026 23:49:05 GMT express-session saving FAKEeH0nQ90PUTxAPFDCVJtC8r-yP",
+                "FAKEeH0nQ90PUTxAPFDCVJtC8r-yP",
+            ),
+            // A generated password right after its noun, bare.
+            (
+                "[reset] unknown token (new password j6P_k^~5Y)",
+                "j6P_k^~5Y",
+            ),
+            ("[reset] password reset-link sent", ""),
+            (
+                "password rejected for ann@example.com: 'FAKEpw9' -> ['This password is too short.']",
+                "FAKEpw9",
+            ),
+            (
+                "CREATE TABLE login_attempts (id INT, password_tried VARCHAR(255), ok BOOLEAN)",
+                "",
+            ),
+            ("[auth] accepting alg=none token in dev mode", ""),
+            // An object's short id in prose is no credential.
+            (
+                "[keys] stored twilio key key_c28dd9b49676 for mem_as2dw51g745sbd: {",
+                "",
+            ),
+            // A namespaced name is no key and value; a session's data is no session id.
+            (
+                r#"socket.io-parser decoded 2["password:forgot",{"email":"a@example.com"}]"#,
+                "",
+            ),
+            (
+                r#"INSERT INTO `sessions` (`sid`,`data`) VALUES (?,?); "FAKEeH0nQ90PUTxAPFDCVJtC8r-yP", "{\"email\":\"a@example.com\",\"n\":42}""#,
+                "FAKEeH0nQ90PUTxAPFDCVJtC8r-yP",
             ),
             // Another redactor's placeholders stay as they are.
             (

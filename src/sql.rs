@@ -5,7 +5,8 @@
 //! on the same or the next line, the parameters bound to their placeholders (Django's
 //! `args=(…)`, SQLAlchemy's `[generated in 0.0003s] ('…', 5)`). The secret's name is the
 //! column, found by position: the n-th value of a VALUES tuple belongs to the n-th column, the
-//! n-th parameter to the n-th placeholder (`?`, `%s`, `$1`), whose column is the INSERT column
+//! n-th parameter to the n-th placeholder (`?`, `%s`, `$1`; a named one, `%(pk_1)s`, by its
+//! name in an echoed dict), whose column is the INSERT column
 //! at its place or the one compared with it (`WHERE "token" = ?`, `SET password = %s`).
 //! Column names are asked of the keyed rules, as any key is.
 //!
@@ -30,6 +31,10 @@ pub(crate) const PARAM_LINES: u32 = 3;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Placeholders {
     owners: Vec<Option<usize>>,
+    /// The names of the named placeholders a secret column owns (`%(pk_1)s`: psycopg's
+    /// pyformat, which SQLAlchemy echoes as a dict, `{'pk_1': '…'}`), at most
+    /// [`MAX_COLUMNS`].
+    named: Vec<(Box<[u8]>, usize)>,
     lines_left: u32,
     /// An echo whose items go on on the next line (knex's debug output writes one a line):
     /// the placeholder its next item is for.
@@ -79,8 +84,16 @@ static IDENT_BYTE: [bool; 256] =
 
 /// An identifier at `i`: bare, `"quoted"`, `` `quoted` `` or `[quoted]`, possibly dotted
 /// (`"t"."col"`): returns the last part and the index after it.
-fn identifier(line: &[u8], mut i: usize) -> Option<(Range<usize>, usize)> {
-    let mut last = None;
+fn identifier(line: &[u8], i: usize) -> Option<(Range<usize>, usize)> {
+    qualified_identifier(line, i).map(|(_, last, next)| (last, next))
+}
+
+/// [`identifier`], with the part before the last (`t` of `"t"."col"`, the table).
+fn qualified_identifier(
+    line: &[u8],
+    mut i: usize,
+) -> Option<(Option<Range<usize>>, Range<usize>, usize)> {
+    let mut last: Option<(Option<Range<usize>>, Range<usize>, usize)> = None;
     loop {
         let (part, next) = match line.get(i)? {
             &q @ (b'"' | b'`' | b'[') => {
@@ -94,7 +107,7 @@ fn identifier(line: &[u8], mut i: usize) -> Option<(Range<usize>, usize)> {
             }
             _ => return last,
         };
-        last = Some((part, next));
+        last = Some((last.map(|(_, part, _)| part), part, next));
         if line.get(next) != Some(&b'.') {
             return last;
         }
@@ -102,11 +115,15 @@ fn identifier(line: &[u8], mut i: usize) -> Option<(Range<usize>, usize)> {
     }
 }
 
-/// A placeholder at `i` (`?`, `%s`, `$1`): its length.
+/// A placeholder at `i` (`?`, `%s`, `$1`, `%(name)s`): its length.
 fn placeholder(line: &[u8], i: usize) -> Option<usize> {
     match line.get(i)? {
         b'?' => Some(1),
         b'%' if line.get(i + 1) == Some(&b's') => Some(2),
+        b'%' if line.get(i + 1) == Some(&b'(') => {
+            let name = placeholder_name(line, i)?;
+            (line.get(name.end..name.end + 2) == Some(b")s")).then(|| name.end + 2 - i)
+        }
         b'$' => {
             let digits = line[i + 1..]
                 .iter()
@@ -116,6 +133,18 @@ fn placeholder(line: &[u8], i: usize) -> Option<usize> {
         }
         _ => None,
     }
+}
+
+/// The name of a named placeholder at `i` (`%(name)s`), at most [`MAX_NAME`] bytes.
+fn placeholder_name(line: &[u8], i: usize) -> Option<Range<usize>> {
+    const MAX_NAME: usize = 64;
+    let from = i + 2;
+    let n = line[from.min(line.len())..]
+        .iter()
+        .take(MAX_NAME)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || b == b'_')
+        .count();
+    (n > 0).then_some(from..from + n)
 }
 
 /// A value of a tuple at `i`: a quoted string (its body, and the index after it) or a bare
@@ -139,9 +168,9 @@ fn item(line: &[u8], i: usize) -> Option<(Option<Range<usize>>, usize)> {
     let mut depth = 0usize;
     while j < line.len() {
         match line[j] {
-            b'(' | b'[' => depth += 1,
-            b')' | b']' if depth == 0 => break,
-            b')' | b']' => depth -= 1,
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' if depth == 0 => break,
+            b')' | b']' | b'}' => depth -= 1,
             b',' if depth == 0 => break,
             _ => {}
         }
@@ -166,13 +195,15 @@ pub(crate) fn read_statement(
 ) -> Option<Placeholders> {
     crate::work::read(line.len() - at);
     let mut owners = Vec::new();
+    let mut named = Vec::new();
     if starts_with_word(line, at, b"insert into") {
         read_insert(line, at + 11, keyed, keys, out, &mut owners);
     } else {
-        read_comparisons(line, at, keyed, keys, &mut owners);
+        read_comparisons(line, at, keyed, keys, &mut owners, &mut named);
     }
     (!owners.is_empty() && owners.iter().any(Option::is_some)).then_some(Placeholders {
         owners,
+        named,
         lines_left: PARAM_LINES,
         open_echo: None,
     })
@@ -297,19 +328,28 @@ fn read_comparisons(
     keyed: &KeyedMatcher,
     keys: &mut KeyScratch,
     owners: &mut Vec<Option<usize>>,
+    named: &mut Vec<(Box<[u8]>, usize)>,
 ) {
-    // The last identifier read and whether an `=` followed it.
-    let mut column: Option<Range<usize>> = None;
+    // The last identifier read (its table, when qualified) and whether an `=` followed it.
+    let mut column: Option<(Option<Range<usize>>, Range<usize>)> = None;
     let mut compared = false;
     let mut i = from;
     while i < line.len() && owners.len() < MAX_COLUMNS {
         let b = line[i];
         if let Some(len) = placeholder(line, i) {
             let owner = match (&column, compared) {
-                (Some(c), true) => keyed.owner(&line[c.clone()], keys),
+                (Some((Some(table), c)), true) => {
+                    column_owner(line, table.clone(), c.clone(), keyed, keys)
+                }
+                (Some((None, c)), true) => keyed.owner(&line[c.clone()], keys),
                 _ => None,
             };
             owners.push(owner);
+            if let (Some(rule), Some(name)) = (owner, placeholder_name(line, i))
+                && line[i + 1] == b'('
+            {
+                named.push((line[name].into(), rule));
+            }
             (column, compared) = (None, false);
             i += len;
         } else if b == b'=' {
@@ -319,8 +359,10 @@ fn read_comparisons(
             // A literal: skip it whole (a `?` inside is no placeholder).
             i = item(line, i).map_or(line.len(), |(_, next)| next);
             (column, compared) = (None, false);
-        } else if let Some((name, next)) = identifier(line, i).filter(|_| !is_space(b)) {
-            (column, compared) = (Some(name), false);
+        } else if let Some((table, name, next)) =
+            qualified_identifier(line, i).filter(|_| !is_space(b))
+        {
+            (column, compared) = (Some((table, name)), false);
             i = next.max(i + 1);
         } else {
             i += 1;
@@ -356,6 +398,10 @@ pub(crate) fn find_params(
         return;
     };
     let first = skip_spaces(line, open + 1);
+    if line[open] == b'{' {
+        read_dict(line, first, &placeholders.named, keyed, out);
+        return;
+    }
     if matches!(line.get(first), None | Some(b'\r')) {
         placeholders.open_echo = Some(0);
         return;
@@ -378,6 +424,38 @@ pub(crate) fn find_params(
         }
     }
     placeholders.open_echo = echo_items(line, first, 0, &placeholders.owners, keyed, out);
+}
+
+/// The parameters of named placeholders echoed as a dict from `i` on (`{'pk_1': '…', 'id_1':
+/// 4}`): each quoted value whose name a secret column owns to `out`. At most [`MAX_COLUMNS`]
+/// items, each name compared with at most as many.
+fn read_dict(
+    line: &[u8],
+    mut i: usize,
+    named: &[(Box<[u8]>, usize)],
+    keyed: &KeyedMatcher,
+    out: &mut Vec<KeyedHit>,
+) -> Option<()> {
+    for _ in 0..MAX_COLUMNS {
+        let (Some(name), next) = item(line, i)? else {
+            return None;
+        };
+        let colon = skip_spaces(line, next);
+        if line.get(colon) != Some(&b':') {
+            return None;
+        }
+        let (body, next) = item(line, skip_spaces(line, colon + 1))?;
+        let owner = named.iter().find(|(n, _)| **n == line[name.clone()]);
+        if let (Some(&(_, rule)), Some(body)) = (owner, body) {
+            keyed.emit_value(line, rule, body, out);
+        }
+        i = skip_spaces(line, next);
+        if line.get(i) != Some(&b',') {
+            return None;
+        }
+        i = skip_spaces(line, i + 1);
+    }
+    None
 }
 
 /// One row of an echo, the tuple opening at `open`: its items to their placeholders' rules.
@@ -494,8 +572,8 @@ fn echo_start(line: &[u8]) -> Option<usize> {
         if let Some(at) = memchr::memmem::find(line, marker) {
             let close = at + memchr::memchr(b']', &line[at..])?;
             let open = skip_spaces(line, close + 1);
-            // A tuple, or a list of them (`executemany`).
-            return matches!(line.get(open), Some(b'(' | b'[')).then_some(open);
+            // A tuple, a list of them (`executemany`), or a dict of named parameters.
+            return matches!(line.get(open), Some(b'(' | b'[' | b'{')).then_some(open);
         }
     }
     None
@@ -570,6 +648,44 @@ mod tests {
                 "FAKErefresh9876543210zy"
             ]
         );
+    }
+
+    /// psycopg's named placeholders (`%(pk_1)s`, with PostgreSQL's cast after them, as
+    /// SQLAlchemy writes them) are echoed as a dict, by name; a generic column of a qualified
+    /// name takes its table's (`api_keys.key`). The placeholders themselves stay.
+    #[test]
+    fn named_placeholders_are_echoed_by_name() {
+        crate::dynamo::tests::assert_masked(&[
+            (
+                "SELECT users.id, users.password_hash FROM refresh_tokens WHERE refresh_tokens.token = %(pk_1)s::VARCHAR AND users.id = %(id_1)s::INTEGER",
+                "",
+            ),
+            (
+                "INFO sqlalchemy.engine.Engine [generated in 0.0003s] {'id_1': 4, 'pk_1': 'FAKE9a6199f941bd697f4224440510'}",
+                "FAKE9a6199f941bd697f4224440510",
+            ),
+            (
+                "UPDATE users SET password_hash=%(password_hash)s::VARCHAR WHERE users.id = %(id_1)s::INTEGER",
+                "",
+            ),
+            (
+                "[cached since 2s ago] {'password_hash': 'FAKEpbkdf2sha256600000abc', 'id_1': 4}",
+                "FAKEpbkdf2sha256600000abc",
+            ),
+            (
+                "SELECT api_keys.id FROM api_keys WHERE api_keys.key = %(key_1)s::VARCHAR",
+                "",
+            ),
+            (
+                "[cached since 1.6s ago] {'key_1': 'FAKE199f941bd697f422444051082a484ec146'}",
+                "FAKE199f941bd697f422444051082a484ec146",
+            ),
+            // Later mentions of the column are its name, not a remembered value.
+            (
+                "SELECT users.password_hash AS users_password_hash FROM users",
+                "",
+            ),
+        ]);
     }
 
     /// The ORMs of Node write the parameters their own way: TypeORM after `-- PARAMETERS:`,

@@ -90,6 +90,18 @@ fn is_key_byte(b: u8) -> bool {
     KEY_BYTE[b as usize]
 }
 
+/// The word glued to a separator at `v` (`sess:<id>`, `password:reset`): letters, digits,
+/// `_` and `-`, at most [`MAX_KEY`] bytes; None when `v` starts no such word.
+fn glued_word(line: &[u8], v: usize) -> Option<&[u8]> {
+    let n = line[v.min(line.len())..]
+        .iter()
+        .take(MAX_KEY)
+        .take_while(|&&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+        .count();
+    work::read(n + 1);
+    (n > 0).then(|| &line[v..v + n])
+}
+
 /// The most spaces around a key alone on its line.
 const MAX_MARGIN: usize = 32;
 
@@ -270,7 +282,8 @@ impl KeyedMatcher {
         {
             return false;
         }
-        if r.token_like && !token_like(v) {
+        // A structure is no token (`"{\"email\":…}"`, a session's data in its table).
+        if r.token_like && (!token_like(v) || is_structure(v)) {
             return false;
         }
         if r.random && !looks_random(v, r.min_len) {
@@ -489,6 +502,17 @@ impl KeyedMatcher {
             }
             _ => false,
         };
+        // A name glued to a word by a colon is a namespaced name (`"password:reset"`, an event
+        // or a cache key), unless what follows is generated (`sess:<id>`).
+        if assignment
+            && !key_quoted
+            && j == i
+            && line[j] == b':'
+            && let Some(word) = glued_word(line, j + 1)
+            && !looks_random(word, 12)
+        {
+            return None;
+        }
         if assignment {
             let mut v = j + 1;
             if line.get(v) == Some(&b'>') {
@@ -507,6 +531,17 @@ impl KeyedMatcher {
         }
         if !key_quoted && j == i + 1 && line.get(i) == Some(&b' ') && self.rules[rule].prose {
             return self.parse_prose(line, rule, j, ends, out);
+        }
+        // A bracketed tag names what its message is about (`[csrf] mismatch: header=…`): its
+        // clause is read, not a value right after it (`[auth] accepting alg=none …`).
+        if !key_quoted
+            && ks > 0
+            && line[ks - 1] == b'['
+            && line.get(i) == Some(&b']')
+            && line.get(i + 1) == Some(&b' ')
+            && self.rules[rule].prose
+        {
+            return self.parse_clause(line, rule, i + 2, ends, out);
         }
         None
     }

@@ -41,8 +41,13 @@ pub(super) const STOPWORDS: &[&str] = &[
     "unset",
 ];
 
-/// `%s`, `%(name)s`, `%d`: a format string that was never filled in.
+/// `%s`, `%(name)s`, `%d`: a format string that was never filled in, maybe with PostgreSQL's
+/// cast after it (`%(pk_1)s::VARCHAR`, as SQLAlchemy writes its placeholders for psycopg).
 pub(super) fn is_format_spec(v: &[u8]) -> bool {
+    let v = match memchr::memmem::find(v, b"::") {
+        Some(c) if v[c + 2..].iter().all(u8::is_ascii_alphabetic) => &v[..c],
+        _ => v,
+    };
     match v {
         [b'%', b's' | b'd' | b'r' | b'v'] => true,
         [b'%', b'(', rest @ .., b')', b's' | b'd' | b'r'] => {
@@ -269,6 +274,61 @@ pub(super) fn token_like(v: &[u8]) -> bool {
         }
     }
     (lower as u8 + upper as u8 + digit as u8 + symbol as u8) >= 2 && v.len() >= 20
+}
+
+/// An object's id as prose names it (`stored twilio key key_c28dd9b49676 for …`): a word, `_`,
+/// and at most 16 hex digits (64 bits: too few for a credential).
+pub(super) fn is_short_hex_id(v: &[u8]) -> bool {
+    let Some(us) = v.iter().position(|&b| b == b'_') else {
+        return false;
+    };
+    let (word, hex) = (&v[..us], &v[us + 1..]);
+    !word.is_empty()
+        && word.iter().all(u8::is_ascii_alphabetic)
+        && (8..=16).contains(&hex.len())
+        && hex
+            .iter()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+}
+
+/// A token's registered claims name who and what it is for (RFC 7519, OpenID Connect), never
+/// its secret: a decoded token under its key (`'id_token': {'iss': …, 'aud': '…'}`) keeps them.
+pub(super) fn is_token_claim(key: &[u8]) -> bool {
+    [
+        &b"sub"[..],
+        b"iss",
+        b"aud",
+        b"azp",
+        b"jti",
+        b"kid",
+        b"at_hash",
+        b"c_hash",
+    ]
+    .iter()
+    .any(|c| c.eq_ignore_ascii_case(key))
+}
+
+/// A JSON object or list written as a string (`{\"email\":…}`, `["a","b"]`).
+pub(super) fn is_structure(v: &[u8]) -> bool {
+    matches!(
+        (v.first(), v.last()),
+        (Some(b'{'), Some(b'}')) | (Some(b'['), Some(b']'))
+    ) && memchr::memchr(b'"', v).is_some()
+}
+
+/// A bare word in prose that is a generated password (`new password j6P_k^~5Y`): eight bytes
+/// or more of three of lower case, upper case, digits and symbols, no address, URL or bracket
+/// (`VARCHAR(255)`: a column's type).
+pub(super) fn generated_password(v: &[u8]) -> bool {
+    if v.iter().any(|b| b"()[]{}<>".contains(b)) {
+        return false;
+    }
+    let has = |f: fn(&u8) -> bool| v.iter().any(f) as u8;
+    let classes = has(u8::is_ascii_lowercase)
+        + has(u8::is_ascii_uppercase)
+        + has(u8::is_ascii_digit)
+        + has(|b| b.is_ascii_punctuation());
+    v.len() >= 8 && classes >= 3 && !v.contains(&b'@') && memchr::memmem::find(v, b"://").is_none()
 }
 
 /// A quoted value with spaces that is no phrase (`'J 1WNOK74=!+uK3'`): a few parts, one of

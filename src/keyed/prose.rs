@@ -117,12 +117,12 @@ fn record_fields(line: &[u8], ends: &mut ValueEnds) -> Vec<RecordField> {
 }
 
 /// Words after which a clause's next word names whose the secret is, not the secret
-/// (`refresh token for cus_8f2K…`, `password of user u_93kd…`).
-const SUBJECT_MARKERS: &[&[u8]] = &[
-    // (the owners after these three are keys of an owner too: see `clause_key`)
-    b"for",
-    b"of",
-    b"by",
+/// (`refresh token for cus_8f2K…`, `password of user u_93kd…`), with [`OWNERS`].
+const SUBJECT_MARKERS: &[&[u8]] = &[b"for", b"of", b"by"];
+
+/// Who a secret belongs to: after one, or as a key in a clause (`tenant: 'tnt_…'`), the value
+/// names the owner, not the secret.
+const OWNERS: &[&[u8]] = &[
     b"user",
     b"customer",
     b"account",
@@ -314,7 +314,10 @@ impl KeyedMatcher {
                     continue;
                 }
                 let taken = assigned != Some(ClauseKey::Other)
-                    && (looks_random(val, 16) && !is_uuid(val) && !is_camel_name(val)
+                    && (looks_random(val, 16)
+                        && !is_uuid(val)
+                        && !is_camel_name(val)
+                        && !is_short_hex_id(val)
                         || assigned == Some(ClauseKey::Supplied)
                             && takes_quoted
                             && (token_like(val) || generated_with_spaces(val) || pass_phrase(val)))
@@ -411,6 +414,7 @@ impl KeyedMatcher {
                 && (val.iter().any(u8::is_ascii_digit) || key.is_some())
                 && !is_uuid(val)
                 && !is_camel_name(val)
+                && !is_short_hex_id(val)
                 && self.accept(rule, val)
             {
                 out.push(KeyedHit { rule, span: value });
@@ -424,11 +428,13 @@ impl KeyedMatcher {
             assigned = match (sep, key) {
                 // The other side of a comparison (`'…' != '…'`).
                 _ if COMPARED.iter().any(|w| w == &word) => Some(ClauseKey::Supplied),
+                // Whose it is, then its value (`password rejected for ann@example.com: '…'`).
+                (Some(s), Some(_)) if subject && ws + s + 1 == we => Some(ClauseKey::Supplied),
                 (Some(s), Some(k)) if ws + s + 1 == we => Some(self.clause_key(k)),
                 _ if plain(SUPPLIED) => Some(ClauseKey::Supplied),
                 _ => None,
             };
-            subject = plain(SUBJECT_MARKERS);
+            subject = plain(SUBJECT_MARKERS) || plain(OWNERS);
             if sentence_end || escaped_break.is_some() {
                 break;
             }
@@ -494,9 +500,7 @@ impl KeyedMatcher {
     /// owner's, `tenant:`, names whose the secret is).
     fn clause_key(&self, k: &[u8]) -> ClauseKey {
         // An owner (`tenant: 'tnt_…'`) is whose the secret is, as after `for`.
-        let owner = SUBJECT_MARKERS[3..]
-            .iter()
-            .any(|w| w.eq_ignore_ascii_case(k));
+        let owner = OWNERS.iter().any(|w| w.eq_ignore_ascii_case(k));
         if owner || self.not_the_nouns(k) {
             ClauseKey::Other
         } else if NAMES_THE_VALUE.iter().any(|w| w.eq_ignore_ascii_case(k))
@@ -541,15 +545,9 @@ impl KeyedMatcher {
             // round-trip values of an OAuth or OpenID flow, no credentials
             b"state",
             b"nonce",
-            // a token's registered claims name who and what it is for (RFC 7519), and its key
-            b"sub",
-            b"iss",
-            b"aud",
-            b"azp",
-            b"jti",
-            b"kid",
         ];
         NOT_SECRETS.iter().any(|n| ends_with(n))
+            || is_token_claim(k)
             // `Credential=AKIA…/aws4_request` is a credential scope, no password.
             || self.named_by_the_catalog(k)
     }
@@ -565,7 +563,7 @@ impl KeyedMatcher {
             let end = closing_quote(line, body, q, 0, ends);
             let span = body..end;
             let val = &line[span.clone()];
-            let random = looks_random(val, 12);
+            let random = looks_random(val, 12) && !is_short_hex_id(val);
             let quoted_ok = self.rules[rule].value == ValueSyntax::Plain
                 && !self.rules[rule].token_like
                 && (!val.contains(&b' ') || generated_with_spaces(val) || pass_phrase(val));
@@ -591,7 +589,10 @@ impl KeyedMatcher {
             e -= 1;
         }
         let val = &line[v..e];
-        (looks_random(val, 12) && self.accept(rule, val)).then_some(v..e)
+        let r = &self.rules[rule];
+        let password = r.value == ValueSyntax::Plain && !r.token_like && generated_password(val);
+        let random = looks_random(val, 12) && !is_short_hex_id(val);
+        ((random || password) && self.accept(rule, val)).then_some(v..e)
     }
 }
 

@@ -308,7 +308,8 @@ impl KeyedMatcher {
                     (w..w + n, w + n)
                 }
             };
-            let theirs = names_an_identifier(&line[key], self.rules[rule].record_id);
+            let theirs = names_an_identifier(&line[key.clone()], self.rules[rule].record_id)
+                || is_token_claim(&line[key]);
             let c = skip_spaces(line, after_key.min(line.len()));
             if line.get(c) != Some(&b':') {
                 return;
