@@ -200,7 +200,7 @@ pub(crate) fn is_masked(v: &[u8]) -> bool {
     if stars >= 3 && v.len() - stars <= 4 || stars >= 2 && stars == v.len() {
         return true;
     }
-    if is_foreign_label(v) {
+    if matches!(v.first(), Some(b'[' | b'<')) && is_foreign_label(v) {
         return true;
     }
     // Our mask's opening or four stars, in one pass: values are short, and a searcher's

@@ -217,7 +217,7 @@ const CORPORA: [Corpus; 19] = [
     // Three Node stacks (Passport with OAuth 2 against a mock provider and express-session's
     // debug log, Socket.IO with its debug log, Sequelize on MariaDB), made in session 26 after
     // corpus16's and corpus17's fixes; unseen: recall 0.898, kinds 0.959, keep 0.947 (ids of
-    // API keys, remembered). After the fixes (a library's name ending in its noun, a bracketed
+    // API keys, remembered). After the fixes (a session library's debug namespace, a bracketed
     // tag's clause, bare generated passwords after their noun, namespaced names, short hex ids
     // in prose): 0.969, 0.992, 1.000. Left: a `confirm` field with no noun (12), `refreshing
     // with <token>` (7).

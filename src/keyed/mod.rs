@@ -311,9 +311,9 @@ impl KeyedMatcher {
         keys: &mut KeyScratch,
         out: &mut Vec<KeyedHit>,
     ) -> Option<Pending> {
-        // A keyword may open with the key's quote (`"code"`: not `statusCode`) or its tag
-        // (`<code>`).
-        let hit = if is_quote(line[hit.start]) || line[hit.start] == b'<' {
+        // A keyword may open with the key's quote (`"code"`: not `statusCode`), its tag
+        // (`<code>`) or the bracket before it (`(tried '…')`).
+        let hit = if is_quote(line[hit.start]) || matches!(line[hit.start], b'<' | b'(') {
             hit.start + 1..hit.end
         } else {
             hit
@@ -416,7 +416,10 @@ impl KeyedMatcher {
                 {
                     // A naming field says it is a key (`Setting key: code to value: …`).
                     named.pending()
-                } else if prose && before == Some(b' ') && line.get(ke) == Some(&b' ') {
+                } else if prose
+                    && matches!(before, Some(b' ' | b'('))
+                    && line.get(ke) == Some(&b' ')
+                {
                     self.parse_prose(line, rule, ke + 1, &mut keys.ends, out)
                 } else if path_alone_on_its_line(line, ks, ke) {
                     Some(Pending::new(rule, Open::Rejected))

@@ -44,8 +44,13 @@ pub(super) const STOPWORDS: &[&str] = &[
 /// `%s`, `%(name)s`, `%d`: a format string that was never filled in, maybe with PostgreSQL's
 /// cast after it (`%(pk_1)s::VARCHAR`, as SQLAlchemy writes its placeholders for psycopg).
 pub(super) fn is_format_spec(v: &[u8]) -> bool {
-    let v = match memchr::memmem::find(v, b"::") {
-        Some(c) if v[c + 2..].iter().all(u8::is_ascii_alphabetic) => &v[..c],
+    if v.first() != Some(&b'%') {
+        return false;
+    }
+    let v = match v.iter().position(|&b| b == b':') {
+        Some(c) if v[c..].starts_with(b"::") && v[c + 2..].iter().all(u8::is_ascii_alphabetic) => {
+            &v[..c]
+        }
         _ => v,
     };
     match v {
